@@ -1,0 +1,1 @@
+"""Bastion: community-level outbreak response on the grid-management model."""

@@ -1,0 +1,92 @@
+"""The one scope function: which rows of any located table a login may see or change.
+
+Every view, API endpoint, export and report narrows its rows with `.restrict(user, action)`
+(NetBox's RestrictedQuerySet) or fetches one row with `get_scoped_or_404` (Zulip's access
+helpers). A role on a node of level L grants the rows whose `L` column holds that node's id,
+which is the node's whole subtree; no tree walk is needed.
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+VIEW = "view"
+CHANGE = "change"
+REVEAL = "reveal"
+ADMIN = "admin"
+
+_ALL_ROLES = {
+    "city_admin", "district_commander", "street_commander", "community_staff",
+    "grid_chief", "building_chief", "unit_chief", "volunteer",
+}
+ROLE_ACTIONS: dict[str, set[str]] = {
+    VIEW: _ALL_ROLES,
+    CHANGE: _ALL_ROLES - {"volunteer"},
+    REVEAL: {"city_admin", "district_commander", "street_commander", "community_staff",
+             "grid_chief"},
+    ADMIN: {"city_admin"},
+}
+
+
+def _grants(user) -> list[tuple[str, str, int]]:
+    """(role, node level, node id) of a login, cached on the user object for the request."""
+    cached = getattr(user, "_bastion_grants", None)
+    if cached is None:
+        from bastion.accounts.models import RoleAssignment
+
+        cached = list(
+            RoleAssignment.objects.filter(user=user).values_list("role", "node__level", "node_id")
+        )
+        user._bastion_grants = cached
+    return cached
+
+
+def scope_q(user, action: str = VIEW) -> Q:
+    """The filter on a located table that keeps what `user` may do `action` on."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    allowed = ROLE_ACTIONS[action]
+    clauses = [Q(**{f"{level}_id": node_id}) for role, level, node_id in _grants(user)
+               if role in allowed]
+    return reduce(or_, clauses) if clauses else Q(pk__in=[])
+
+
+def has_action(user, action: str) -> bool:
+    """Whether the login holds any role that grants `action` somewhere."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or any(role in ROLE_ACTIONS[action] for role, _l, _n in _grants(user))
+
+
+def root_node_ids(user) -> list[int]:
+    """The nodes at the top of a login's view (its role nodes)."""
+    return sorted({node_id for _r, _l, node_id in _grants(user)})
+
+
+class ScopedQuerySetMixin:
+    def restrict(self, user, action: str = VIEW):
+        return self.filter(scope_q(user, action))
+
+
+class ScopedQuerySet(ScopedQuerySetMixin, models.QuerySet):
+    pass
+
+
+def get_scoped_or_404(queryset, user, action: str = VIEW, **lookup):
+    """Fetch one row the user may act on; a row outside the scope is as absent as a missing one."""
+    if isinstance(queryset, type):
+        queryset = queryset.objects.all()
+    try:
+        return queryset.restrict(user, action).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can(user, action: str, obj) -> bool:
+    """Whether `user` may do `action` on the located row `obj`."""
+    return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()

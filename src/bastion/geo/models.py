@@ -1,0 +1,226 @@
+"""The jurisdiction tree, households, residents and command zones."""
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+from treebeard.mp_tree import MP_NodeManager, MP_NodeQuerySet
+
+from bastion.accounts.scope import ScopedQuerySet, ScopedQuerySetMixin
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+    BUILDING = "building", _("Building")
+    UNIT = "unit", _("Unit")
+
+
+LEVEL_ORDER = [level.value for level in Level]
+
+
+def child_level(level: str) -> str | None:
+    index = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+class Located(models.Model):
+    """Ancestor ids copied onto a row, one column per level, so that counting and scoping
+    filter on one indexed column instead of walking the tree (DESIGN.md §3). A row hanging on
+    a node of level L has the columns down to L filled and the rest empty."""
+
+    city = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    district = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    street = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    community = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    grid = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    building = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    unit = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def locate(self, node: "Node") -> None:
+        """Fill the ancestor columns from `node` (which must carry its own columns)."""
+        for level in LEVEL_ORDER:
+            setattr(self, f"{level}_id", getattr(node, f"{level}_id"))
+
+
+class NodeQuerySet(ScopedQuerySetMixin, MP_NodeQuerySet):
+    def at_level(self, level: str):
+        return self.filter(level=level)
+
+
+class NodeManager(MP_NodeManager):
+    def get_queryset(self):
+        return NodeQuerySet(self.model, using=self._db).order_by("path")
+
+
+class Node(MP_Node, Located):
+    """One node of the jurisdiction tree. Its own id sits in the column of its level."""
+
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    floors = models.PositiveSmallIntegerField(_("floors"), null=True, blank=True)
+
+    objects = NodeManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=LEVEL_ORDER), name="node_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(floors__isnull=True) | Q(floors__gte=1, floors__lte=200),
+                name="node_floors_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["level", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def child_level(self) -> str | None:
+        return child_level(self.level)
+
+
+class Presence(models.TextChoices):
+    HOME = "home", _("At home")
+    AWAY = "away", _("Away")
+    MOVED_OUT = "moved_out", _("Moved out")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    SIBLING = "sibling", _("Sibling")
+    OTHER = "other", _("Other")
+
+
+class Household(Located):
+    """A dwelling on a unit (stairwell): room number and floor."""
+
+    room = models.CharField(_("room"), max_length=20)
+    floor = models.SmallIntegerField(_("floor"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "room"], name="household_unique_room"),
+            models.CheckConstraint(condition=Q(unit__isnull=False), name="household_on_unit"),
+            models.CheckConstraint(
+                condition=Q(floor__gte=-5, floor__lte=200), name="household_floor_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.room}" if self.unit_id else self.room
+
+
+def aged_cutoff(today: dt.date | None = None) -> dt.date:
+    """Residents born on or before this date are aged 60 or more."""
+    today = today or dt.date.today()
+    try:
+        return today.replace(year=today.year - 60)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 60, day=28)
+
+
+class Resident(Located):
+    household = models.ForeignKey(Household, models.PROTECT, related_name="residents")
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))])
+    phone = models.CharField(_("mobile"), max_length=11, blank=True)
+    relation = models.CharField(
+        _("relation to head"), max_length=12, choices=Relation.choices, default=Relation.HEAD
+    )
+    presence = models.CharField(
+        _("presence"), max_length=10, choices=Presence.choices, default=Presence.HOME
+    )
+    immobile = models.BooleanField(_("immobile"), default=False)
+    disabled = models.BooleanField(_("disabled"), default=False)
+    chronic_illness = models.BooleanField(_("chronic illness"), default=False)
+    pregnant = models.BooleanField(_("pregnant"), default=False)
+    infant = models.BooleanField(_("infant"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="resident_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(presence__in=[p.value for p in Presence]),
+                name="resident_presence_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(relation__in=[r.value for r in Relation]),
+                name="resident_relation_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=r"^1[3-9][0-9]{9}$"),
+                name="resident_phone_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+                name="resident_id_format",
+            ),
+            models.CheckConstraint(condition=Q(unit__isnull=False), name="resident_on_unit"),
+        ]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def aged(self) -> bool:
+        return self.birth_date <= aged_cutoff()
+
+    @property
+    def age(self) -> int:
+        today = dt.date.today()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+class ZoneKind(models.TextChoices):
+    INDEPENDENT = "independent", _("Independent")
+    JOINT = "joint", _("Joint")
+
+
+class CommandZone(Located):
+    """A named set of buildings inside one street, run by one zone command."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=ZoneKind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["street", "name"], name="zone_unique_name"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in ZoneKind]), name="zone_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(street__isnull=False), name="zone_in_street"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ZoneBuilding(models.Model):
+    """A building belongs to at most one command zone."""
+
+    zone = models.ForeignKey(CommandZone, models.CASCADE, related_name="memberships")
+    building = models.OneToOneField(Node, models.PROTECT, related_name="zone_membership")

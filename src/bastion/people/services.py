@@ -1,0 +1,107 @@
+"""Every write to persons and posts."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from bastion.core import history
+from bastion.core.errors import DomainError, Problem
+from bastion.geo.identity import normalise_mobile, parse_id_number
+from bastion.geo.models import CommandZone, Household, Node
+from bastion.people.models import CHIEF_OF_LEVEL, ZONE_ROLES, Person, PersonKind, Post, PostRole
+
+POST_FIELDS = ("person_id", "role", "node_id", "zone_id", "title", "started_on", "ended_on")
+
+
+@transaction.atomic
+def person_create(*, name: str, kind: str, phone: str, id_number: str | None = None,
+                  party_member: bool = False, employer=None, home: Household | None = None,
+                  node: Node | None = None, actor=None, source: str = "web") -> Person:
+    """A person, located at their home household, else at the node they serve."""
+    problems = []
+    if not name.strip():
+        problems.append(Problem("name", _("Name is required.")))
+    if kind not in PersonKind.values:
+        problems.append(Problem("kind", _("Unknown kind of person.")))
+    try:
+        phone = normalise_mobile(phone)
+    except ValidationError as e:
+        problems.append(Problem("phone", e.messages[0]))
+    if id_number:
+        try:
+            id_number = parse_id_number(id_number).number
+        except ValidationError as e:
+            problems.append(Problem("id_number", e.messages[0]))
+    if home is None and node is None:
+        problems.append(Problem("home", _("A person needs a home household or a node.")))
+    if problems:
+        raise DomainError(problems)
+    person = Person(name=name.strip(), kind=kind, phone=phone, id_number=id_number or None,
+                    party_member=party_member, employer=employer, home=home)
+    person.locate(home or node)
+    person.save()
+    history.record(actor, person, "create", {"name": [None, person.name], "kind": [None, kind]},
+                   source=source)
+    return person
+
+
+def _check_post(role: str, node: Node, zone: CommandZone | None) -> None:
+    if role not in PostRole.values:
+        raise DomainError(_("Unknown post."), field="role")
+    level_of_chief = {r: level for level, r in CHIEF_OF_LEVEL.items()}
+    if role in level_of_chief and node.level != level_of_chief[role]:
+        raise DomainError(
+            _("A %(role)s post belongs on a %(level)s.")
+            % {"role": PostRole(role).label, "level": level_of_chief[role]},
+            field="node",
+        )
+    if role == PostRole.LANE_CHIEF and node.level != "street":
+        raise DomainError(_("A lane chief post belongs on a street."), field="node")
+    if role in ZONE_ROLES and (zone is None or zone.street_id != node.pk):
+        raise DomainError(_("A zone post needs a command zone of this street."), field="zone")
+
+
+@transaction.atomic
+def post_assign(*, person: Person, role: str, node: Node, zone: CommandZone | None = None,
+                title: str = "", started_on: dt.date | None = None, actor=None,
+                source: str = "web") -> Post:
+    """Bind a person to a node in a role. A chief post already held is refused, naming who
+    holds it; end that post first."""
+    _check_post(role, node, zone)
+    post = Post(person=person, role=role, node=node, zone=zone, title=title,
+                started_on=started_on or dt.date.today())
+    post.locate(node)
+    try:
+        with transaction.atomic():
+            post.save()
+    except IntegrityError:
+        holder = Post.objects.filter(
+            node=node, role=role, ended_on__isnull=True
+        ).select_related("person").first()
+        if zone is not None and holder is None:
+            holder = Post.objects.filter(zone=zone, role=role, ended_on__isnull=True).first()
+        raise DomainError(
+            _("This post is already held by %(name)s.") % {"name": holder.person if holder else "?"},
+            field="role",
+        ) from None
+    history.record(actor, post, "create",
+                   history.diff({}, history.snapshot(post, POST_FIELDS)), source=source)
+    return post
+
+
+@transaction.atomic
+def post_end(*, post: Post, ended_on: dt.date | None = None, actor=None,
+             source: str = "web") -> Post:
+    if post.ended_on is not None:
+        raise DomainError(_("This post has already ended."), field="ended_on")
+    ended_on = ended_on or dt.date.today()
+    if ended_on < post.started_on:
+        raise DomainError(_("A post cannot end before it started."), field="ended_on")
+    before = history.snapshot(post, POST_FIELDS)
+    post.ended_on = ended_on
+    post.save(update_fields=["ended_on"])
+    history.record(actor, post, "update",
+                   history.diff(before, history.snapshot(post, POST_FIELDS)), source=source)
+    return post
