@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "bastion.accounts",
     "bastion.ledgers",
     "bastion.web",
+    "bastion.demo",
 ]
 
 MIDDLEWARE = [

@@ -63,6 +63,9 @@ class NodeManager(MP_NodeManager):
     def get_queryset(self):
         return NodeQuerySet(self.model, using=self._db).order_by("path")
 
+    def restrict(self, user, action: str = "view"):
+        return self.get_queryset().restrict(user, action)
+
 
 class Node(MP_Node, Located):
     """One node of the jurisdiction tree. Its own id sits in the column of its level."""
@@ -92,6 +95,17 @@ class Node(MP_Node, Located):
     @property
     def child_level(self) -> str | None:
         return child_level(self.level)
+
+    def children(self) -> NodeQuerySet:
+        return Node.objects.filter(path__startswith=self.path, depth=self.depth + 1)
+
+    def subtree(self) -> NodeQuerySet:
+        """This node and all below it."""
+        return Node.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> NodeQuerySet:
+        paths = [self.path[:i] for i in range(self.steplen, len(self.path), self.steplen)]
+        return Node.objects.filter(path__in=paths)
 
 
 class Presence(models.TextChoices):

@@ -21,12 +21,12 @@ def root_nodes(user) -> QuerySet[Node]:
 
 
 def children(user, node: Node) -> QuerySet[Node]:
-    return node.get_children().restrict(user).order_by("code", "name")
+    return node.children().restrict(user).order_by("code", "name")
 
 
 def ancestors(user, node: Node) -> list[Node]:
     """The breadcrumb: the ancestors of `node` the user may see."""
-    return list(node.get_ancestors().restrict(user))
+    return list(node.ancestors().restrict(user))
 
 
 def _resident_counts(group_by: str, where: Q) -> dict[int, dict]:
@@ -67,7 +67,7 @@ def children_with_counts(user, node: Node) -> list[tuple[Node, dict]]:
 def descendants_count(node: Node) -> dict[str, int]:
     """How many nodes of each lower level the node holds."""
     rows = (
-        Node.objects.filter(path__startswith=node.path, depth__gt=node.depth)
+        node.subtree().filter(depth__gt=node.depth)
         .values("level").annotate(n=Count("id"))
     )
     return {row["level"]: row["n"] for row in rows}
@@ -89,7 +89,7 @@ def resident_search(user, text: str, *, limit: int = 50) -> QuerySet[Resident]:
 def building_grid(building: Node) -> dict:
     """Units × floors × rooms of a building: {"units": [...], "floors": [top..bottom],
     "cells": {(unit_id, floor): [household, ...]}} with each household's resident count."""
-    units = list(building.get_children().order_by("code", "name"))
+    units = list(building.children().order_by("code", "name"))
     households = (
         Household.objects.filter(building_id=building.pk)
         .annotate(n_residents=Count("residents"))

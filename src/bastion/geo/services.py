@@ -29,7 +29,7 @@ RESIDENT_FLAGS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant
 
 def _locate_self(node: Node) -> None:
     """Give a node its ancestor columns: the parent's, plus its own id at its level."""
-    parent = node.get_parent()
+    parent = Node.objects.get_parent(node)
     if parent is not None:
         node.locate(parent)
     setattr(node, f"{node.level}_id", node.pk)
@@ -52,7 +52,7 @@ def node_create(*, parent: Node | None, name: str, level: str | None = None, cod
     if not name.strip():
         raise DomainError(_("Name is required."), field="name")
     fields = {"name": name.strip(), "level": level, "code": code, "floors": floors}
-    node = parent.add_child(**fields) if parent else Node.add_root(**fields)
+    node = (Node.objects.add_child(parent, fields) if parent else Node.objects.add_root(fields))
     _locate_self(node)
     return node
 

@@ -45,7 +45,7 @@ def building_notice(building: Node) -> dict:
         .filter(node_id__in=chain_ids, role__in=list(CHIEF_OF_LEVEL.values()))
         .select_related("person", "node")
     )
-    units = list(building.get_children().order_by("code", "name"))
+    units = list(building.children().order_by("code", "name"))
     unit_chiefs = {
         p.node_id: p for p in Post.objects.filter(
             node__in=units, role=PostRole.UNIT_CHIEF, ended_on__isnull=True
