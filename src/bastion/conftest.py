@@ -43,10 +43,3 @@ def phone_page(browser, live_server):
     yield page
     context.close()
 
-
-def browser_login(page, username: str, password: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)

@@ -80,3 +80,11 @@ def build_small_tree() -> SmallTree:
         "nobody": login("nobody", None, None),
     }
     return tree
+
+
+def browser_login(page, username: str, password: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
