@@ -130,6 +130,8 @@ class Household(Located):
 
     room = models.CharField(_("room"), max_length=20)
     floor = models.SmallIntegerField(_("floor"))
+    # Made by the device that created the row, so a retried create returns the same row.
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
@@ -171,6 +173,7 @@ class Resident(Located):
     chronic_illness = models.BooleanField(_("chronic illness"), default=False)
     pregnant = models.BooleanField(_("pregnant"), default=False)
     infant = models.BooleanField(_("infant"), default=False)
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [

@@ -1,5 +1,6 @@
 """Persons who do the work, their organisations, and the posts that bind them to nodes."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +66,11 @@ class Person(Located):
         Household, models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("home household"),
     )
+    # A login links to at most one person.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
@@ -114,6 +120,7 @@ class Post(Located):
     title = models.CharField(_("title"), max_length=60, blank=True)  # e.g. the lane's name
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [

@@ -1,0 +1,57 @@
+# The two commands: `make demo` and `make test`. Everything else is set-up they call.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PO := $(wildcard src/bastion/locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: demo test test-sqlite test-postgres setup system lint format messages bench clean
+
+demo: setup
+	$(BIN)/bastion demo
+
+test: setup system
+	$(BIN)/ruff check src
+	$(BIN)/pytest
+	scripts/with-postgres $(BIN)/pytest
+
+test-sqlite: setup
+	$(BIN)/pytest
+
+test-postgres: setup system
+	scripts/with-postgres $(BIN)/pytest
+
+setup: $(STAMP) $(MO)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -D django -i $< -o $@ --statistics
+
+system:
+	scripts/ensure-system-packages
+
+# Regenerate the catalogue from the code (needs GNU gettext, a developer tool).
+messages: $(STAMP)
+	cd src/bastion && ../../$(BIN)/bastion makemessages -l zh_Hans --no-obsolete --add-location file
+
+lint: $(STAMP)
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src
+	$(BIN)/ruff format src
+
+lock:
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras -o requirements.lock pyproject.toml
+	sed -i '/^--extra-index-url/d;/^--find-links/d' requirements.lock
+
+clean:
+	rm -rf $(VENV) var
