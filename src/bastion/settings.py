@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "bastion.people",
     "bastion.accounts",
     "bastion.ledgers",
+    "bastion.screening",
+    "bastion.reports",
     "bastion.web",
     "bastion.demo",
 ]

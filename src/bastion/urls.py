@@ -12,5 +12,7 @@ urlpatterns = [
     path("people/", include("bastion.people.urls")),
     path("ledgers/", include("bastion.ledgers.urls")),
     path("accounts/", include("bastion.accounts.urls")),
+    path("screening/", include("bastion.screening.urls")),
+    path("reports/", include("bastion.reports.urls")),
     path("", include("bastion.web.urls")),
 ]
