@@ -1,30 +1,41 @@
-"""The JSON API under /api/v1/: one NinjaAPI, one router per module, bearer-token auth."""
+"""The JSON API under /api/v1/: one NinjaAPI, one router per module. A caller logs in with a
+bearer token, or with the web UI's session (CSRF-checked on writes)."""
 
 from ninja import NinjaAPI
 
-from bastion.accounts.api import BearerAuth
+from bastion.accounts.api import BearerAuth, SessionAuth
+from bastion.core.api_support import register_error_handlers
 
 api = NinjaAPI(
     title="Bastion API",
     version="1",
     urls_namespace="api",
-    auth=BearerAuth(),
+    auth=[BearerAuth(), SessionAuth()],
     docs_url="/docs",
 )
+register_error_handlers(api)
 
 
 def _mount() -> None:
+    from bastion.accounts.api import router as accounts_router
     from bastion.geo.api import router as geo_router
     from bastion.ledgers.api import router as ledgers_router
     from bastion.people.api import router as people_router
+    from bastion.people.api_mobilization import router as mobilization_router
     from bastion.reports.api import router as reports_router
+    from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
+    from bastion.testing.api import router as testing_router
 
+    api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
     api.add_router("/people", people_router)
+    api.add_router("/mobilization", mobilization_router)
     api.add_router("/ledgers", ledgers_router)
     api.add_router("/screening", screening_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/testing", testing_router)
+    api.add_router("/requests", requests_router)
 
 
 _mount()

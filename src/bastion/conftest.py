@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 
@@ -7,6 +9,9 @@ from bastion.core.testing import build_small_tree
 def pytest_configure(config):
     # Slow password hashing protects real logins; in tests it only costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests assert the English msgids; the Chinese default and the catalogue's completeness
+    # are asserted on their own in web/tests/test_translations.py.
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
@@ -28,6 +33,9 @@ def browser():
     """Debian's chromium driven by Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # beside it are still synchronous, so Django's async-safety guard does not apply.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium

@@ -14,5 +14,7 @@ urlpatterns = [
     path("accounts/", include("bastion.accounts.urls")),
     path("screening/", include("bastion.screening.urls")),
     path("reports/", include("bastion.reports.urls")),
+    path("testing/", include("bastion.testing.urls")),
+    path("requests/", include("bastion.requests.urls")),
     path("", include("bastion.web.urls")),
 ]

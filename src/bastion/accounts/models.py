@@ -52,6 +52,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.user} {self.label}"
+
     @classmethod
     def issue(cls, user, label: str = "") -> str:
         raw = "bst_" + secrets.token_urlsafe(32)
@@ -73,3 +76,6 @@ class RevealLog(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.subject_name} ({self.field})"

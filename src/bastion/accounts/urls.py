@@ -1,4 +1,9 @@
 from django.urls import path
 
+from bastion.accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("reveals/", views.reveal_log, name="reveal_log"),
+    path("changes/", views.changes, name="changes"),
+]

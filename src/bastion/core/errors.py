@@ -33,3 +33,8 @@ def field_problems(validation_error, *, row: int | None = None, field: str | Non
         return [Problem(field=f, message=str(m), row=row)
                 for f, errs in validation_error.message_dict.items() for m in errs]
     return [Problem(field=field, message=str(m), row=row) for m in validation_error.messages]
+
+
+class Conflict(DomainError):
+    """A write refused because of the current state of the data (a post already held, a
+    closed month): the API answers 409, not 422."""

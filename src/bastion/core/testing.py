@@ -64,8 +64,10 @@ def build_small_tree() -> SmallTree:
                                     household=household,
                                     name=f"居民{seq}",
                                     id_number=make_id_number(
-                                        "220421", dt.date(1940 + seq % 60, 1 + seq % 12, 1 + seq % 28),
-                                        seq % 1000),
+                                        "220421",
+                                        dt.date(1940 + seq % 60, 1 + seq % 12, 1 + seq % 28),
+                                        seq % 1000,
+                                    ),
                                     phone=f"138{seq:08d}",
                                     relation="head" if member == 0 else "spouse",
                                 )

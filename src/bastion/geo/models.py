@@ -5,9 +5,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from treebeard.mp_tree import MP_Node
-
-from treebeard.mp_tree import MP_NodeManager, MP_NodeQuerySet
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from bastion.accounts.scope import ScopedQuerySet, ScopedQuerySetMixin
 
@@ -241,3 +239,6 @@ class ZoneBuilding(models.Model):
 
     zone = models.ForeignKey(CommandZone, models.CASCADE, related_name="memberships")
     building = models.OneToOneField(Node, models.PROTECT, related_name="zone_membership")
+
+    def __str__(self) -> str:
+        return f"{self.zone_id}:{self.building_id}"

@@ -1,9 +1,28 @@
 """Reads of the tree shared by views, API, exports and reports. All take the user and scope."""
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Case, Count, Q, QuerySet, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bastion.accounts.scope import get_scoped_or_404, root_node_ids
-from bastion.geo.models import Household, Node, Resident, aged_cutoff, child_level
+from bastion.core.history import history_of
+from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.models import (
+    LEVEL_ORDER,
+    Household,
+    Level,
+    Node,
+    Relation,
+    Resident,
+    aged_cutoff,
+    child_level,
+)
 
 FLAG_FIELDS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
 COUNT_KEYS = ("households", "residents", "aged", *FLAG_FIELDS)
@@ -65,10 +84,14 @@ def children_with_counts(user, node: Node) -> list[tuple[Node, dict]]:
 
 
 def descendants_count(node: Node) -> dict[str, int]:
-    """How many nodes of each lower level the node holds."""
+    """How many nodes of each lower level the node holds. (The ordering by path that Node's
+    manager adds is cleared: left in, it splits the GROUP BY into one row per node.)"""
     rows = (
-        node.subtree().filter(depth__gt=node.depth)
-        .values("level").annotate(n=Count("id"))
+        node.subtree()
+        .filter(depth__gt=node.depth)
+        .order_by()
+        .values("level")
+        .annotate(n=Count("id"))
     )
     return {row["level"]: row["n"] for row in rows}
 
@@ -76,7 +99,7 @@ def descendants_count(node: Node) -> dict[str, int]:
 def resident_search(user, text: str, *, limit: int = 50) -> QuerySet[Resident]:
     """Residents by name (substring), or by the last digits of ID or phone number."""
     text = text.strip().upper()
-    qs = Resident.objects.restrict(user).select_related("household", "unit", "building")
+    qs = Resident.objects.restrict(user).select_related("household", "unit", "building", "grid")
     if not text:
         return qs.none()
     if text.rstrip("X").isdigit():
@@ -88,18 +111,228 @@ def resident_search(user, text: str, *, limit: int = 50) -> QuerySet[Resident]:
 
 def building_grid(building: Node) -> dict:
     """Units × floors × rooms of a building: {"units": [...], "floors": [top..bottom],
-    "cells": {(unit_id, floor): [household, ...]}} with each household's resident count."""
+    "cells": {(unit_id, floor): [household, ...]}} with each household's resident count
+    (`n_residents`), its counts of aged and flagged members (`n_aged`, `n_immobile`, ...) and
+    its colour in the building view (`mark`, one of MARKS)."""
     units = list(building.children().order_by("code", "name"))
     households = (
         Household.objects.filter(building_id=building.pk)
-        .annotate(n_residents=Count("residents"))
+        .annotate(**_household_figures())
         .order_by("floor", "room")
     )
     cells: dict[tuple[int, int], list] = {}
     floors: set[int] = set()
     for h in households:
+        h.mark = household_mark(h)
         cells.setdefault((h.unit_id, h.floor), []).append(h)
         floors.add(h.floor)
     top = max(floors | {building.floors or 0}) if floors or building.floors else 0
     floor_list = sorted(floors | set(range(1, top + 1)), reverse=True)
     return {"units": units, "floors": floor_list, "cells": cells}
+
+
+# --- Reads for the web pages (tree browser, building view, household and resident pages) ---
+
+# A household's colour in the building view: the most urgent kind of member it holds.
+MARKS = ("immobile", "aged", "care", "plain", "empty")
+CARE_FLAGS = ("disabled", "chronic_illness", "pregnant", "infant")
+
+
+def nodes_with_counts(nodes: Iterable[Node]) -> list[tuple[Node, dict]]:
+    """Nodes of any levels with their figures: one grouped query per level and table."""
+    nodes = list(nodes)
+    by_level: dict[str, list[int]] = {}
+    for n in nodes:
+        by_level.setdefault(n.level, []).append(n.pk)
+    counts: dict[int, dict] = {}
+    for level, ids in by_level.items():
+        counts |= counts_by(level, ids)
+    return [(n, counts[n.pk]) for n in nodes]
+
+
+def descendants_summary(node: Node) -> list[tuple[str, str, int]]:
+    """(level, level label, how many) for every lower level, top down, zeros included."""
+    counts = descendants_count(node)
+    below = LEVEL_ORDER[LEVEL_ORDER.index(node.level) + 1 :]
+    return [(level, Level(level).label, counts.get(level, 0)) for level in below]
+
+
+def _household_figures() -> dict:
+    cutoff = aged_cutoff()
+    figures = {
+        "n_residents": Count("residents"),
+        "n_aged": Count("residents", filter=Q(residents__birth_date__lte=cutoff)),
+    }
+    figures |= {
+        f"n_{f}": Count("residents", filter=Q(**{f"residents__{f}": True})) for f in FLAG_FIELDS
+    }
+    return figures
+
+
+def household_mark(household: Household) -> str:
+    """One of MARKS for a household annotated by `_household_figures`."""
+    if not household.n_residents:
+        return "empty"
+    if household.n_immobile:
+        return "immobile"
+    if household.n_aged:
+        return "aged"
+    if any(getattr(household, f"n_{f}") for f in CARE_FLAGS):
+        return "care"
+    return "plain"
+
+
+def unit_households(user, unit: Node) -> list[Household]:
+    """The households of a unit, floor by floor, each with its resident figures and mark."""
+    households = list(
+        Household.objects.restrict(user)
+        .filter(unit_id=unit.pk)
+        .annotate(**_household_figures())
+        .order_by("floor", "room")
+    )
+    for h in households:
+        h.mark = household_mark(h)
+    return households
+
+
+def household_residents(user, household: Household) -> QuerySet[Resident]:
+    """The residents of a household, head first, then by age."""
+    head_first = Case(When(relation=Relation.HEAD, then=0), default=1)
+    return (
+        Resident.objects.restrict(user)
+        .filter(household_id=household.pk)
+        .order_by(head_first, "birth_date", "id")
+    )
+
+
+@dataclass
+class BuildingPlan:
+    """A building drawn as floors (rows, top floor first) × units (columns) of room cells."""
+
+    units: list[Node]
+    rows: list[tuple[int, list[list[Household]]]]
+    marks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def households(self) -> int:
+        return sum(self.marks.values())
+
+
+def building_plan(building: Node) -> BuildingPlan:
+    """`building_grid` reshaped for drawing: one row per floor, one cell per unit (two queries
+    whatever the building's size)."""
+    grid = building_grid(building)
+    cells = grid["cells"]
+    marks = dict.fromkeys(MARKS, 0)
+    for households in cells.values():
+        for h in households:
+            marks[h.mark] += 1
+    rows = [
+        (floor, [cells.get((u.pk, floor), []) for u in grid["units"]]) for floor in grid["floors"]
+    ]
+    return BuildingPlan(units=grid["units"], rows=rows, marks=marks)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    source: str
+    changes: list[FieldChange]
+
+
+# How the pages name the logged fields of residents and households ("person" context keeps
+# "Name" and "Disabled" apart from Django's own "name" of a thing and "disabled" of a switch).
+FIELD_LABELS = {
+    "name": pgettext_lazy("person", "Name"),
+    "id_number": gettext_lazy("ID number"),
+    "phone": gettext_lazy("Mobile"),
+    "relation": gettext_lazy("Relation to head"),
+    "presence": gettext_lazy("Presence"),
+    "immobile": gettext_lazy("Immobile"),
+    "disabled": pgettext_lazy("person", "Disabled"),
+    "chronic_illness": gettext_lazy("Chronic illness"),
+    "pregnant": gettext_lazy("Pregnant"),
+    "infant": gettext_lazy("Infant"),
+    "household_id": gettext_lazy("Household"),
+    "room": gettext_lazy("Room"),
+    "floor": gettext_lazy("Floor"),
+}
+
+
+SOURCE_LABELS = {
+    "web": gettext_lazy("web page"),
+    "api": gettext_lazy("API"),
+    "import": gettext_lazy("ledger import"),
+    "demo": gettext_lazy("demo data"),
+}
+
+
+def _shown(model, name: str, value, households: dict[int, str]) -> str:
+    """A logged value as a person reads it: choices by their label, numbers masked."""
+    if value is None or value == "":
+        return "—"
+    if name == "id_number":
+        return mask_id_number(str(value))
+    if name == "phone":
+        return mask_mobile(str(value))
+    if name == "household_id":
+        return households.get(value, f"#{value}")
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    choices = dict(model_field.flatchoices) if model_field.choices else {}
+    return str(choices.get(value, value))
+
+
+def _label(model, name: str) -> str:
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    try:
+        return str(model._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return name
+
+
+def change_history(user, obj: models.Model) -> list[HistoryEntry]:
+    """The change log of a row the user may see, newest first, with field names translated and
+    ID and mobile numbers masked (a full number is shown only through a logged reveal)."""
+    model = type(obj)
+    entries = list(history_of(obj))
+    household_ids = {
+        v for e in entries for v in e.changes.get("household_id", []) if isinstance(v, int)
+    }
+    households = {
+        h.pk: f"{h.building} {h.unit} {h.room}"
+        for h in Household.objects.restrict(user)
+        .filter(pk__in=household_ids)
+        .select_related("building", "unit")
+    }
+    return [
+        HistoryEntry(
+            at=e.at,
+            actor=e.actor.get_username() if e.actor else "",
+            action=e.action,
+            source=str(SOURCE_LABELS.get(e.source, e.source)),
+            changes=[
+                FieldChange(
+                    _label(model, name),
+                    _shown(model, name, old, households),
+                    _shown(model, name, new, households),
+                )
+                for name, (old, new) in e.changes.items()
+            ],
+        )
+        for e in entries
+    ]

@@ -75,10 +75,12 @@ def household_create(*, unit: Node, room: str, floor: int, actor=None,
     return household
 
 
-def resident_clean(data: dict, *, row: int | None = None,
-                   exclude_pk: int | None = None) -> tuple[dict, list[Problem]]:
+def resident_clean(data: dict, *, row: int | None = None, exclude_pk: int | None = None,
+                   registered: set[str] | None = None) -> tuple[dict, list[Problem]]:
     """Validate and normalise resident fields; returns the clean values and every problem.
-    Used by the single-resident services and by the importer, so both refuse the same input."""
+    Used by the single-resident services and by the importer, so both refuse the same input.
+    A bulk caller passes `registered` (ID numbers already in the database, fetched in one
+    query) instead of paying one query per row."""
     problems: list[Problem] = []
     clean = dict(data)
     name = (data.get("name") or "").strip()
@@ -107,10 +109,14 @@ def resident_clean(data: dict, *, row: int | None = None,
         problems.append(Problem("presence", _("Unknown presence."), row))
     number = clean.get("id_number")
     if number and not any(p.field == "id_number" for p in problems):
-        taken = Resident.objects.filter(id_number=number)
-        if exclude_pk:
-            taken = taken.exclude(pk=exclude_pk)
-        if taken.exists():
+        if registered is not None:
+            is_taken = number in registered
+        else:
+            taken = Resident.objects.filter(id_number=number)
+            if exclude_pk:
+                taken = taken.exclude(pk=exclude_pk)
+            is_taken = taken.exists()
+        if is_taken:
             problems.append(Problem("id_number", _("ID number is already registered."), row))
     return clean, problems
 

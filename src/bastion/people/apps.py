@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class PeopleConfig(AppConfig):
     name = "bastion.people"
     label = "people"
+
+    def ready(self) -> None:
+        # Mobilization's figures in the daily report (extra cadres, shifts filled and short,
+        # check-ins), through the report's one registration interface.
+        from bastion.people.queries import FIGURES, daily_figures
+        from bastion.reports.registry import Figure, register
+
+        register(
+            module="mobilization",
+            order=30,
+            figures=[Figure(key, label) for key, label in FIGURES.items()],
+            compute=daily_figures,
+        )

@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScreeningConfig(AppConfig):
     name = "bastion.screening"
     label = "screening"
+    verbose_name = _("Screening")
+
+    def ready(self) -> None:
+        from bastion.reports.registry import Figure, register, register_building_status
+        from bastion.screening.queries import FIGURES, building_completion, daily_figures
+
+        register(
+            module="screening",
+            order=10,
+            figures=[Figure(key, label) for key, label in FIGURES.items()],
+            compute=daily_figures,
+        )
+        register_building_status(building_completion, label=_("Households cleared"))

@@ -32,6 +32,9 @@ class Command(BaseCommand):
             call_command("migrate", verbosity=0)
         worker = None
         if not no_worker:
+            from bastion.reports.tasks import report_schedule
+
+            report_schedule()  # the daily report's refresh and its freeze at the set hour
             # A separate process, so long imports never block a web thread.
             worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "db_worker"])
         self.stdout.write(f"Bastion at http://{host}:{port}/  (Ctrl+C to stop)")

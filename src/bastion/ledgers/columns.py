@@ -1,0 +1,295 @@
+"""The ledger format: column headers and cell vocabularies in Chinese and English.
+
+Headers and cell values are part of the file format that offices exchange, not UI text, so both
+languages are spelled out here (and both are accepted on import whatever the UI language); the
+explanations shown in the template go through gettext like any other UI string.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    help: Promise | str = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+
+    def header(self, language: str | None = None) -> str:
+        return self.zh if is_chinese(language) else self.en
+
+
+def is_chinese(language: str | None = None) -> bool:
+    """Chinese unless the (given or active) language is another one; Chinese is the default."""
+    language = language or translation.get_language() or "zh-hans"
+    return language.lower().startswith("zh")
+
+
+FLAG_KEYS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
+
+RESIDENT_COLUMNS: tuple[Column, ...] = (
+    Column("name", "姓名", "Name", True, _("Full name as on the ID card."), "张三"),
+    Column(
+        "id_number",
+        "身份证号",
+        "ID number",
+        True,
+        _(
+            "18-character resident ID number; the last character may be X. Format the column "
+            "as text, or Excel keeps only 15 digits."
+        ),
+        "220421198503150010",
+        ("身份证号码", "公民身份号码", "证件号码", "身份证", "id", "id no", "id card"),
+    ),
+    Column(
+        "phone",
+        "手机号",
+        "Mobile",
+        False,
+        _("11-digit mainland mobile number. May be left blank."),
+        "13800138000",
+        ("手机号码", "联系电话", "电话", "phone", "mobile number", "phone number"),
+    ),
+    Column(
+        "relation",
+        "与户主关系",
+        "Relation to head",
+        False,
+        _(
+            "One of: 户主, 配偶, 子女, 父母, 孙子女, 祖父母, 兄弟姐妹, 其他. Blank means head of "
+            "household."
+        ),
+        "户主",
+        ("关系", "relation", "relationship"),
+    ),
+    Column(
+        "community",
+        "社区",
+        "Community",
+        True,
+        _("Name (or code) of the community, as in Bastion's tree."),
+        "幸福社区",
+        ("所属社区", "社区(村)", "村"),
+    ),
+    Column(
+        "grid",
+        "网格",
+        "Grid",
+        True,
+        _("Name (or code) of the grid inside that community."),
+        "第一网格",
+        ("所属网格",),
+    ),
+    Column(
+        "building",
+        "楼栋",
+        "Building",
+        True,
+        _("Name (or code) of the building inside that grid, e.g. 3号楼 or 3."),
+        "1号楼",
+        ("楼号", "楼栋号", "楼栋名称"),
+    ),
+    Column(
+        "unit",
+        "单元",
+        "Unit",
+        True,
+        _("Name (or code) of the unit (stairwell) inside that building, e.g. 2单元 or 2."),
+        "1单元",
+        ("单元号",),
+    ),
+    Column(
+        "room",
+        "房号",
+        "Room",
+        True,
+        _("Room number. A room not yet in the unit is created as a new household."),
+        "101",
+        ("房间号", "门牌号", "室", "room number"),
+    ),
+    Column(
+        "floor",
+        "楼层",
+        "Floor",
+        False,
+        _("Floor of the room, -5 to 200. Needed when the room is new."),
+        "1",
+        ("层", "所在楼层"),
+    ),
+    Column(
+        "presence",
+        "在住状态",
+        "Presence",
+        False,
+        _("One of: 在家, 外出, 迁出. Blank means at home."),
+        "在家",
+        ("居住状态", "在家状态", "status"),
+    ),
+    Column(
+        "immobile",
+        "行动不便",
+        "Immobile",
+        False,
+        _("是 or 否 (blank means 否)."),
+        "否",
+        ("行动不便人员",),
+    ),
+    Column(
+        "disabled", "残疾", "Disabled", False, _("是 or 否 (blank means 否)."), "否", ("残疾人",)
+    ),
+    Column(
+        "chronic_illness",
+        "慢性病",
+        "Chronic illness",
+        False,
+        _("是 or 否 (blank means 否)."),
+        "否",
+        ("慢性病患者", "基础病"),
+    ),
+    Column("pregnant", "孕妇", "Pregnant", False, _("是 or 否 (blank means 否)."), "否", ()),
+    Column("infant", "婴幼儿", "Infant", False, _("是 or 否 (blank means 否)."), "否", ()),
+)
+RESIDENT_COLUMN = {c.key: c for c in RESIDENT_COLUMNS}
+
+# Extra columns of the residents export (ignored when the export is imported again).
+EXPORT_EXTRA_COLUMNS: tuple[Column, ...] = (
+    Column("sex", "性别", "Sex"),
+    Column("birth_date", "出生日期", "Birth date"),
+    Column("aged", "60岁以上", "Aged 60+"),
+)
+
+POST_COLUMNS: tuple[Column, ...] = (
+    Column("person", "姓名", "Name"),
+    Column("role", "职务", "Post"),
+    Column("title", "职务说明", "Title"),
+    Column("path", "所在位置", "Place"),
+    Column("zone", "指挥区", "Command zone"),
+    Column("phone", "手机号", "Mobile"),
+    Column("started_on", "任职日期", "Since"),
+)
+
+ERROR_COLUMNS: tuple[Column, ...] = (
+    Column("row", "行号", "Row"),
+    Column("column", "列", "Column"),
+    Column("message", "问题", "Problem"),
+)
+
+RELATIONS: dict[str, tuple[str, str]] = {
+    "head": ("户主", "Head of household"),
+    "spouse": ("配偶", "Spouse"),
+    "child": ("子女", "Child"),
+    "parent": ("父母", "Parent"),
+    "grandchild": ("孙子女", "Grandchild"),
+    "grandparent": ("祖父母", "Grandparent"),
+    "sibling": ("兄弟姐妹", "Sibling"),
+    "other": ("其他", "Other"),
+}
+RELATION_SYNONYMS = {
+    "本人": "head",
+    "户主本人": "head",
+    "妻子": "spouse",
+    "丈夫": "spouse",
+    "妻": "spouse",
+    "夫": "spouse",
+    "儿子": "child",
+    "女儿": "child",
+    "子": "child",
+    "女": "child",
+    "长子": "child",
+    "次子": "child",
+    "长女": "child",
+    "次女": "child",
+    "儿媳": "other",
+    "女婿": "other",
+    "父亲": "parent",
+    "母亲": "parent",
+    "孙子": "grandchild",
+    "孙女": "grandchild",
+    "外孙": "grandchild",
+    "外孙女": "grandchild",
+    "祖父": "grandparent",
+    "祖母": "grandparent",
+    "外祖父": "grandparent",
+    "外祖母": "grandparent",
+    "哥哥": "sibling",
+    "弟弟": "sibling",
+    "姐姐": "sibling",
+    "妹妹": "sibling",
+    "兄弟": "sibling",
+    "姐妹": "sibling",
+}
+PRESENCES: dict[str, tuple[str, str]] = {
+    "home": ("在家", "At home"),
+    "away": ("外出", "Away"),
+    "moved_out": ("迁出", "Moved out"),
+}
+PRESENCE_SYNONYMS = {"在住": "home", "居住": "home", "常住": "home", "moved out": "moved_out"}
+SEXES: dict[str, tuple[str, str]] = {"M": ("男", "Male"), "F": ("女", "Female")}
+YES_NO = ("是", "Yes"), ("否", "No")
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
+FALSE_WORDS = {"", "否", "n", "no", "false", "0", "×", "无", "-"}
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, trimmed, inner runs of spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def header_key(text: str) -> str:
+    """How a header cell is compared: normalised, lower case, '_' as space, a trailing '*' or
+    '(必填)' dropped."""
+    text = normalise(text).lower().replace("_", " ")
+    for tail in ("*", "(必填)", "(选填)"):
+        text = text.removesuffix(tail).strip()
+    return text
+
+
+def _header_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for column in RESIDENT_COLUMNS:
+        for text in (column.zh, column.en, column.key, *column.aliases):
+            index[header_key(text)] = column.key
+    return index
+
+
+HEADER_INDEX = _header_index()
+
+
+def _value_index(values: dict[str, tuple[str, str]], synonyms: dict[str, str]) -> dict[str, str]:
+    index = {header_key(s): code for s, code in synonyms.items()}
+    for code, (zh, en) in values.items():
+        for text in (code, zh, en):
+            index[header_key(text)] = code
+    return index
+
+
+RELATION_INDEX = _value_index(RELATIONS, RELATION_SYNONYMS)
+PRESENCE_INDEX = _value_index(PRESENCES, PRESENCE_SYNONYMS)
+
+
+def label(values: dict[str, tuple[str, str]], code: str, language: str | None = None) -> str:
+    pair = values.get(code)
+    if pair is None:
+        return code
+    return pair[0] if is_chinese(language) else pair[1]
+
+
+def yes_no(value: bool, language: str | None = None) -> str:
+    pair = YES_NO[0] if value else YES_NO[1]
+    return pair[0] if is_chinese(language) else pair[1]
+
+
+def column_header(field: str | None, language: str | None = None) -> str:
+    """The header naming a problem's field, for error tables."""
+    if not field:
+        return ""
+    column = RESIDENT_COLUMN.get(field)
+    return column.header(language) if column else field

@@ -1,0 +1,1014 @@
+"""Ledgers in and out: the residents import (all-or-nothing), the import job that runs it in the
+background, the downloadable template, and the .xlsx exports of residents and posts.
+
+The web view, the API and the `bastion import` / `bastion export` commands all call these.
+"""
+
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Case, Value, When
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from bastion.accounts import scope
+from bastion.accounts.models import RevealLog
+from bastion.core import history
+from bastion.core.errors import DomainError, Problem
+from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, aged_cutoff
+from bastion.geo.services import RESIDENT_FIELDS, resident_clean
+from bastion.ledgers import queries
+from bastion.ledgers.columns import (
+    ERROR_COLUMNS,
+    EXPORT_EXTRA_COLUMNS,
+    FALSE_WORDS,
+    FLAG_KEYS,
+    HEADER_INDEX,
+    POST_COLUMNS,
+    PRESENCE_INDEX,
+    PRESENCES,
+    RELATION_INDEX,
+    RELATIONS,
+    RESIDENT_COLUMNS,
+    SEXES,
+    TRUE_WORDS,
+    Column,
+    column_header,
+    header_key,
+    is_chinese,
+    label,
+    normalise,
+    yes_no,
+)
+from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
+from bastion.ledgers.reading import cell_text, sheet_read
+from bastion.people.models import PostRole
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+PROGRESS_EVERY = 500  # rows between progress reports
+WRITE_BATCH = 1000  # rows per multi-row INSERT
+LOOKUP_CHUNK = 500  # ids per IN (...) lookup
+HOUSEHOLD_FIELDS = ("room", "floor", "unit_id")
+FLOOR_MIN, FLOOR_MAX = -5, 200
+_NUMBER_LIKE = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")  # 2.20421E+17 as Excel shows it
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _report(progress: Progress | None, phase: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(phase, done, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the unit a row names
+# ---------------------------------------------------------------------------------------------
+
+_AMBIGUOUS = -1
+_SUFFIXES = {
+    "community": ("社区居委会", "居委会", "社区", "村"),
+    "grid": ("网格",),
+    "building": ("号楼", "栋", "幢", "楼", "号"),
+    "unit": ("单元",),
+}
+_PLACE_LEVELS = ("community", "grid", "building", "unit")
+
+
+def _loose(level: str, text: str) -> str:
+    for suffix in _SUFFIXES[level]:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def _unknown_place_message(level: str) -> str:
+    return {
+        "community": _("No community %(name)s inside %(parent)s."),
+        "grid": _("No grid %(name)s in %(parent)s."),
+        "building": _("No building %(name)s in %(parent)s."),
+        "unit": _("No unit %(name)s in %(parent)s."),
+    }[level]
+
+
+class UnitDirectory:
+    """The units inside one node, found by the names (or codes) of their community, grid,
+    building and unit as a ledger writes them: '3号楼' finds a building named '3' and the
+    reverse, a code finds its node, a name used twice under one parent finds nothing."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        nodes = list(
+            node.subtree()
+            .filter(level__in=_PLACE_LEVELS)
+            .only(
+                "id",
+                "name",
+                "code",
+                "level",
+                "path",
+                "depth",
+                "numchild",
+                *[f"{lv}_id" for lv in LEVEL_ORDER],
+            )
+        )
+        nodes += [a for a in node.ancestors() if a.level in _PLACE_LEVELS]
+        self.by_id: dict[int, Node] = {n.pk: n for n in nodes}
+        # level -> {(parent id, key): node id or _AMBIGUOUS}; exact names beat codes/loose keys
+        self.exact: dict[str, dict] = {lv: {} for lv in _PLACE_LEVELS}
+        self.loose: dict[str, dict] = {lv: {} for lv in _PLACE_LEVELS}
+        for n in nodes:
+            parent = self._parent_id(n)
+            name = normalise(n.name).lower()
+            self._add(self.exact[n.level], (parent, name), n.pk)
+            for key in {_loose(n.level, name), normalise(n.code).lower()} - {"", name}:
+                self._add(self.loose[n.level], (parent, key), n.pk)
+
+    @staticmethod
+    def _parent_id(n: Node) -> int | None:
+        index = _PLACE_LEVELS.index(n.level)
+        return getattr(n, f"{_PLACE_LEVELS[index - 1]}_id") if index else None
+
+    @staticmethod
+    def _add(index: dict, key: tuple, pk: int) -> None:
+        index[key] = pk if index.get(key, pk) == pk else _AMBIGUOUS
+
+    def find(self, level: str, parent: int | None, text: str) -> int | None:
+        """The node id, None when unknown, _AMBIGUOUS when the text names several."""
+        text = normalise(text).lower()
+        for key in dict.fromkeys((text, _loose(level, text))):
+            for index in (self.exact[level], self.loose[level]):
+                found = index.get((parent, key))
+                if found is not None:
+                    return found
+        return None
+
+    def resolve(self, values: dict[str, str], row: int) -> tuple[Node | None, list[Problem]]:
+        """The unit named by a row's community, grid, building and unit cells."""
+        parent: int | None = None
+        parent_name = self.node.name
+        for level in _PLACE_LEVELS:
+            text = values[level]
+            if not text:
+                message = _("%(column)s is required.") % {"column": column_header(level)}
+                return None, [Problem(level, message, row)]
+            found = self.find(level, parent, text)
+            if found == _AMBIGUOUS:
+                message = _(
+                    "%(name)s names more than one place under %(parent)s; import into a "
+                    "smaller area."
+                ) % {"name": text, "parent": parent_name}
+                return None, [Problem(level, message, row)]
+            if found is None or (level == "community" and not self._inside(found)):
+                message = _unknown_place_message(level) % {"name": text, "parent": parent_name}
+                return None, [Problem(level, message, row)]
+            parent, parent_name = found, self.by_id[found].name
+        unit = self.by_id[parent]
+        if not unit.path.startswith(self.node.path):
+            message = _("Unit %(name)s is not inside %(parent)s.") % {
+                "name": unit.name,
+                "parent": self.node.name,
+            }
+            return None, [Problem("unit", message, row)]
+        return unit, []
+
+    def _inside(self, node_id: int) -> bool:
+        """A community is usable when it is inside the node or above it (importing into a grid
+        still names the grid's community)."""
+        n = self.by_id[node_id]
+        return n.path.startswith(self.node.path) or self.node.path.startswith(n.path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents import
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    residents: int
+    households: int
+
+
+@dataclass
+class _Row:
+    row: int
+    clean: dict
+    unit: Node | None
+    room: str
+    floor: int | None
+    floor_bad: bool = False
+
+
+def _columns_find(sheet_header: list[str], header_row: int) -> tuple[dict[str, int], list[Problem]]:
+    """Which cell index holds each known column; every missing required column and every
+    column given twice is a problem. Unknown columns (序号, 备注...) are ignored."""
+    positions: dict[str, int] = {}
+    problems = []
+    for index, text in enumerate(sheet_header):
+        key = HEADER_INDEX.get(header_key(text))
+        if key is None:
+            continue
+        if key in positions:
+            problems.append(
+                Problem(key, _("Column %(column)s appears twice.") % {"column": text}, header_row)
+            )
+        else:
+            positions[key] = index
+    for column in RESIDENT_COLUMNS:
+        if column.required and column.key not in positions:
+            problems.append(
+                Problem(
+                    column.key,
+                    _("Column %(zh)s (%(en)s) is missing.") % {"zh": column.zh, "en": column.en},
+                    header_row,
+                )
+            )
+    return positions, problems
+
+
+def _flag(text: str) -> bool | None:
+    text = header_key(text)
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def _floor(text: str) -> int | None:
+    text = normalise(text).removesuffix("层").removesuffix("楼").removeprefix("第")
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def _row_parse(
+    cells: list, row: int, positions: dict[str, int], units: UnitDirectory, registered: set[str]
+) -> tuple[_Row, list[Problem]]:
+    def raw(key: str):
+        index = positions.get(key)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    def text(key: str) -> str:
+        return normalise(cell_text(raw(key)))
+
+    problems: list[Problem] = []
+    data: dict = {"name": text("name"), "phone": text("phone")}
+    id_cell = raw("id_number")
+    id_text = text("id_number")
+    if (
+        isinstance(id_cell, (int, float))
+        and not isinstance(id_cell, bool)
+        or (_NUMBER_LIKE.match(id_text))
+    ):
+        problems.append(
+            Problem(
+                "id_number",
+                _(
+                    "The ID number was stored as a number and Excel kept only 15 digits; "
+                    "format the column as text and enter it again."
+                ),
+                row,
+            )
+        )
+    elif not id_text:
+        problems.append(Problem("id_number", _("ID number is required."), row))
+    else:
+        data["id_number"] = id_text
+    for key, index in (("relation", RELATION_INDEX), ("presence", PRESENCE_INDEX)):
+        value = text(key)
+        if value:  # an unknown word is passed on, for resident_clean to refuse
+            data[key] = index.get(header_key(value), value)
+    for key in FLAG_KEYS:
+        flag = _flag(text(key))
+        if flag is None:
+            problems.append(Problem(key, _("Write 是 or 否 (yes or no)."), row))
+        data[key] = bool(flag)
+    clean, clean_problems = resident_clean(data, row=row, registered=registered)
+    problems += clean_problems
+
+    unit, place_problems = units.resolve({lv: text(lv) for lv in _PLACE_LEVELS}, row)
+    problems += place_problems
+    room = text("room")
+    if not room:
+        problems.append(Problem("room", _("Room number is required."), row))
+    elif len(room) > 20:
+        problems.append(Problem("room", _("Room number is longer than 20 characters."), row))
+    floor = None
+    if floor_text := text("floor"):
+        floor = _floor(floor_text)
+        if floor is None or not FLOOR_MIN <= floor <= FLOOR_MAX:
+            problems.append(
+                Problem(
+                    "floor",
+                    _("Floor must be a whole number from %(lo)s to %(hi)s.")
+                    % {"lo": FLOOR_MIN, "hi": FLOOR_MAX},
+                    row,
+                )
+            )
+            return _Row(row, clean, unit, room, None, floor_bad=True), problems
+    return _Row(row, clean, unit, room, floor), problems
+
+
+def _registered_ids(numbers: Iterable[str]) -> set[str]:
+    numbers = sorted(set(numbers))
+    found: set[str] = set()
+    for chunk in _chunks(numbers, LOOKUP_CHUNK):
+        found.update(
+            Resident.objects.filter(id_number__in=chunk).values_list("id_number", flat=True)
+        )
+    return found
+
+
+def _existing_households(unit_ids: set[int]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(unit id, room) -> (household id, floor) for the given units."""
+    found = {}
+    for chunk in _chunks(sorted(unit_ids), LOOKUP_CHUNK):
+        for pk, unit_id, room, floor in Household.objects.filter(unit_id__in=chunk).values_list(
+            "id", "unit_id", "room", "floor"
+        ):
+            found[(unit_id, room)] = (pk, floor)
+    return found
+
+
+def _rooms_check(rows: list[_Row], existing: dict) -> tuple[dict, list[Problem]]:
+    """Floors must agree with the room's household (stored or earlier in the file), and a new
+    room needs a floor. Returns the new rooms: (unit id, room) -> [floor, first row, unit]."""
+    problems = []
+    new: dict[tuple[int, str], list] = {}
+    for r in rows:
+        if r.unit is None or not r.room:
+            continue
+        key = (r.unit.pk, r.room)
+        if key in existing:
+            stored = existing[key][1]
+            if r.floor is not None and r.floor != stored:
+                problems.append(
+                    Problem(
+                        "floor",
+                        _("Room %(room)s of this unit is on floor %(stored)s, not %(floor)s.")
+                        % {"room": r.room, "stored": stored, "floor": r.floor},
+                        r.row,
+                    )
+                )
+        elif key in new:
+            first = new[key]
+            if first[0] is None:
+                first[0] = r.floor
+            elif r.floor is not None and r.floor != first[0]:
+                problems.append(
+                    Problem(
+                        "floor",
+                        _("Room %(room)s is given floor %(first)s on row %(other)s.")
+                        % {"room": r.room, "first": first[0], "other": first[1]},
+                        r.row,
+                    )
+                )
+        else:
+            new[key] = [r.floor, r.row, r.unit, r.floor_bad]
+    for (_unit, room), (floor, row, _node, floor_bad) in new.items():
+        if floor is None and not floor_bad:
+            problems.append(
+                Problem(
+                    "floor",
+                    _("Room %(room)s is new to this unit: give its floor.") % {"room": room},
+                    row,
+                )
+            )
+    return new, problems
+
+
+def _duplicates(rows: list[_Row]) -> list[Problem]:
+    rows_of: dict[str, list[int]] = {}
+    for r in rows:
+        number = r.clean.get("id_number")
+        if number and "birth_date" in r.clean:  # only numbers that passed the checksum
+            rows_of.setdefault(number, []).append(r.row)
+    problems = []
+    for numbers_rows in rows_of.values():
+        if len(numbers_rows) < 2:
+            continue
+        for row in numbers_rows:
+            others = ", ".join(str(o) for o in numbers_rows if o != row)
+            problems.append(
+                Problem(
+                    "id_number", _("The same ID number is on row %(rows)s.") % {"rows": others}, row
+                )
+            )
+    return problems
+
+
+_COLUMN_ORDER = {c.key: i for i, c in enumerate(RESIDENT_COLUMNS)}
+
+
+def _problem_order(problem: Problem) -> tuple:
+    return (problem.row or 0, _COLUMN_ORDER.get(problem.field, -1))
+
+
+def residents_import(
+    *,
+    actor: AbstractBaseUser | None,
+    node: Node,
+    filename: str,
+    content: bytes,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import every resident of a ledger into units inside `node`, or none.
+
+    Every row is checked first (the same checks as a single resident, plus: the unit must lie
+    inside `node`, the ID number must be unique in the file and new to Bastion, a new room
+    needs its floor). If any row is bad, DomainError lists every bad row and nothing is
+    written. Otherwise households and residents go in with multi-row INSERTs in one
+    transaction, each with its ancestor columns and one change-log entry (source "import").
+    The caller has checked that `actor` may change `node`.
+    """
+    _report(progress, ImportPhase.READING, 0, 0)
+    sheet = sheet_read(filename=filename, content=content)
+    positions, header_problems = _columns_find(sheet.header, sheet.header_row)
+    if header_problems:
+        raise DomainError(header_problems)
+    total = len(sheet.rows)
+    limit = getattr(settings, "BASTION_IMPORT_MAX_ROWS", 200_000)
+    if total > limit:
+        raise DomainError(
+            _(
+                "The file has %(n)s rows; at most %(max)s can be imported at "
+                "once. Split it and import the parts."
+            )
+            % {"n": total, "max": limit},
+            field="file",
+        )
+
+    units = UnitDirectory(node)
+    id_at = positions.get("id_number")
+    # Which of the file's ID numbers are already registered: one query per chunk, not per row.
+    registered = _registered_ids(
+        normalise(cell_text(cells[id_at])).upper()
+        for _n, cells in sheet.rows
+        if id_at is not None and id_at < len(cells)
+    )
+    rows: list[_Row] = []
+    problems: list[Problem] = []
+    _report(progress, ImportPhase.CHECKING, 0, total)
+    for done, (row_number, cells) in enumerate(sheet.rows, start=1):
+        parsed, row_problems = _row_parse(cells, row_number, positions, units, registered)
+        rows.append(parsed)
+        problems += row_problems
+        if done % PROGRESS_EVERY == 0:
+            _report(progress, ImportPhase.CHECKING, done, total)
+    problems += _duplicates(rows)
+    existing = _existing_households({r.unit.pk for r in rows if r.unit is not None})
+    new_rooms, room_problems = _rooms_check(rows, existing)
+    problems += room_problems
+    _report(progress, ImportPhase.CHECKING, total, total)
+    if problems:
+        raise DomainError(sorted(problems, key=_problem_order))
+
+    _report(progress, ImportPhase.WRITING, 0, total)
+    try:
+        with transaction.atomic():
+            return _residents_write(
+                actor=actor, rows=rows, existing=existing, new_rooms=new_rooms, progress=progress
+            )
+    except IntegrityError:
+        # Someone registered one of these people or rooms while the file was being checked.
+        logger.warning(
+            "import into node %s collided with a concurrent write", node.pk, exc_info=True
+        )
+        raise DomainError(
+            _(
+                "Another change to the same residents or rooms was saved while "
+                "this file was being checked. Nothing was imported; try again."
+            ),
+            field="file",
+        ) from None
+
+
+def _residents_write(
+    *, actor, rows: list[_Row], existing: dict, new_rooms: dict, progress: Progress | None
+) -> ImportResult:
+    taken = _registered_ids(r.clean["id_number"] for r in rows)
+    if taken:
+        raise DomainError(
+            [
+                Problem("id_number", _("ID number is already registered."), r.row)
+                for r in rows
+                if r.clean["id_number"] in taken
+            ]
+        )
+    households = []
+    for (_unit_id, room), (floor, _row, unit, _bad) in new_rooms.items():
+        household = Household(room=room, floor=floor)
+        household.locate(unit)
+        household.unit = unit  # so str() and the change log need no query
+        households.append(household)
+    Household.objects.bulk_create(households, batch_size=WRITE_BATCH)
+    history.record_many(actor, households, "create", HOUSEHOLD_FIELDS, source="import")
+    household_id = {key: pk for key, (pk, _floor) in existing.items()}
+    household_id |= {(h.unit_id, h.room): h.pk for h in households}
+
+    residents = []
+    for r in rows:
+        resident = Resident(household_id=household_id[(r.unit.pk, r.room)], **r.clean)
+        resident.locate(r.unit)
+        residents.append(resident)
+    total = len(residents)
+    for done, batch in enumerate(_chunks(residents, WRITE_BATCH), start=1):
+        Resident.objects.bulk_create(batch)
+        _report(progress, ImportPhase.WRITING, min(done * WRITE_BATCH, total), total)
+    history.record_many(actor, residents, "create", RESIDENT_FIELDS, source="import")
+    return ImportResult(residents=total, households=len(households))
+
+
+# ---------------------------------------------------------------------------------------------
+# Import jobs
+# ---------------------------------------------------------------------------------------------
+
+
+def upload_size_check(*, size: int) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise DomainError(
+            _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            field="file",
+        )
+
+
+def import_job_create(
+    *,
+    user: AbstractBaseUser,
+    node: Node,
+    filename: str,
+    content: bytes,
+    language: str | None = None,
+) -> ImportJob:
+    """Record an uploaded file as a queued job on `node`, which the user must be able to
+    change. The file is checked and imported by `import_run`."""
+    if not scope.can(user, scope.CHANGE, node):
+        raise PermissionDenied(_("You may not change residents of this area."))
+    upload_size_check(size=len(content))
+    job = ImportJob(
+        node=node,
+        created_by=user,
+        filename=(filename or "upload")[-200:],
+        content=content,
+        language=language or translation.get_language() or "",
+    )
+    job.locate(node)
+    job.save()
+    return job
+
+
+def import_submit(
+    *,
+    user: AbstractBaseUser,
+    node: Node,
+    filename: str,
+    content: bytes,
+    language: str | None = None,
+) -> ImportJob:
+    """Record the upload and queue the background task that imports it (the task gets the
+    job's id). Returns the job, whose page shows the progress."""
+    from bastion.ledgers.tasks import import_run_task
+
+    job = import_job_create(
+        user=user, node=node, filename=filename, content=content, language=language
+    )
+    try:
+        result = import_run_task.enqueue(job_id=job.pk)
+    except Exception:
+        _job_update(
+            job,
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            content=b"",
+            errors=[
+                {
+                    "field": "file",
+                    "message": _(
+                        "The import could not be queued; nothing was imported. Try again."
+                    ),
+                }
+            ],
+        )
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+    job.refresh_from_db()
+    return job
+
+
+def _job_update(job: ImportJob, **fields) -> None:
+    for key, value in fields.items():
+        setattr(job, key, value)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """Run one queued import job: check the file, then import it all or reject it with every
+    bad row. Progress is written to the job every few hundred rows. Running a job that is not
+    queued any more (a retried task) does nothing."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now(), phase=ImportPhase.READING
+    )
+    job = ImportJob.objects.select_related("node", "created_by").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def report(phase: str, done: int, total: int) -> None:
+        fields: dict = {"phase": phase, "total_rows": total}
+        if phase == ImportPhase.CHECKING:
+            fields["processed_rows"] = done
+        elif phase == ImportPhase.WRITING:
+            fields |= {"processed_rows": total, "imported_rows": done}
+        if phase != ImportPhase.READING:
+            _job_update(job, **fields)
+        _report(progress, phase, done, total)
+
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        try:
+            if not scope.can(job.created_by, scope.CHANGE, job.node):
+                raise DomainError(_("You may not change residents of this area."), field="node")
+            result = residents_import(
+                actor=job.created_by,
+                node=job.node,
+                filename=job.filename,
+                content=bytes(job.content),
+                progress=report,
+            )
+        except DomainError as e:
+            _job_update(
+                job,
+                status=ImportStatus.REJECTED,
+                errors=e.as_list(),
+                imported_rows=0,
+                finished_at=timezone.now(),
+                content=b"",
+            )
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            _job_update(
+                job,
+                status=ImportStatus.FAILED,
+                imported_rows=0,
+                content=b"",
+                finished_at=timezone.now(),
+                errors=[
+                    {
+                        "field": "file",
+                        "message": _(
+                            "The import stopped on an unexpected error; nothing "
+                            "was imported. Tell your administrator."
+                        ),
+                    }
+                ],
+            )
+        else:
+            _job_update(
+                job,
+                status=ImportStatus.DONE,
+                phase=ImportPhase.WRITING,
+                total_rows=result.residents,
+                processed_rows=result.residents,
+                imported_rows=result.residents,
+                created_households=result.households,
+                finished_at=timezone.now(),
+                content=b"",
+            )
+    return job
+
+
+def job_problems(job: ImportJob, *, language: str | None = None) -> list[dict]:
+    """The job's problems for an error table: row, column header (in the reader's language)
+    and message."""
+    return [
+        {
+            "row": e.get("row"),
+            "field": e.get("field"),
+            "column": _("File")
+            if e.get("field") in (None, "file")
+            else column_header(e.get("field"), language),
+            "message": e.get("message", ""),
+        }
+        for e in job.errors
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing workbooks
+# ---------------------------------------------------------------------------------------------
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+_REQUIRED_FILL = PatternFill("solid", fgColor="F8D7C4")
+
+
+def _header_cells(
+    sheet, columns: Iterable[Column], language: str | None, required: bool = False
+) -> list:
+    cells = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header(language))
+        cell.font = _HEADER_FONT
+        cell.fill = _REQUIRED_FILL if required and column.required else _HEADER_FILL
+        cells.append(cell)
+    return cells
+
+
+def _widths(sheet, widths: Iterable[int]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _text_cells(sheet, values: list, text_columns: set[int] = frozenset()) -> list:
+    """Cells for one row. The ID and phone columns are text ('@') so Excel keeps every digit,
+    and text that starts with '=' stays text: a name typed as '=HYPERLINK(...)' must not
+    become a formula in an office's spreadsheet."""
+    cells = []
+    for index, value in enumerate(values):
+        formula_like = isinstance(value, str) and value.startswith("=")
+        if index in text_columns or formula_like:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            if index in text_columns:
+                cell.number_format = "@"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+_RESIDENT_WIDTHS = {
+    "name": 10,
+    "id_number": 21,
+    "phone": 14,
+    "relation": 11,
+    "community": 14,
+    "grid": 12,
+    "building": 10,
+    "unit": 8,
+    "room": 8,
+    "floor": 6,
+    "presence": 9,
+}
+
+
+def template_build(*, language: str | None = None) -> bytes:
+    """The residents import template: the header row and one example row, and a second sheet
+    that explains each column — headers in the given (or active) language."""
+    language = language or translation.get_language()
+    chinese = is_chinese(language)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("居民" if chinese else "Residents")
+    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in RESIDENT_COLUMNS])
+    sheet.freeze_panes = "A2"
+    sheet.append(_header_cells(sheet, RESIDENT_COLUMNS, language, required=True))
+    example = []
+    for c in RESIDENT_COLUMNS:
+        value = c.example
+        if c.key == "relation":
+            value = label(RELATIONS, "head", language)
+        elif c.key == "presence":
+            value = label(PRESENCES, "home", language)
+        elif c.key in FLAG_KEYS:
+            value = yes_no(False, language)
+        example.append(value)
+    sheet.append(_text_cells(sheet, example, set(range(len(RESIDENT_COLUMNS)))))
+
+    help_sheet = workbook.create_sheet("填写说明" if chinese else "How to fill in")
+    _widths(help_sheet, [16, 10, 90])
+    help_sheet.append(
+        _header_cells(
+            help_sheet,
+            (
+                Column("column", "列", "Column"),
+                Column("required", "必填", "Required"),
+                Column("help", "说明", "What to enter"),
+            ),
+            language,
+        )
+    )
+    for c in RESIDENT_COLUMNS:
+        help_sheet.append(
+            _text_cells(help_sheet, [c.header(language), yes_no(c.required, language), str(c.help)])
+        )
+    help_sheet.append([])
+    for line in (
+        _(
+            "Keep the header row. Columns may be in any order; extra columns are ignored; "
+            "Chinese or English headers are both accepted."
+        ),
+        _("Delete the example row before importing."),
+        _("Save as .xlsx, or as CSV (UTF-8 or GB18030)."),
+        _(
+            "The whole file is imported or none of it: if any row is wrong, every wrong row is "
+            "listed with its row number and nothing is saved."
+        ),
+    ):
+        note = WriteOnlyCell(help_sheet, value=line)
+        note.alignment = Alignment(wrap_text=False)
+        help_sheet.append([note])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def import_errors_export(*, job: ImportJob, language: str | None = None) -> bytes:
+    """Every problem of a rejected job as a workbook, for big files."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("错误" if is_chinese(language) else "Problems")
+    _widths(sheet, [8, 14, 90])
+    sheet.append(_header_cells(sheet, ERROR_COLUMNS, language))
+    for p in job_problems(job, language=language):
+        sheet.append(_text_cells(sheet, [p["row"], p["column"], p["message"]]))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports
+# ---------------------------------------------------------------------------------------------
+
+
+def _revealable(user, reveal: bool):
+    """An annotation: whether this row's numbers go out in full."""
+    if not reveal:
+        return Value(False, output_field=BooleanField())
+    if not scope.has_action(user, scope.REVEAL):
+        raise PermissionDenied(_("Your role may not see ID and phone numbers in full."))
+    condition = scope.scope_q(user, scope.REVEAL)
+    if user.is_superuser or not condition:
+        return Value(True, output_field=BooleanField())
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def _reveals_log(user, entries: list[RevealLog]) -> None:
+    for entry in entries:
+        entry.user = user
+    RevealLog.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+
+
+def residents_export(
+    *,
+    user: AbstractBaseUser,
+    node: Node,
+    out: IO[bytes],
+    reveal: bool = False,
+    language: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the residents of `node`'s subtree that `user` may see to `out` as .xlsx; returns
+    how many. ID and phone numbers are masked unless `reveal` is asked for, and then shown in
+    full only where the user's role may reveal — each resident shown in full is logged
+    (RevealLog, via "export")."""
+    language = language or translation.get_language()
+    rows = (
+        queries.residents_for_export(user=user, node=node)
+        .annotate(revealable=_revealable(user, reveal))
+        .values(*queries.RESIDENT_EXPORT_FIELDS, "revealable")
+    )
+    total = rows.count()
+    names = queries.node_names(node=node)
+    columns = (*RESIDENT_COLUMNS, *EXPORT_EXTRA_COLUMNS)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("居民" if is_chinese(language) else "Residents")
+    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in columns])
+    sheet.freeze_panes = "A2"
+    sheet.append(_header_cells(sheet, columns, language))
+    cutoff = aged_cutoff()
+    reveals: list[RevealLog] = []
+    text_columns = {1, 2}
+    _report(progress, "writing", 0, total)
+    for done, r in enumerate(rows.iterator(chunk_size=2000), start=1):
+        if r["revealable"]:
+            id_number, phone = r["id_number"], r["phone"]
+            reveals.append(
+                RevealLog(
+                    subject_type="resident",
+                    subject_id=r["id"],
+                    subject_name=r["name"][:50],
+                    via="export",
+                    field="id_number,phone" if phone else "id_number",
+                )
+            )
+        else:
+            id_number, phone = mask_id_number(r["id_number"]), mask_mobile(r["phone"])
+        values = [
+            r["name"],
+            id_number,
+            phone,
+            label(RELATIONS, r["relation"], language),
+            names.get(r["community_id"], ""),
+            names.get(r["grid_id"], ""),
+            names.get(r["building_id"], ""),
+            names.get(r["unit_id"], ""),
+            r["household__room"],
+            r["household__floor"],
+            label(PRESENCES, r["presence"], language),
+            *(yes_no(r[f], language) for f in FLAG_KEYS),
+            label(SEXES, r["sex"], language),
+            r["birth_date"],
+            yes_no(r["birth_date"] <= cutoff, language),
+        ]
+        sheet.append(_text_cells(sheet, values, text_columns))
+        if done % PROGRESS_EVERY == 0:
+            _report(progress, "writing", done, total)
+    workbook.save(out)
+    with transaction.atomic():
+        _reveals_log(user, reveals)
+    _report(progress, "writing", total, total)
+    return total
+
+
+def posts_export(
+    *,
+    user: AbstractBaseUser,
+    node: Node,
+    out: IO[bytes],
+    reveal: bool = False,
+    language: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the current posts in `node`'s subtree that `user` may see to `out` as .xlsx:
+    person, post, place, phone (masked unless revealed as for residents; each person shown in
+    full is logged once)."""
+    language = language or translation.get_language()
+    posts = queries.posts_for_export(user=user, node=node).annotate(
+        revealable=_revealable(user, reveal)
+    )
+    total = posts.count()
+    names = queries.node_names(node=node)
+    start = LEVEL_ORDER.index(node.level)
+    role_labels = {r.value: r.label for r in PostRole}
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("职务" if is_chinese(language) else "Posts")
+    _widths(sheet, [10, 16, 14, 40, 14, 14, 12])
+    sheet.freeze_panes = "A2"
+    sheet.append(_header_cells(sheet, POST_COLUMNS, language))
+    revealed: dict[int, RevealLog] = {}
+    _report(progress, "writing", 0, total)
+    for done, p in enumerate(posts.iterator(chunk_size=2000), start=1):
+        path = " › ".join(
+            names[pk]
+            for level in LEVEL_ORDER[start:]
+            if (pk := getattr(p, f"{level}_id")) is not None and pk in names
+        )
+        if p.revealable:
+            phone = p.person.phone
+            revealed.setdefault(
+                p.person_id,
+                RevealLog(
+                    subject_type="person",
+                    subject_id=p.person_id,
+                    subject_name=p.person.name[:50],
+                    field="phone",
+                    via="export",
+                ),
+            )
+        else:
+            phone = mask_mobile(p.person.phone)
+        values = [
+            p.person.name,
+            str(role_labels.get(p.role, p.role)),
+            p.title,
+            path,
+            p.zone.name if p.zone_id else "",
+            phone,
+            p.started_on,
+        ]
+        sheet.append(_text_cells(sheet, values, {5}))
+        if done % PROGRESS_EVERY == 0:
+            _report(progress, "writing", done, total)
+    workbook.save(out)
+    with transaction.atomic():
+        _reveals_log(user, list(revealed.values()))
+    _report(progress, "writing", total, total)
+    return total
+
+
+def export_filename(*, what: str, node: Node) -> str:
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return f"{what}-{node.name}-{stamp}.xlsx"

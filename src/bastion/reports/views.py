@@ -1,0 +1,113 @@
+"""Pages of the daily report: the command-centre dashboard per node, the grid's submission,
+recomputation on demand and the .xlsx ledger. Thin: reads in queries, writes in services."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from bastion.accounts.scope import CHANGE, can
+from bastion.core.api_support import get_for_change
+from bastion.core.errors import DomainError
+from bastion.geo.models import Level, Node
+from bastion.geo.queries import ancestors, root_nodes
+from bastion.reports import queries, services, tasks
+from bastion.reports.exports import report_xlsx_response
+
+
+@login_required
+@require_GET
+def index(request):
+    """The dashboard of the login's own top node."""
+    node = next((n for n in root_nodes(request.user) if n.level in queries.REPORT_LEVELS), None)
+    if node is None:
+        return render(request, "reports/none.html")
+    return redirect("reports:dashboard", node_id=node.pk)
+
+
+@login_required
+@require_GET
+def dashboard(request, node_id: int):
+    now = timezone.now()
+    node = queries.report_node(request.user, node_id)
+    day = queries.parse_day(request.GET.get("day"), now)
+    data = queries.dashboard_data(request.user, node, day, now)
+    today = services.local_today(now)
+    state = queries.report_day(day)
+    grid_report = queries.grid_report(request.user, node, day) if node.level == "grid" else None
+    can_change = can(request.user, CHANGE, node)
+    child_level = "grid" if node.level == "grid" else node.child_level
+    keys = [f["key"] for f in data["figures"]]
+    freeze_due = now > services.freeze_moment(day)
+    context = {
+        "node": node,
+        "day": day,
+        "today": today,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1) if day < today else None,
+        "data": data,
+        "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
+        "child_label": Level(child_level).label,
+        "crumbs": ancestors(request.user, node),
+        "state": state,
+        "freeze_at": services.freeze_moment(day),
+        "freeze_due": freeze_due,
+        "can_change": can_change,
+        "grid_report": grid_report,
+        "can_submit": can_change
+        and not services.submission_stands(
+            report=grid_report, frozen=state is not None and state.frozen, now=now
+        ),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def submit(request, grid_id: int):
+    """A grid chief confirms the grid's figures of a day."""
+    now = timezone.now()
+    grid = get_for_change(Node.objects.filter(level="grid"), request.user, pk=grid_id)
+    day = queries.parse_day(request.POST.get("day"), now)
+    try:
+        report = services.grid_report_submit(grid=grid, day=day, actor=request.user, now=now)
+    except DomainError as e:
+        messages.error(request, str(e))
+    else:
+        if report.submitted_at != now:
+            messages.info(request, _("This day's report was already submitted; it stands."))
+        else:
+            messages.success(request, _("Submitted late.") if report.late else _("Submitted."))
+    return redirect(f"{_dashboard_url(grid)}?day={day.isoformat()}")
+
+
+@login_required
+@require_POST
+def recompute(request, node_id: int):
+    """Queue a fresh computation of today's figures under the node."""
+    node = get_for_change(
+        Node.objects.filter(level__in=queries.REPORT_LEVELS), request.user, pk=node_id
+    )
+    if tasks.report_recompute_enqueue(node=node):
+        messages.success(request, _("Recomputation queued; reload in a moment."))
+    else:
+        messages.info(request, _("Today's report is frozen; it does not change any more."))
+    return redirect(_dashboard_url(node))
+
+
+@login_required
+@require_GET
+def export(request, node_id: int):
+    now = timezone.now()
+    node = queries.report_node(request.user, node_id)
+    day = queries.parse_day(request.GET.get("day"), now)
+    return report_xlsx_response(request.user, node, day, now)
+
+
+def _dashboard_url(node: Node) -> str:
+    return reverse("reports:dashboard", kwargs={"node_id": node.pk})

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RequestsConfig(AppConfig):
+    name = "bastion.requests"
+    label = "requests"
+    verbose_name = _("Requests and errands")
+
+    def ready(self) -> None:
+        from bastion.reports.registry import Figure, register
+        from bastion.requests.queries import FIGURES, daily_figures
+
+        register(
+            module="requests",
+            order=40,
+            figures=[Figure(key, label) for key, label in FIGURES.items()],
+            compute=daily_figures,
+        )

@@ -1,0 +1,377 @@
+"""The mass-testing set-up of the demo street, from the field reports: 32 sampling sites with
+63 stations (one site has a single station), each site with its leader and two station
+heads; one finished round with lab results (a few positive pools, traced back to their
+people, who are on the retest list; a couple of invalid tubes, whose people are back to not
+sampled) and one round in progress, about half sampled, with its immobile residents waiting
+for home visits and live throughput for the last hours.
+
+`build_demo(street, rng, now)` runs after the street is built. It writes with bulk_create
+(about 60,000 scans for the 39,303 residents) and is deterministic for a given `rng` seed
+and `now`. Lab results go through `services.results_import`, so retests and voided scans are
+exactly what the service makes.
+"""
+
+import datetime as dt
+import random
+import uuid
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident
+from bastion.people.models import Person, PersonKind, Post
+from bastion.testing import services
+from bastion.testing.bulk import insert_rows
+from bastion.testing.models import (
+    Result,
+    Round,
+    Scan,
+    ScanKind,
+    Shift,
+    Site,
+    SiteArea,
+    SitePost,
+    StaffRole,
+    Station,
+    StationKind,
+    Tube,
+    TubeKind,
+    TubeStatus,
+)
+
+SITES = 32
+STATIONS = 63
+POOL = 10
+FINISHED_SAMPLED = 0.985  # share of expected residents sampled in the finished round
+RUNNING_SAMPLED = 0.55
+POSITIVE_POOLS = 3
+INVALID_TUBES = 2
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国志强文"
+_ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
+SCAN_COLUMNS = services.SCAN_COLUMNS
+TUBE_COLUMNS = (
+    "round_id",
+    "station_id",
+    "barcode",
+    "kind",
+    "capacity",
+    "filled",
+    "status",
+    "opened_at",
+    "closed_at",
+    "result",
+    *_ANCESTORS,
+)
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _split(items: list, parts: int) -> list[list]:
+    """`items` in `parts` contiguous runs of nearly equal length."""
+    size, extra = divmod(len(items), parts)
+    runs, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        runs.append(items[start:end])
+        start = end
+    return runs
+
+
+def _staff(street: Node, rng: random.Random, count: int, sites: list[Site]) -> list[Person]:
+    """Persons living in the street who hold no chief post (cadres first); made up if the
+    street has too few."""
+    busy = set(
+        Post.objects.filter(street_id=street.pk, ended_on__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
+    pool = [
+        p for p in Person.objects.filter(street_id=street.pk).order_by("pk") if p.pk not in busy
+    ]
+    rng.shuffle(pool)
+    chosen = pool[:count]
+    made = []
+    for i in range(count - len(chosen)):
+        site = sites[i % len(sites)]
+        phone = f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+        person = Person(
+            name=rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=2)),
+            kind=PersonKind.MEDIC,
+            phone=phone,
+        )
+        person.locate(site.node)
+        made.append(person)
+    Person.objects.bulk_create(made)
+    return chosen + made
+
+
+def _sites(
+    street: Node, rng: random.Random
+) -> tuple[list[Site], dict[int, list[Station]], dict[int, Site]]:
+    buildings = list(
+        Node.objects.filter(street_id=street.pk, level="building")
+        .order_by("path")
+        .select_related("community")
+    )
+    runs = _split(buildings, SITES)
+    single = rng.randrange(SITES)  # the one site with one station: 31 × 2 + 1 = 63
+    sites = []
+    for i, run in enumerate(runs):
+        place = run[0].community if run else street
+        node = place or street
+        site = Site(
+            node=node,
+            name=f"第{i + 1}采样点",
+            address=f"{node.name}{run[0].name if run else ''}前广场",
+            opens_at=dt.time(6, 30) if i % 3 else dt.time(6),
+            closes_at=dt.time(20) if i % 4 else dt.time(21),
+            plan="单向通行，一米线排队；扫码登记 → 采样 → 原路离开。医废集中收运。",
+            client_id=_uuid(rng),
+        )
+        site.locate(node)
+        sites.append(site)
+    Site.objects.bulk_create(sites)
+    SiteArea.objects.bulk_create(
+        [
+            SiteArea(site=site, building=b)
+            for site, run in zip(sites, runs, strict=True)
+            for b in run
+        ]
+    )
+    stations: dict[int, list[Station]] = {}
+    rows = []
+    for i, site in enumerate(sites):
+        stations[site.pk] = []
+        for n in range(1 if i == single else 2):
+            station = Station(
+                site=site, name=f"{n + 1}号采样台", kind=StationKind.FIXED, client_id=_uuid(rng)
+            )
+            station.locate(site.node)
+            stations[site.pk].append(station)
+            rows.append(station)
+    Station.objects.bulk_create(rows)
+    serving = {b.pk: site for site, run in zip(sites, runs, strict=True) for b in run}
+    return sites, stations, serving
+
+
+def _posts(
+    street: Node,
+    rng: random.Random,
+    sites: list[Site],
+    stations: dict[int, list[Station]],
+    today: dt.date,
+) -> int:
+    persons = _staff(street, rng, 3 * len(sites), sites)
+    posts = []
+    for i, site in enumerate(sites):
+        leader, *heads = persons[3 * i : 3 * i + 3]
+        own = stations[site.pk]
+        posts.append(
+            SitePost(
+                site=site,
+                person=leader,
+                role=StaffRole.SITE_LEADER,
+                started_on=today - dt.timedelta(days=3),
+            )
+        )
+        for n, head in enumerate(heads):
+            posts.append(
+                SitePost(
+                    site=site,
+                    station=own[n] if n < len(own) else None,
+                    person=head,
+                    role=StaffRole.STATION_HEAD,
+                    started_on=today - dt.timedelta(days=3),
+                )
+            )
+    for post in posts:
+        post.locate(post.site.node)
+    SitePost.objects.bulk_create(posts)
+    return len(posts)
+
+
+def _sample(
+    rng: random.Random,
+    round_: Round,
+    residents: list[tuple],
+    serving: dict,
+    stations: dict[int, list[Station]],
+    start: dt.datetime,
+    end: dt.datetime,
+    share: float,
+    *,
+    skip_immobile: bool,
+    finished: bool,
+) -> tuple[int, int]:
+    """Scan `share` of the residents of each site (in building order) at its stations,
+    `round_.pool_size` to a tube, at times spread from `start` to `end`."""
+    by_site: dict[int, list[tuple]] = defaultdict(list)
+    for row in residents:
+        if skip_immobile and (row[2] or row[3]):
+            continue
+        by_site[serving[row[4 + LEVEL_ORDER.index("building")]].pk].append(row)
+    tube_rows: list[tuple] = []
+    planned: list[tuple[list[tuple], list[dt.datetime], int]] = []
+    span = (end - start).total_seconds()
+    for site_id, rows in by_site.items():
+        rows = (
+            rows[: round(len(rows) * share)]
+            if share < 1
+            else [r for r in rows if rng.random() < FINISHED_SAMPLED]
+        )
+        own = stations[site_id]
+        for k, station in enumerate(own):
+            mine = rows[k :: len(own)]
+            if not mine:
+                continue
+            located = tuple(getattr(station, c) for c in _ANCESTORS)
+            # Times: a busy morning, a quieter afternoon (the power bunches them early).
+            times = sorted(start + dt.timedelta(seconds=span * (rng.random() ** 1.4)) for _ in mine)
+            for t in range(0, len(mine), round_.pool_size):
+                people, at = mine[t : t + round_.pool_size], times[t : t + round_.pool_size]
+                closed = len(people) == round_.pool_size or finished
+                tube_rows.append(
+                    (
+                        round_.pk,
+                        station.pk,
+                        f"T{round_.pk}-{station.pk}-{t // round_.pool_size:04d}",
+                        TubeKind.POOL,
+                        round_.pool_size,
+                        len(people),
+                        TubeStatus.CLOSED if closed else TubeStatus.OPEN,
+                        at[0],
+                        at[-1] if closed else None,
+                        "",
+                        *located,
+                    )
+                )
+                planned.append((people, at, station.pk))
+    tube_ids = insert_rows(Tube, TUBE_COLUMNS, tube_rows)
+    scans = [
+        (
+            _uuid(rng),
+            round_.pk,
+            tube_id,
+            station_id,
+            ScanKind.RESIDENT,
+            row[0],
+            None,
+            False,
+            at,
+            at,
+            None,
+            "",
+            None,
+            *row[4:],
+        )
+        for tube_id, (people, times, station_id) in zip(tube_ids, planned, strict=True)
+        for row, at in zip(people, times, strict=True)
+    ]
+    insert_rows(Scan, SCAN_COLUMNS, scans)
+    return len(tube_ids), len(scans)
+
+
+def _shifts(
+    round_: Round, stations: list[Station], opened: dt.datetime, closed: dt.datetime | None
+) -> None:
+    shifts = []
+    for station in stations:
+        shift = Shift(station=station, round=round_, opened_at=opened, closed_at=closed)
+        shift.locate(station)
+        shifts.append(shift)
+    Shift.objects.bulk_create(shifts)
+
+
+@transaction.atomic
+def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
+    today = timezone.localdate(now)
+    sites, stations, serving = _sites(street, rng)
+    posts = _posts(street, rng, sites, stations, today)
+    all_stations = [st for own in stations.values() for st in own]
+    residents = list(
+        Resident.objects.filter(street_id=street.pk, presence=Presence.HOME)
+        .order_by("building__path", "unit__path", "household__floor", "household__room", "pk")
+        .values_list("pk", "id_number", "immobile", "disabled", *_ANCESTORS)
+    )
+
+    yesterday = today - dt.timedelta(days=1)
+    finished = Round(
+        node=street,
+        name=f"{yesterday:%m月%d日}全员核酸检测",
+        starts_at=_local(yesterday, 6),
+        ends_at=_local(yesterday, 20),
+        pool_size=POOL,
+        client_id=_uuid(rng),
+    )
+    running = Round(
+        node=street,
+        name=f"{today:%m月%d日}全员核酸检测",
+        starts_at=min(_local(today, 6), now - dt.timedelta(hours=4)),
+        ends_at=now + dt.timedelta(hours=10),
+        pool_size=POOL,
+        client_id=_uuid(rng),
+    )
+    for r in (finished, running):
+        r.locate(street)
+    Round.objects.bulk_create([finished, running])
+
+    _shifts(finished, all_stations, finished.starts_at, finished.ends_at)
+    _shifts(running, all_stations, running.starts_at, None)
+    tubes_1, scans_1 = _sample(
+        rng,
+        finished,
+        residents,
+        serving,
+        stations,
+        finished.starts_at,
+        finished.ends_at - dt.timedelta(minutes=30),
+        1.0,
+        skip_immobile=False,
+        finished=True,
+    )
+    tubes_2, scans_2 = _sample(
+        rng,
+        running,
+        residents,
+        serving,
+        stations,
+        running.starts_at,
+        now - dt.timedelta(minutes=2),
+        RUNNING_SAMPLED,
+        skip_immobile=True,
+        finished=False,
+    )
+
+    # The lab's answer for the finished round: a few positive pools, a couple invalid.
+    barcodes = list(
+        Tube.objects.filter(round=finished).order_by("pk").values_list("barcode", flat=True)
+    )
+    odd = rng.sample(barcodes, POSITIVE_POOLS + INVALID_TUBES)
+    results = {b: Result.NEGATIVE for b in barcodes}
+    results |= dict.fromkeys(odd[:POSITIVE_POOLS], Result.POSITIVE)
+    results |= dict.fromkeys(odd[POSITIVE_POOLS:], Result.INVALID)
+    services.results_import(
+        actor=None,
+        round=finished,
+        filename="检测结果.xlsx",
+        source="demo",
+        rows=[services.ResultRow(i + 2, b, r) for i, (b, r) in enumerate(results.items())],
+    )
+    return {
+        "sampling_sites": len(sites),
+        "sampling_stations": len(all_stations),
+        "site_posts": posts,
+        "testing_rounds": 2,
+        "tubes": tubes_1 + tubes_2,
+        "scans": scans_1 + scans_2,
+        "positive_pools": POSITIVE_POOLS,
+        "retests": finished.retests.count(),
+    }

@@ -1,0 +1,312 @@
+/* The station page: a USB barcode scanner types into one input and ends with Enter.
+   A tube barcode opens (or switches to) the current tube; anything else is a resident code
+   or ID number scanned into it. Every scan gets a client-made UUID and its time, goes into a
+   queue kept in localStorage, and is sent with the batch endpoint; a failed send keeps it
+   queued and retries with backoff, on the `online` event or on "Sync now". The server
+   replays a client id it already holds, so a retry never counts anyone twice. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("st");
+  if (!root) return;
+  var api = root.dataset.api;
+  var stationId = root.dataset.station;
+  var T = JSON.parse(document.getElementById("st-strings").textContent);
+  var state = JSON.parse(document.getElementById("st-state").textContent);
+  var KEY = "bastion.station." + stationId + ".";
+  var MAX_BATCH = 200;
+
+  var RESIDENT_CODE = /^R\d{1,15}-[A-Z2-7]{6}$/;
+  var ID_NUMBER = /^\d{17}[\dX]$/;
+  var TUBE = /^[A-Z0-9][A-Z0-9-]{3,39}$/;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var input = $("st-scan");
+  var banner = $("st-banner");
+
+  function fmt(s, v) { return String(s).replace("%s", v); }
+  function load(name, dflt) {
+    try { var v = localStorage.getItem(KEY + name); return v === null ? dflt : JSON.parse(v); }
+    catch (e) { return dflt; }
+  }
+  function save(name, value) {
+    try { localStorage.setItem(KEY + name, JSON.stringify(value)); } catch (e) { /* full */ }
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // Plain http on a LAN has no randomUUID: a v4 UUID from getRandomValues.
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; }
+    catch (e) { return ""; }
+  }
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(body || {}),
+    });
+  }
+  function detail(resp) {
+    return resp.json().then(function (d) {
+      if (d && d.errors && d.errors.length) return d.errors.map(function (e) { return e.message; }).join(" ");
+      return (d && (d.detail || d.message)) || resp.statusText;
+    }, function () { return String(resp.status); });
+  }
+
+  // ------------------------------------------------------------------ state on this device
+  var queue = load("queue", []);          // scans not yet answered by the server
+  var refusals = load("refusals", []);    // refused when synced (after being queued)
+  var tube = load("tube", null);          // {barcode, filled, capacity}
+  var pool = parseInt(root.dataset.pool, 10) || 10;
+  if (!tube && state.tubes && state.tubes.length) tube = state.tubes[0];
+
+  // ------------------------------------------------------------------------------ display
+  function alarm(text) {
+    banner.textContent = text;
+    banner.hidden = false;
+    banner.classList.remove("st-flash");
+    void banner.offsetWidth; // restart the flash
+    banner.classList.add("st-flash");
+    if (navigator.vibrate) navigator.vibrate([200, 80, 200]);
+  }
+  function calm() { banner.hidden = true; }
+
+  function pendingIn(barcode) {
+    return queue.filter(function (q) { return q.tube === barcode; }).length;
+  }
+  function renderTube() {
+    var filled = tube ? tube.filled + pendingIn(tube.barcode) : 0;
+    var cap = tube ? tube.capacity : pool;
+    $("st-tube").textContent = tube ? tube.barcode : "—";
+    $("st-filled").textContent = filled;
+    $("st-capacity").textContent = cap;
+    var bar = $("st-bar-fill");
+    bar.style.width = Math.min(100, cap ? (100 * filled) / cap : 0) + "%";
+    bar.classList.toggle("full", filled >= cap);
+  }
+  function renderQueue() {
+    var n = queue.length;
+    $("st-queue-count").textContent = n;
+    var box = $("st-sync");
+    box.dataset.count = n;
+    box.classList.toggle("st-pending", n > 0);
+    $("st-sync-text").textContent = n ? fmt(T.waiting, n) : (navigator.onLine ? T.synced : T.offline);
+  }
+  function li(cls, main, sub) {
+    var el = document.createElement("li");
+    if (cls) el.className = cls;
+    var a = document.createElement("span"); a.className = "st-who"; a.textContent = main;
+    var b = document.createElement("span"); b.className = "st-where"; b.textContent = sub;
+    el.appendChild(a); el.appendChild(b);
+    return el;
+  }
+  function hhmm(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toTimeString().slice(0, 5);
+  }
+  function renderRecent() {
+    var ol = $("st-recent");
+    ol.textContent = "";
+    queue.slice().reverse().slice(0, 10).forEach(function (q) {
+      ol.appendChild(li("st-waiting", q.code, q.tube + " · " + hhmm(q.at) + " · " + T.waiting_one));
+    });
+    (state.recent || []).slice(0, Math.max(0, 10 - queue.length)).forEach(function (s) {
+      ol.appendChild(li("", s.name + " " + (s.id_number || ""), s.tube + " · " + hhmm(s.at)));
+    });
+  }
+  function renderRefusals() {
+    var ul = $("st-refusals");
+    ul.textContent = "";
+    refusals.slice(0, 50).forEach(function (r) {
+      ul.appendChild(li("st-refused", r.code + " — " + r.message, r.tube + " · " + hhmm(r.at)));
+    });
+    $("st-refusals-box").hidden = refusals.length === 0;
+  }
+  function renderHours() {
+    var ul = $("st-hours");
+    ul.textContent = "";
+    var rows = state.per_hour || [];
+    var max = rows.reduce(function (m, r) { return Math.max(m, r[1]); }, 1);
+    rows.forEach(function (r) {
+      var el = document.createElement("li");
+      var t = document.createElement("span"); t.textContent = hhmm(r[0]);
+      var bar = document.createElement("span"); bar.className = "st-hbar";
+      bar.style.width = Math.max(2, (100 * r[1]) / max) + "%";
+      var n = document.createElement("b"); n.textContent = r[1];
+      el.appendChild(t); el.appendChild(bar); el.appendChild(n);
+      ul.appendChild(el);
+    });
+    $("st-today").textContent = state.today || 0;
+  }
+  function render() { renderTube(); renderQueue(); renderRecent(); renderRefusals(); renderHours(); }
+
+  // ------------------------------------------------------------------------------- sync
+  var busy = false, failures = 0, timer = null;
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(sync, ms);
+  }
+  function refusalText(r) {
+    if (r.reason === "already_sampled" && r.tube) return fmt(T.in_tube, r.tube) + " — " + (r.message || "");
+    if (r.reason === "tube_full") return T.tube_full + " " + (r.message || "");
+    return r.message || T.refused + ": " + r.reason;
+  }
+  function refreshState() {
+    return fetch(api, { credentials: "same-origin" }).then(function (resp) {
+      if (!resp.ok) return;
+      return resp.json().then(function (d) { state = d; save("state", d); render(); });
+    }).catch(function () { /* offline: keep what we have */ });
+  }
+
+  function sync() {
+    if (busy || !queue.length) { renderQueue(); return Promise.resolve(); }
+    busy = true;
+    clearTimeout(timer);
+    $("st-sync-text").textContent = T.syncing;
+    var batch = queue.slice(0, MAX_BATCH);
+    var sent = {};
+    batch.forEach(function (q) { sent[q.client_id] = q; });
+    return post(api + "/scans/batch", {
+      scans: batch.map(function (q) {
+        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at };
+      }),
+    }).then(function (resp) {
+      if (!resp.ok) {
+        return detail(resp).then(function (msg) { throw new Error(resp.status + " " + msg); });
+      }
+      return resp.json().then(function (d) {
+        failures = 0;
+        var answered = {};
+        var lastRefused = null;
+        d.results.forEach(function (r) {
+          answered[r.client_id] = true;
+          var q = sent[r.client_id] || {};
+          if (r.status === "refused") {
+            var item = { client_id: r.client_id, code: q.code, tube: q.tube, at: q.at,
+                         reason: r.reason, message: refusalText(r) };
+            if (q.tries > 0) refusals.unshift(item);   // found out only at sync: list it
+            lastRefused = item;
+          } else if (tube && r.tube === tube.barcode && r.capacity) {
+            tube.filled = r.filled; tube.capacity = r.capacity;
+          }
+        });
+        queue = queue.filter(function (q) { return !answered[q.client_id]; });
+        save("queue", queue); save("refusals", refusals); save("tube", tube);
+        if (lastRefused) alarm(lastRefused.code + ": " + lastRefused.message);
+        render();
+        return refreshState();
+      });
+    }).catch(function (err) {
+      failures += 1;
+      queue.forEach(function (q) { if (sent[q.client_id]) q.tries = (q.tries || 0) + 1; });
+      save("queue", queue);
+      if (!(err instanceof TypeError) && /^4\d\d /.test(err.message)) alarm(fmt(T.error, err.message));
+    }).then(function () {
+      busy = false;
+      renderQueue();
+      if (queue.length) schedule(failures ? Math.min(30000, 1000 * Math.pow(2, failures - 1)) : 0);
+    });
+  }
+
+  // ---------------------------------------------------------------------------- scanning
+  function openTube(barcode) {
+    // Switch at once (so scanning goes on offline); the server confirms when it can.
+    var known = (state.tubes || []).filter(function (t) { return t.barcode === barcode; })[0];
+    tube = known ? { barcode: barcode, filled: known.filled, capacity: known.capacity }
+                 : { barcode: barcode, filled: 0, capacity: pool };
+    save("tube", tube);
+    calm();
+    render();
+    post(api + "/tubes", { barcode: barcode, single: false }).then(function (resp) {
+      if (resp.ok) {
+        return resp.json().then(function (t) {
+          if (tube && tube.barcode === t.barcode) {
+            tube.filled = t.filled; tube.capacity = t.capacity; save("tube", tube); renderTube();
+          }
+        });
+      }
+      if (resp.status >= 400 && resp.status < 500) {
+        return detail(resp).then(function (msg) { alarm(barcode + ": " + msg); });
+      }
+    }).catch(function () { /* offline: the first scan's batch opens it later */ });
+  }
+
+  function scanCode(code) {
+    if (!tube) { alarm(T.no_tube); return; }
+    if (tube.filled + pendingIn(tube.barcode) >= tube.capacity) { alarm(T.tube_full); return; }
+    calm();
+    queue.push({ client_id: uuid(), tube: tube.barcode, code: code, at: new Date().toISOString(), tries: 0 });
+    save("queue", queue);
+    render();
+    sync();
+  }
+
+  function handle(raw) {
+    var value = (raw || "").trim().toUpperCase();
+    if (!value) return;
+    if (!RESIDENT_CODE.test(value) && !ID_NUMBER.test(value) && TUBE.test(value)) openTube(value);
+    else scanCode(value);
+  }
+
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      var v = input.value;
+      input.value = "";
+      handle(v);
+    }
+  });
+  // The input keeps the focus: a tap anywhere else than a control gives it back.
+  function refocus() {
+    var a = document.activeElement;
+    if (!input.disabled && (!a || a === document.body || a === root)) input.focus();
+  }
+  input.addEventListener("blur", function () { setTimeout(refocus, 150); });
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest("a, button, input, select, textarea")) input.focus();
+  });
+
+  // ----------------------------------------------------------------------------- buttons
+  $("st-sync-now").addEventListener("click", function () { failures = 0; sync(); input.focus(); });
+
+  var closeTube = $("st-close-tube");
+  if (closeTube) closeTube.addEventListener("click", function () {
+    if (!tube) return;
+    if (queue.length && !confirm(fmt(T.close_tube_confirm, queue.length))) return;
+    var barcode = tube.barcode;
+    post(api + "/tubes/" + encodeURIComponent(barcode) + "/close").then(function (resp) {
+      if (!resp.ok) return detail(resp).then(function (msg) { alarm(barcode + ": " + msg); });
+      tube = null; save("tube", null); calm(); render(); refreshState();
+    }).catch(function (e) { alarm(fmt(T.error, e.message)); });
+    input.focus();
+  });
+
+  var closeStation = $("st-close-station");
+  if (closeStation) closeStation.addEventListener("click", function () {
+    if (queue.length && !confirm(fmt(T.close_station_confirm, queue.length))) return;
+    post(api + "/close").then(function (resp) {
+      if (!resp.ok) return detail(resp).then(function (msg) { alarm(msg); });
+      tube = null; save("tube", null); location.reload();
+    }).catch(function (e) { alarm(fmt(T.error, e.message)); });
+  });
+
+  window.addEventListener("beforeunload", function (e) {
+    if (queue.length) { e.preventDefault(); e.returnValue = T.leave_warning; return T.leave_warning; }
+  });
+  window.addEventListener("online", function () { failures = 0; sync(); });
+  window.addEventListener("offline", renderQueue);
+  window.addEventListener("storage", function (e) {
+    if (e.key === KEY + "queue") { queue = load("queue", []); render(); }
+  });
+
+  render();
+  input.focus();
+  if (queue.length) sync();
+})();

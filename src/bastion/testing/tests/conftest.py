@@ -1,0 +1,91 @@
+"""A testing set-up on the small known tree (bastion.core.testing): a running round over the
+street with pools of 5, two sites (one in each grid of the first community) with two stations
+each and their staff, a home team in the first grid, and helpers to scan."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.utils import timezone
+
+from bastion.geo.models import Household, Node, Resident
+from bastion.people import services as people
+from bastion.testing import services
+from bastion.testing.models import Round, Site, Station
+
+
+@dataclass
+class Testing:
+    tree: object
+    round: Round
+    sites: list[Site]
+    stations: list[Station]  # site 0: stations 0, 1; site 1: stations 2, 3
+    home_team: Station
+    admin: object
+    residents: dict[int, list[Resident]] = field(default_factory=dict)  # by grid index
+
+    def residents_of(self, node: Node) -> list[Resident]:
+        column = f"{node.level}_id"
+        return list(Resident.objects.filter(**{column: node.pk}).order_by("pk"))
+
+
+def scan(station: Station, tube: str, code: str, *, actor=None, **extra) -> services.ScanOutcome:
+    """One scan through the batch service (no exception on refusal)."""
+    item = services.ScanInput(
+        client_id=extra.pop("client_id", uuid.uuid4()), tube=tube, code=code, **extra
+    )
+    return services.scans_record(actor=actor, station=station, items=[item])[0]
+
+
+def person(unit: Node, name: str, phone: str):
+    home = Household.objects.filter(unit=unit).order_by("room").first()
+    return people.person_create(name=name, kind="medic", phone=phone, home=home)
+
+
+@pytest.fixture
+def testing(tree) -> Testing:
+    admin = tree.users["admin"]
+    now = timezone.now()
+    round_ = services.round_open(
+        actor=admin,
+        node=tree.street,
+        name="第一轮",
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=8),
+        pool_size=5,
+    )
+    sites, stations = [], []
+    phone = 13700000000
+    for i, grid in enumerate(tree.grids[:2]):
+        buildings = [b for b in tree.buildings if b.grid_id == grid.pk]
+        site = services.site_create(
+            actor=admin,
+            node=grid,
+            name=f"采样点{i + 1}",
+            address=f"广场{i + 1}号",
+            opens_at=dt.time(6),
+            closes_at=dt.time(20),
+            buildings=buildings,
+        )
+        sites.append(site)
+        unit = tree.units[4 * i]
+        for n in (1, 2):
+            station = services.station_add(actor=admin, site=site, name=f"{n}号台")
+            stations.append(station)
+            services.station_open(actor=admin, station=station, round=round_)
+            phone += 1
+            services.site_post_assign(
+                actor=admin,
+                site=site,
+                station=station,
+                role="station_head",
+                person=person(unit, f"台长{i}{n}", str(phone)),
+            )
+        phone += 1
+        services.site_post_assign(
+            actor=admin, site=site, role="site_leader", person=person(unit, f"点长{i}", str(phone))
+        )
+    home_team = services.home_team_add(actor=admin, node=tree.grids[0], name="入户一队")
+    services.station_open(actor=admin, station=home_team, round=round_)
+    return Testing(tree, round_, sites, stations, home_team, admin)

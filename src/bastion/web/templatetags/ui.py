@@ -1,0 +1,91 @@
+"""Template helpers shared by every page: the main navigation, node links, masked numbers."""
+
+from dataclasses import dataclass
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from bastion.accounts import scope
+from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.models import Level
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    action: str | None = scope.VIEW  # shown only to logins holding a role that grants it
+
+
+# Pages of other modules appear as soon as their URL names exist; until then they are skipped.
+NAV = (
+    NavItem("web:home", _("Home"), None),
+    NavItem("geo:search", _("Find resident")),
+    NavItem("reports:index", _("Daily report")),
+    NavItem("screening:index", _("Door-knock")),
+    NavItem("testing:index", _("Testing")),
+    NavItem("requests:index", _("Requests")),
+    NavItem("people:posts", _("Posts")),
+    NavItem("people:vacancies", _("Vacancies")),
+    NavItem("people:mobilization", _("Mobilization")),
+    NavItem("ledgers:import", _("Import"), scope.CHANGE),
+    NavItem("ledgers:export", _("Export")),
+    NavItem("accounts:changes", _("Changes"), scope.ADMIN),
+    NavItem("accounts:reveal_log", _("Reveal log"), scope.ADMIN),
+)
+
+
+def nav_links(user, path: str, items: tuple[NavItem, ...] = NAV) -> list[dict]:
+    """The links of `items` this login may follow, skipping pages that do not exist yet."""
+    links = []
+    for item in items:
+        if item.action and not scope.has_action(user, item.action):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        links.append({"url": url, "label": item.label, "active": active})
+    return links
+
+
+@register.inclusion_tag("web/_nav.html", takes_context=True)
+def main_nav(context):
+    request = context["request"]
+    return {"links": nav_links(request.user, request.path)}
+
+
+@register.filter
+def node_url(node) -> str:
+    """A node's page: the building view for a building, the node page for the rest."""
+    name = "geo:building" if node.level == "building" else "geo:node"
+    return reverse(name, args=[node.pk])
+
+
+@register.filter
+def masked_id(number: str) -> str:
+    return mask_id_number(number or "")
+
+
+@register.filter
+def masked_phone(number: str) -> str:
+    return mask_mobile(number or "")
+
+
+@register.simple_tag
+def optional_url(url_name: str, *args) -> str:
+    """The URL of a page another module may not provide yet; empty when it does not exist."""
+    try:
+        return reverse(url_name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def level_label(level: str | None) -> str:
+    """The translated name of a tree level ("grid" → 网格)."""
+    return Level(level).label if level else ""

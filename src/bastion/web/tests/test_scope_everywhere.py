@@ -1,0 +1,748 @@
+"""One scope test over every URL of the project (NetBox's shared view test, DESIGN.md §7).
+
+The grid chief of `tree.grids[0]` asks for every URL that names an object, filled in with an
+object of `tree.grids[1]`'s subtree, and every list page with `?node=<that grid>` — through
+the web session and through a bearer token, with every method the URL answers. Each answer
+must be a refusal (403/404) or hold none of the other grid's resident names, ID numbers,
+place names or staff; and no request may write anything. As the negative control, each
+request the grid chief was refused is repeated as a login that may see the object (the street
+commander, else the other grid's own chief, else the city administrator), which must not be
+refused — so a wrong id in the table below cannot make the test pass by itself.
+
+The URLs are found by walking `bastion.urls` (the ninja API included); nothing is listed by
+hand. API requests get their query and body from the OpenAPI schema, ids filled from the same
+table. A URL whose parameter cannot be filled fails `test_every_url_parameter_can_be_filled`
+(and is left out of the sweep until it can). To extend:
+- PARAMETERS: parameter name → the other grid's object of that kind (built in `OtherGrid`);
+- ROUTE_PARAMETERS: one URL whose parameter names another kind than its name says;
+- PAGE_QUERIES: query parameters (besides ?node=) a page reads that name an object;
+- EXEMPT: URLs that are their own credential (no login), with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from bastion.accounts.models import ApiToken, RevealLog
+from bastion.accounts.services import token_issue
+from bastion.core.models import ChangeLog
+from bastion.core.testing import SmallTree
+from bastion.geo import services as geo_services
+from bastion.geo.models import Household, Located, Node, Resident
+from bastion.people import services as people_services
+from bastion.people.models import Post
+
+# --------------------------------------------------------------------------------------------
+# The objects of the other grid, one per kind of object a URL may name. Built when first used.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OtherGrid:
+    tree: SmallTree
+
+    @property
+    def grid(self) -> Node:
+        return self.tree.grids[1]
+
+    @property
+    def building(self) -> Node:
+        return self.tree.buildings[2]
+
+    @property
+    def unit(self) -> Node:
+        return self.tree.units[4]
+
+    @property
+    def chief(self):
+        return self.tree.users["other_grid"]
+
+    @cached_property
+    def household(self) -> Household:
+        return Household.objects.filter(unit=self.unit).order_by("room").first()
+
+    @cached_property
+    def resident(self) -> Resident:
+        return self.household.residents.order_by("id").first()
+
+    @cached_property
+    def person(self):
+        return people_services.person_create(
+            name="李其他", kind="cadre", phone="13900000999", home=self.household
+        )
+
+    @cached_property
+    def post(self) -> Post:
+        return people_services.post_assign(
+            person=self.person, role="building_chief", node=self.building
+        )
+
+    @cached_property
+    def zone(self):
+        return geo_services.zone_create(
+            street=self.tree.street,
+            name="其他指挥区",
+            kind="independent",
+            buildings=[self.building, self.tree.buildings[3]],
+        )
+
+    @cached_property
+    def token(self) -> ApiToken:
+        token_issue(user=self.chief, label="other grid's phone")
+        return ApiToken.objects.filter(user=self.chief).latest("id")
+
+    @cached_property
+    def import_job(self):
+        """A finished import of the other grid, rejected with its problems listed."""
+        from bastion.ledgers.services import import_job_create, import_run
+
+        content = f"姓名,身份证号\n{self.resident.name},{self.resident.id_number}\n".encode()
+        job = import_job_create(
+            user=self.chief, node=self.grid, filename="其他.csv", content=content
+        )
+        job = import_run(job_id=job.pk)
+        assert job.errors, "the other grid's import job should list problems"
+        return job
+
+    @cached_property
+    def campaign(self):
+        from bastion.screening.services import campaign_open
+
+        today = dt.date.today()
+        return campaign_open(
+            actor=self.chief,
+            node=self.grid,
+            name="其他敲门",
+            starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=1),
+        )
+
+    @cached_property
+    def call_list(self):
+        """A pharmacy list with one row matched to the other grid's resident (it opens a
+        callback) and one row nobody matches."""
+        from bastion.screening.services import call_list_import
+
+        header = "姓名,身份证号,手机号,地址,药品类别,购药时间,药店"
+        rows = [
+            f"{self.resident.name},{self.resident.id_number},,,退烧,,",
+            "查无此人,,13600000000,,退烧,,",
+        ]
+        content = "\n".join([header, *rows]).encode("utf-8-sig")
+        return call_list_import(
+            actor=self.tree.users["street"],
+            node=self.grid,
+            kind="pharmacy",
+            filename="药店.csv",
+            content=content,
+        )
+
+    @cached_property
+    def call_row(self):
+        return self.call_list.rows.exclude(status="matched").order_by("id").first()
+
+    @cached_property
+    def callback(self):
+        from bastion.screening.models import Callback
+
+        return Callback.objects.get(call_row__call_list=self.call_list)
+
+    @cached_property
+    def follow_up(self):
+        from bastion.screening.models import FollowUp
+        from bastion.screening.services import callback_record
+
+        callback_record(
+            actor=self.chief, callback=self.callback, client_id=uuid.uuid4(), fever_now=True
+        )
+        return FollowUp.objects.get(callback=self.callback)
+
+    # mass testing: a round over the other grid, a site there with one open station, and a
+    # tube holding one of its residents
+    @cached_property
+    def testing_round(self):
+        from django.utils import timezone
+
+        from bastion.testing.services import round_open
+
+        now = timezone.now()
+        return round_open(
+            actor=self.chief,
+            node=self.grid,
+            name="其他轮次",
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8),
+            pool_size=5,
+        )
+
+    @cached_property
+    def site(self):
+        from bastion.testing.services import site_create
+
+        return site_create(
+            actor=self.chief,
+            node=self.grid,
+            name="其他采样点",
+            address="其他广场",
+            opens_at=dt.time(6),
+            closes_at=dt.time(20),
+            buildings=[self.building, self.tree.buildings[3]],
+        )
+
+    @cached_property
+    def station(self):
+        from bastion.testing.services import station_add, station_open
+
+        station = station_add(actor=self.chief, site=self.site, name="1号台")
+        station_open(actor=self.chief, station=station, round=self.testing_round)
+        return station
+
+    @cached_property
+    def tube(self):
+        from bastion.testing.models import Tube
+        from bastion.testing.services import ScanInput, scans_record
+
+        [outcome] = scans_record(
+            actor=self.chief,
+            station=self.station,
+            items=[
+                ScanInput(client_id=uuid.uuid4(), tube="T-OTHER-1", code=self.resident.id_number)
+            ],
+        )
+        assert outcome.status == "accepted", outcome
+        return Tube.objects.get(barcode="T-OTHER-1")
+
+
+# How to fill each URL parameter (path, query or body field): its name → the value, taken from
+# the other grid. Add a line here when a new URL names a new kind of object.
+PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
+    # nodes
+    "node_id": lambda o: o.grid.pk,
+    "node": lambda o: o.grid.pk,  # ?node= of lists and exports, "node" form fields
+    "grid_id": lambda o: o.grid.pk,
+    "building_id": lambda o: o.building.pk,
+    "unit_id": lambda o: o.unit.pk,
+    # rows of the tree
+    "household_id": lambda o: o.household.pk,
+    "home_household_id": lambda o: o.household.pk,
+    "resident_id": lambda o: o.resident.pk,
+    "zone_id": lambda o: o.zone.pk,
+    # people
+    "person_id": lambda o: o.person.pk,
+    "post_id": lambda o: o.post.pk,
+    # logins
+    "token_id": lambda o: o.token.pk,
+    # ledgers
+    "job_id": lambda o: o.import_job.pk,
+    "dataset": lambda o: "residents",
+    # screening
+    "campaign_id": lambda o: o.campaign.pk,
+    "list_id": lambda o: o.call_list.pk,
+    "row_id": lambda o: o.call_row.pk,
+    "callback_id": lambda o: o.callback.pk,
+    "follow_up_id": lambda o: o.follow_up.pk,
+    # mass testing
+    "round_id": lambda o: o.testing_round.pk,
+    "site_id": lambda o: o.site.pk,
+    "station_id": lambda o: o.station.pk,
+    "tube_id": lambda o: o.tube.pk,
+    "barcode": lambda o: o.tube.barcode,
+    # values that are not objects
+    "field": lambda o: "phone",
+}
+
+# Where one URL's parameter names another kind of object than the name says: URL name →
+# {parameter: value}. (Better: name the parameter after its object, e.g. building_id.)
+ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
+    "geo:building": {"node_id": lambda o: o.building.pk},
+    "testing:codes": {"node_id": lambda o: o.unit.pk},
+}
+
+# Query parameters a page reads that name an object (besides ?node=, which every page without
+# an object in its path is asked with): URL name → {parameter: value}.
+PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
+    "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
+}
+
+# URLs this test does not ask, each with the reason: URL name → why. Only for pages whose URL is
+# itself the credential (e.g. a household's secret link, used without a login): their own
+# tests must show that one link never reaches another household's data.
+EXEMPT: dict[str, str] = {}
+
+# Parameter names that say nothing of their object: a global entry for them would be a guess.
+GENERIC_NAMES = {"pk", "id", "slug", "token", "key", "kind", "action"}
+
+# Parameters that name no object: a URL with only these is also asked with ?node=.
+VALUE_PARAMETERS = {"dataset", "field"}
+
+# Who repeats a refused request, in this order, for the negative control.
+CONTROL_LOGINS = ("street", "other_grid", "admin")
+
+REFUSED = {401, 403, 404}
+
+# --------------------------------------------------------------------------------------------
+# The URLs
+# --------------------------------------------------------------------------------------------
+
+_PARAM_RE = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # "geo/resident/<int:resident_id>/"
+    name: str
+    unfillable: str = ""  # why the test cannot build this URL, if it cannot
+
+    @property
+    def params(self) -> list[str]:
+        return [m["name"] for m in _PARAM_RE.finditer(self.template)]
+
+    @property
+    def is_api(self) -> bool:
+        return self.template.startswith("api/")
+
+    @property
+    def openapi_path(self) -> str:
+        return "/" + _PARAM_RE.sub(lambda m: "{" + m["name"] + "}", self.template)
+
+    def fillable(self) -> bool:
+        overrides = ROUTE_PARAMETERS.get(self.name, {})
+        return not self.unfillable and all(p in PARAMETERS or p in overrides for p in self.params)
+
+    def url(self, values: dict[str, object]) -> str:
+        return "/" + _PARAM_RE.sub(lambda m: str(values[m["name"]]), self.template)
+
+
+def _piece(pattern) -> tuple[str, str]:
+    """A URL pattern as a route template, and why it cannot be filled in (if so)."""
+    if isinstance(pattern, RoutePattern):
+        return str(pattern), ""
+    if isinstance(pattern, RegexPattern):
+        regex = pattern.regex
+        text = pattern._regex.lstrip("^").rstrip("$")
+        if regex.groups != len(regex.groupindex):
+            return text, "an unnamed regex group"
+        text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", text)
+        return text.replace("\\", ""), ""
+    return str(pattern), ""  # a language prefix
+
+
+def project_routes() -> list[Route]:
+    """Every URL pattern of the project, once per route template."""
+    found: dict[str, Route] = {}
+
+    def walk(patterns, prefix: str, namespace: str, unfillable: str) -> None:
+        for p in patterns:
+            piece, why = _piece(p.pattern)
+            if isinstance(p, URLResolver):
+                inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, prefix + piece, inner, unfillable or why)
+            elif isinstance(p, URLPattern):
+                template = prefix + piece
+                name = f"{namespace}{p.name or ''}"
+                found.setdefault(template, Route(template, name, unfillable or why))
+
+    walk(get_resolver().url_patterns, "", "", "")
+    return list(found.values())
+
+
+def _openapi() -> dict:
+    from bastion.api import api
+
+    return api.get_openapi_schema()
+
+
+# --------------------------------------------------------------------------------------------
+# Requests
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    route: Route
+    method: str
+    path: str
+    query: dict = field(default_factory=dict)
+    json_body: dict | None = None
+    form: dict | None = None
+    carries_other: bool = True  # names an object of the other grid
+    # Whether some login must get through (the negative control). Not for the ?node= tried
+    # on every page without an object in its path: a page may not read it.
+    control: bool = True
+
+    def __str__(self) -> str:
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
+        return f"{self.method} {self.path}{query}"
+
+    def send(self, client: Client):
+        if self.form is not None:
+            for value in self.form.values():
+                if hasattr(value, "seek"):
+                    value.seek(0)  # the same upload is sent by every login
+            return client.post(self.path, self.form, query_params=self.query)
+        if self.json_body is not None:
+            return client.generic(
+                self.method,
+                self.path,
+                json.dumps(self.json_body),
+                content_type="application/json",
+                query_params=self.query,
+            )
+        return client.generic(self.method, self.path, query_params=self.query)
+
+
+class Filler:
+    """Builds the values of a request from the other grid and an operation's schema."""
+
+    def __init__(self, other: OtherGrid, schema: dict):
+        self.other = other
+        self.components = schema.get("components", {}).get("schemas", {})
+
+    def named(self, name: str):
+        try:
+            return PARAMETERS[name](self.other)
+        except Exception as error:
+            error.add_note(
+                f"Building the other grid's {name!r} failed: fix its entry in "
+                f"PARAMETERS or OtherGrid in {__file__}."
+            )
+            raise
+
+    def _resolve(self, schema: dict) -> dict:
+        while "$ref" in schema:
+            schema = self.components[schema["$ref"].rsplit("/", 1)[-1]]
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                options = [s for s in schema[key] if s.get("type") != "null"]
+                return self._resolve(options[0]) if options else {"type": "null"}
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self._resolve(schema["allOf"][0])
+        return schema
+
+    def value(self, name: str, schema: dict, *, files: bool = False):
+        if name in PARAMETERS:
+            return self.named(name)
+        if name == "client_id":
+            return str(uuid.uuid4())
+        schema = self._resolve(schema)
+        kind, fmt = schema.get("type"), schema.get("format")
+        if "enum" in schema:
+            return schema["enum"][0]
+        if kind == "object":
+            return self.body(schema, files=files)
+        if kind == "array":  # a batch: one item, so that the batch reaches the scope check
+            return [self.value("", schema.get("items", {}), files=files)]
+        if kind == "integer":
+            return max(1, schema.get("minimum", 1))
+        if kind == "number":
+            return 1
+        if kind == "boolean":
+            return False
+        if fmt == "binary":
+            return SimpleUploadedFile("名单.csv", "姓名\n某人\n".encode(), "text/csv")
+        if fmt == "date":
+            return dt.date.today().isoformat()
+        if fmt == "date-time":
+            return dt.datetime.now(dt.UTC).isoformat()
+        if fmt == "uuid":
+            return str(uuid.uuid4())
+        return "居民"
+
+    def body(self, schema: dict, *, files: bool = False) -> dict:
+        schema = self._resolve(schema)
+        required = set(schema.get("required", []))
+        return {
+            name: self.value(name, prop, files=files)
+            for name, prop in schema.get("properties", {}).items()
+            if name in required or name in PARAMETERS
+        }
+
+
+def _names_object(values) -> bool:
+    """Whether a query, form or body (at any depth) holds an id of the other grid."""
+    if isinstance(values, dict):
+        return any(
+            (k in PARAMETERS and k not in VALUE_PARAMETERS) or _names_object(v)
+            for k, v in values.items()
+        )
+    if isinstance(values, list):
+        return any(_names_object(v) for v in values)
+    return False
+
+
+def calls_for(route: Route, filler: Filler, openapi: dict) -> list[Call]:
+    """The requests to make for one URL pattern."""
+    overrides = ROUTE_PARAMETERS.get(route.name, {})
+    values = {
+        name: overrides[name](filler.other) if name in overrides else filler.named(name)
+        for name in route.params
+    }
+    path = route.url(values)
+    names_object = any(p not in VALUE_PARAMETERS for p in route.params)
+    node = {"node": filler.named("node")}
+    if not route.is_api:
+        calls = [Call(route, "GET", path, carries_other=names_object)]
+        if names_object:
+            calls.append(Call(route, "POST", path, form={}))
+        else:
+            calls.append(Call(route, "GET", path, query=node, control=False))
+        if route.name in PAGE_QUERIES:
+            query = {k: f(filler.other) for k, f in PAGE_QUERIES[route.name].items()}
+            calls.append(Call(route, "GET", path, query=query))
+        return calls
+    calls = []
+    operations = openapi["paths"].get(route.openapi_path, {})
+    for method, operation in operations.items():
+        query = {}
+        for param in operation.get("parameters", []):
+            if param["in"] == "query" and (param.get("required") or param["name"] in PARAMETERS):
+                query[param["name"]] = filler.value(param["name"], param.get("schema", {}))
+        content = operation.get("requestBody", {}).get("content", {})
+        json_body = form = None
+        if "application/json" in content:
+            json_body = filler.body(content["application/json"]["schema"])
+        elif "multipart/form-data" in content:
+            form = filler.body(content["multipart/form-data"]["schema"], files=True)
+        elif method.upper() in ("POST", "PUT", "PATCH"):
+            json_body = {}
+        carries = names_object or _names_object(query) or _names_object(json_body or form)
+        call = Call(
+            route,
+            method.upper(),
+            path,
+            query=query,
+            json_body=json_body,
+            form=form,
+            carries_other=carries,
+        )
+        calls.append(call)
+        if method == "get" and not names_object and "node" not in query:
+            calls.append(Call(route, "GET", path, query={**query, **node}, control=False))
+    if not operations:  # the schema, the docs, the root: plain GETs
+        calls = [Call(route, "GET", path, carries_other=False)]
+    return calls
+
+
+# --------------------------------------------------------------------------------------------
+# Answers
+# --------------------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def answer_text(response) -> str:
+    """Everything a person could read in an answer: the body, or each part of a zip (.xlsx)."""
+    if getattr(response, "streaming", False):
+        raw = b"".join(response.streaming_content)
+        response.close()
+    else:
+        raw = response.content
+    texts = [_decode(raw)]
+    if raw[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                texts += [_decode(archive.read(n)) for n in archive.namelist()]
+        except zipfile.BadZipFile:
+            pass
+    return "\n".join(texts)
+
+
+def secrets_of(other: OtherGrid) -> dict[str, str]:
+    """What must never reach the grid chief: the other grid's residents' names and ID and
+    phone numbers, its place names, and its staff. Each also as JSON writes it (\\uXXXX),
+    mapped to the plain value for the report."""
+    residents = Resident.objects.filter(grid=other.grid)
+    values = [v for r in residents for v in (r.name, r.id_number, r.phone)]
+    values += list(
+        Node.objects.filter(grid=other.grid).exclude(level="unit").values_list("name", flat=True)
+    )
+    values += [other.person.name]
+    return {form: v for v in values for form in (v, json.dumps(v)[1:-1])}
+
+
+def found_in(text: str, secrets: dict[str, str]) -> list[str]:
+    return sorted({plain for form, plain in secrets.items() if form in text})
+
+
+def fingerprint() -> tuple:
+    """Counts that any write the grid chief must not make would change: every located
+    table, the change and reveal logs, revoked tokens and ended posts."""
+    existing = set(connection.introspection.table_names())
+    tables = sorted({m._meta.db_table for m in _located_models()} & existing)
+    counts = ", ".join(f'(SELECT COUNT(*) FROM "{t}")' for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")  # noqa: S608 - table names from the models
+        located = cursor.fetchone()
+    return (
+        located,
+        ChangeLog.objects.count(),
+        RevealLog.objects.count(),
+        ApiToken.objects.filter(revoked_at__isnull=False).count(),
+        Post.objects.filter(ended_on__isnull=False).count(),
+    )
+
+
+def _located_models():
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, Located) and not m._meta.proxy]
+
+
+@dataclass
+class Outcome:
+    status: int
+    text: str
+    wrote: bool
+    crashed: str = ""
+
+
+def attempt(call: Call, client_factory: Callable[[], Client]) -> Outcome:
+    """Make one request in a savepoint that is rolled back, so requests never see each
+    other's writes; tell what came back and whether anything was written."""
+    with transaction.atomic():
+        before = fingerprint()
+        client = client_factory()
+        try:
+            response = call.send(client)
+        except Exception as error:  # a crash is a failure, whoever asks
+            transaction.set_rollback(True)
+            return Outcome(500, "", False, f"{type(error).__name__}: {error}")
+        outcome = Outcome(response.status_code, answer_text(response), fingerprint() != before)
+        transaction.set_rollback(True)
+    return outcome
+
+
+# --------------------------------------------------------------------------------------------
+# The tests
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_url_parameter_can_be_filled():
+    routes = project_routes()
+    problems = [
+        f"EXEMPT names {name!r}, which is no URL name (any more)"
+        for name in set(EXEMPT) - {r.name for r in routes}
+    ]
+    problems += [
+        f"EXEMPT gives no reason for {name!r}" for name, why in EXEMPT.items() if not why.strip()
+    ]
+    for route in routes:
+        if route.name in EXEMPT:
+            continue
+        if route.unfillable:
+            problems.append(f"{route.template!r} ({route.name}): {route.unfillable}")
+        for param in route.params:
+            if param in PARAMETERS or param in ROUTE_PARAMETERS.get(route.name, {}):
+                continue
+            route_entry = f"ROUTE_PARAMETERS[{route.name!r}] = {{{param!r}: ...}}"
+            if param in ("action", "kind", "slug"):
+                advice = f"add {route_entry} with a value the URL accepts"
+            elif param in ("token", "key"):
+                advice = (
+                    f"add {route_entry}, or, if the URL itself is the credential (no login), "
+                    f"EXEMPT[{route.name!r}] with the reason and a test of its own"
+                )
+            elif param in GENERIC_NAMES:
+                advice = (
+                    f"name the parameter after its object (e.g. <int:errand_id>), or add "
+                    f"{route_entry}"
+                )
+            else:
+                advice = (
+                    f"add {param!r} to PARAMETERS (the id of such an object in "
+                    f"tree.grids[1]'s subtree; build it in OtherGrid)"
+                )
+            problems.append(
+                f"{route.template!r} ({route.name}) takes <{param}>, which the scope test "
+                f"cannot fill: {advice} in {__file__}."
+            )
+    assert not problems, "\n".join(problems)
+
+
+def _clients(tree: SmallTree, tokens: dict[str, str]):
+    """Client factories per (auth mode, login)."""
+
+    def session(username: str) -> Callable[[], Client]:
+        def make() -> Client:
+            client = Client()
+            client.force_login(tree.users[username])
+            return client
+
+        return make
+
+    def bearer(username: str) -> Callable[[], Client]:
+        return lambda: Client(headers={"authorization": f"Bearer {tokens[username]}"})
+
+    return {"session": session, "bearer": bearer}
+
+
+def test_a_grid_chief_gets_nothing_of_another_grid_anywhere(tree):
+    other = OtherGrid(tree)
+    openapi = _openapi()
+    filler = Filler(other, openapi)
+    routes = [r for r in project_routes() if r.fillable() and r.name not in EXEMPT]
+    calls = [call for route in routes for call in calls_for(route, filler, openapi)]
+    secrets = secrets_of(other)
+    tokens = {
+        name: token_issue(user=tree.users[name], label="scope test")
+        for name in ("grid", *CONTROL_LOGINS)
+    }
+    clients = _clients(tree, tokens)
+
+    failures: list[str] = []
+    control_saw_secrets = 0
+    refused = 0
+    for call in calls:
+        for mode, client_for in clients.items():
+            if mode == "bearer" and not call.route.is_api:
+                continue  # pages take the session only; a token there is just anonymous
+            seen = attempt(call, client_for("grid"))
+            where = f"{call} [{mode}]"
+            if seen.crashed:
+                failures.append(f"{where}: crashed for the grid chief: {seen.crashed}")
+                continue
+            leaked = found_in(seen.text, secrets)
+            if seen.status not in REFUSED and leaked:
+                failures.append(f"{where}: {seen.status} shows the other grid's {leaked[:3]}")
+            if seen.wrote and call.carries_other:
+                failures.append(f"{where}: {seen.status} but wrote to the database")
+            if seen.status not in REFUSED or not call.carries_other or not call.control:
+                continue
+            refused += 1
+            controls = []
+            for login in CONTROL_LOGINS:
+                control = attempt(call, client_for(login))
+                controls.append(f"{login}: {control.crashed or control.status}")
+                if control.status not in REFUSED and not control.crashed:
+                    control_saw_secrets += bool(found_in(control.text, secrets))
+                    break
+            else:
+                failures.append(
+                    f"{where}: refused to every login ({', '.join(controls)}); the URL never "
+                    f"reaches the object, so the grid chief's refusal proves nothing — check "
+                    f"its entry in PARAMETERS"
+                )
+    assert not failures, f"{len(failures)} of {len(calls)} requests:\n" + "\n".join(failures)
+    # The control: the requests were real, and logins that may see the data do see it.
+    assert refused >= len([r for r in routes if r.params and r.is_api])
+    assert control_saw_secrets > 0, "no control answer showed the other grid's data"
