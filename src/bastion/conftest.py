@@ -23,8 +23,13 @@ def tree(db):
 CHROMIUM = "/usr/bin/chromium"
 # Flags for Debian's chromium in a closed sandbox: no background calls home, no GPU, as root.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -45,9 +50,9 @@ def browser():
 @pytest.fixture
 def phone_page(browser, live_server):
     """A page on a 390 px wide phone viewport, Chinese first, against the live test server."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                  base_url=live_server.url)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live_server.url
+    )
     page = context.new_page()
     yield page
     context.close()
-

@@ -110,15 +110,18 @@ WHITENOISE_USE_FINDERS = True
 # Imports and exports run as background tasks; the worker is started by `bastion serve`.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "BASTION_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
-        )
+        "BACKEND": os.environ.get("BASTION_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
     }
 }
 
 # Roles that may see full ID and phone numbers (each reveal is logged).
-BASTION_REVEAL_ROLES = ("city_admin", "district_commander", "street_commander", "community_staff",
-                        "grid_chief")
+BASTION_REVEAL_ROLES = (
+    "city_admin",
+    "district_commander",
+    "street_commander",
+    "community_staff",
+    "grid_chief",
+)
 # One import is one write transaction; on SQLite it holds the single write lock meanwhile,
 # so its ceiling stays well under what other writers wait for (timeout above).
 BASTION_IMPORT_MAX_ROWS = (
@@ -131,4 +134,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BASTION_LOG_LEVEL", "WARNING")},
 }
-

@@ -19,14 +19,25 @@ REVEAL = "reveal"
 ADMIN = "admin"
 
 _ALL_ROLES = {
-    "city_admin", "district_commander", "street_commander", "community_staff",
-    "grid_chief", "building_chief", "unit_chief", "volunteer",
+    "city_admin",
+    "district_commander",
+    "street_commander",
+    "community_staff",
+    "grid_chief",
+    "building_chief",
+    "unit_chief",
+    "volunteer",
 }
 ROLE_ACTIONS: dict[str, set[str]] = {
     VIEW: _ALL_ROLES,
     CHANGE: _ALL_ROLES - {"volunteer"},
-    REVEAL: {"city_admin", "district_commander", "street_commander", "community_staff",
-             "grid_chief"},
+    REVEAL: {
+        "city_admin",
+        "district_commander",
+        "street_commander",
+        "community_staff",
+        "grid_chief",
+    },
     ADMIN: {"city_admin"},
 }
 
@@ -51,8 +62,9 @@ def scope_q(user, action: str = VIEW) -> Q:
     if user.is_superuser:
         return Q()
     allowed = ROLE_ACTIONS[action]
-    clauses = [Q(**{f"{level}_id": node_id}) for role, level, node_id in _grants(user)
-               if role in allowed]
+    clauses = [
+        Q(**{f"{level}_id": node_id}) for role, level, node_id in _grants(user) if role in allowed
+    ]
     return reduce(or_, clauses) if clauses else Q(pk__in=[])
 
 

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import ValidationError
 
 from bastion.accounts import scope
@@ -39,6 +39,13 @@ class ErrorsOut(Schema):
 
 class DetailOut(Schema):
     detail: str
+
+
+class Page(Schema):
+    """Paging of a list endpoint."""
+
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
 
 
 # Declared on every write, so the OpenAPI schema documents the error answers.

@@ -30,8 +30,11 @@ class DomainError(Exception):
 def field_problems(validation_error, *, row: int | None = None, field: str | None = None):
     """Turn a Django ValidationError into Problems."""
     if hasattr(validation_error, "error_dict"):
-        return [Problem(field=f, message=str(m), row=row)
-                for f, errs in validation_error.message_dict.items() for m in errs]
+        return [
+            Problem(field=f, message=str(m), row=row)
+            for f, errs in validation_error.message_dict.items()
+            for m in errs
+        ]
     return [Problem(field=field, message=str(m), row=row) for m in validation_error.messages]
 
 

@@ -50,12 +50,12 @@ def record(actor, obj: models.Model, action: str, changes: dict, *, source: str 
     _entry(actor, obj, action, changes, source).save()
 
 
-def record_many(actor, objs: Iterable[models.Model], action: str, fields: Sequence[str], *,
-                source: str) -> None:
+def record_many(
+    actor, objs: Iterable[models.Model], action: str, fields: Sequence[str], *, source: str
+) -> None:
     """Record the creation (or deletion) of many rows in one multi-row insert."""
     entries = [
-        _entry(actor, obj, action, {f: [None, v] for f, v in snapshot(obj, fields).items()},
-               source)
+        _entry(actor, obj, action, {f: [None, v] for f, v in snapshot(obj, fields).items()}, source)
         for obj in objs
     ]
     ChangeLog.objects.bulk_create(entries, batch_size=2000)

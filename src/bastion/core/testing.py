@@ -44,20 +44,26 @@ def build_small_tree() -> SmallTree:
         community = geo.node_create(parent=street, name=f"社区{c + 1}", code=f"C{c + 1}")
         tree.communities.append(community)
         for g in range(2):
-            grid = geo.node_create(parent=community, name=f"网格{c + 1}-{g + 1}",
-                                   code=f"G{c + 1}{g + 1}")
+            grid = geo.node_create(
+                parent=community, name=f"网格{c + 1}-{g + 1}", code=f"G{c + 1}{g + 1}"
+            )
             tree.grids.append(grid)
             for b in range(2):
-                building = geo.node_create(parent=grid, name=f"{c + 1}{g + 1}{b + 1}号楼",
-                                           code=f"B{c + 1}{g + 1}{b + 1}", floors=2)
+                building = geo.node_create(
+                    parent=grid,
+                    name=f"{c + 1}{g + 1}{b + 1}号楼",
+                    code=f"B{c + 1}{g + 1}{b + 1}",
+                    floors=2,
+                )
                 tree.buildings.append(building)
                 for u in range(2):
                     unit = geo.node_create(parent=building, name=f"{u + 1}单元", code=f"U{u + 1}")
                     tree.units.append(unit)
                     for floor in (1, 2):
                         for room in (1, 2):
-                            household = geo.household_create(unit=unit, room=f"{floor}0{room}",
-                                                             floor=floor)
+                            household = geo.household_create(
+                                unit=unit, room=f"{floor}0{room}", floor=floor
+                            )
                             for member in range(2):
                                 seq += 1
                                 geo.resident_create(

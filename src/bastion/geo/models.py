@@ -77,9 +77,7 @@ class Node(MP_Node, Located):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(level__in=LEVEL_ORDER), name="node_level_valid"
-            ),
+            models.CheckConstraint(condition=Q(level__in=LEVEL_ORDER), name="node_level_valid"),
             models.CheckConstraint(
                 condition=Q(floors__isnull=True) | Q(floors__gte=1, floors__lte=200),
                 name="node_floors_range",

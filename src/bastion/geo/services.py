@@ -21,8 +21,17 @@ from bastion.geo.models import (
 )
 
 RESIDENT_FIELDS = (
-    "name", "id_number", "phone", "relation", "presence", "immobile", "disabled",
-    "chronic_illness", "pregnant", "infant", "household_id",
+    "name",
+    "id_number",
+    "phone",
+    "relation",
+    "presence",
+    "immobile",
+    "disabled",
+    "chronic_illness",
+    "pregnant",
+    "infant",
+    "household_id",
 )
 RESIDENT_FLAGS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
 
@@ -37,46 +46,59 @@ def _locate_self(node: Node) -> None:
 
 
 @transaction.atomic
-def node_create(*, parent: Node | None, name: str, level: str | None = None, code: str = "",
-                floors: int | None = None) -> Node:
+def node_create(
+    *,
+    parent: Node | None,
+    name: str,
+    level: str | None = None,
+    code: str = "",
+    floors: int | None = None,
+) -> Node:
     """Add a node under `parent` (a root city when `parent` is None)."""
     expected = child_level(parent.level) if parent else "city"
     level = level or expected
     if level != expected:
         raise DomainError(
             _("A %(parent)s can only hold a %(expected)s, not a %(level)s.")
-            % {"parent": parent.level if parent else "root", "expected": expected,
-               "level": level},
+            % {"parent": parent.level if parent else "root", "expected": expected, "level": level},
             field="level",
         )
     if not name.strip():
         raise DomainError(_("Name is required."), field="name")
     fields = {"name": name.strip(), "level": level, "code": code, "floors": floors}
-    node = (Node.objects.add_child(parent, fields) if parent else Node.objects.add_root(fields))
+    node = Node.objects.add_child(parent, fields) if parent else Node.objects.add_root(fields)
     _locate_self(node)
     return node
 
 
-def household_create(*, unit: Node, room: str, floor: int, actor=None,
-                     source: str = "web") -> Household:
+def household_create(
+    *, unit: Node, room: str, floor: int, actor=None, source: str = "web"
+) -> Household:
     if unit.level != "unit":
         raise DomainError(_("A household hangs on a unit."), field="unit")
     room = room.strip()
     if not room:
         raise DomainError(_("Room number is required."), field="room")
     if Household.objects.filter(unit=unit, room=room).exists():
-        raise DomainError(_("Room %(room)s already exists in this unit.") % {"room": room},
-                          field="room")
+        raise DomainError(
+            _("Room %(room)s already exists in this unit.") % {"room": room}, field="room"
+        )
     household = Household(room=room, floor=floor)
     household.locate(unit)
     household.save()
-    history.record(actor, household, "create", {"room": [None, room], "floor": [None, floor]},
-                   source=source)
+    history.record(
+        actor, household, "create", {"room": [None, room], "floor": [None, floor]}, source=source
+    )
     return household
 
 
-def resident_clean(data: dict, *, row: int | None = None, exclude_pk: int | None = None,
-                   registered: set[str] | None = None) -> tuple[dict, list[Problem]]:
+def resident_clean(
+    data: dict,
+    *,
+    row: int | None = None,
+    exclude_pk: int | None = None,
+    registered: set[str] | None = None,
+) -> tuple[dict, list[Problem]]:
     """Validate and normalise resident fields; returns the clean values and every problem.
     Used by the single-resident services and by the importer, so both refuse the same input.
     A bulk caller passes `registered` (ID numbers already in the database, fetched in one
@@ -122,22 +144,25 @@ def resident_clean(data: dict, *, row: int | None = None, exclude_pk: int | None
 
 
 @transaction.atomic
-def resident_create(*, household: Household, actor=None, source: str = "web",
-                    **fields) -> Resident:
+def resident_create(*, household: Household, actor=None, source: str = "web", **fields) -> Resident:
     clean, problems = resident_clean(fields)
     if problems:
         raise DomainError(problems)
     resident = Resident(household=household, **clean)
     resident.locate(household)
     resident.save()
-    history.record(actor, resident, "create",
-                   history.diff({}, history.snapshot(resident, RESIDENT_FIELDS)), source=source)
+    history.record(
+        actor,
+        resident,
+        "create",
+        history.diff({}, history.snapshot(resident, RESIDENT_FIELDS)),
+        source=source,
+    )
     return resident
 
 
 @transaction.atomic
-def resident_update(*, resident: Resident, actor=None, source: str = "web",
-                    **fields) -> Resident:
+def resident_update(*, resident: Resident, actor=None, source: str = "web", **fields) -> Resident:
     """Change a resident's fields (moving them means giving another `household`)."""
     before = history.snapshot(resident, RESIDENT_FIELDS)
     data = {f: getattr(resident, f) for f in RESIDENT_FIELDS if f != "household_id"}
@@ -151,15 +176,20 @@ def resident_update(*, resident: Resident, actor=None, source: str = "web",
         resident.household = fields["household"]
         resident.locate(fields["household"])
     resident.save()
-    history.record(actor, resident, "update",
-                   history.diff(before, history.snapshot(resident, RESIDENT_FIELDS)),
-                   source=source)
+    history.record(
+        actor,
+        resident,
+        "update",
+        history.diff(before, history.snapshot(resident, RESIDENT_FIELDS)),
+        source=source,
+    )
     return resident
 
 
 @transaction.atomic
-def zone_create(*, street: Node, name: str, kind: str, buildings: list[Node],
-                actor=None) -> CommandZone:
+def zone_create(
+    *, street: Node, name: str, kind: str, buildings: list[Node], actor=None
+) -> CommandZone:
     """A command zone over buildings of one street; a building may be in one zone only."""
     if street.level != "street":
         raise DomainError(_("A command zone belongs to a street."), field="street")
@@ -167,12 +197,15 @@ def zone_create(*, street: Node, name: str, kind: str, buildings: list[Node],
         raise DomainError(_("Zone kind must be independent or joint."), field="kind")
     problems = [
         Problem("buildings", _("%(b)s is not a building of this street.") % {"b": b.name})
-        for b in buildings if b.level != "building" or b.street_id != street.pk
+        for b in buildings
+        if b.level != "building" or b.street_id != street.pk
     ]
     taken = ZoneBuilding.objects.filter(building__in=buildings).select_related("zone", "building")
     problems += [
-        Problem("buildings", _("%(b)s is already in zone %(z)s.")
-                % {"b": m.building.name, "z": m.zone.name})
+        Problem(
+            "buildings",
+            _("%(b)s is already in zone %(z)s.") % {"b": m.building.name, "z": m.zone.name},
+        )
         for m in taken
     ]
     if problems:
@@ -181,8 +214,14 @@ def zone_create(*, street: Node, name: str, kind: str, buildings: list[Node],
     zone.locate(street)
     zone.save()
     ZoneBuilding.objects.bulk_create([ZoneBuilding(zone=zone, building=b) for b in buildings])
-    history.record(actor, zone, "create",
-                   {"name": [None, name], "kind": [None, kind],
-                    "buildings": [None, [b.pk for b in buildings]]})
+    history.record(
+        actor,
+        zone,
+        "create",
+        {
+            "name": [None, name],
+            "kind": [None, kind],
+            "buildings": [None, [b.pk for b in buildings]],
+        },
+    )
     return zone
-

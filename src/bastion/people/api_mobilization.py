@@ -285,7 +285,7 @@ class RosterIn(Schema):
     day: dt.date
 
 
-class AssignIn(Schema):
+class ShiftAssignIn(Schema):
     person_id: int
 
 
@@ -397,7 +397,7 @@ class RateOut(Schema):
     amount: Decimal
 
 
-class RateIn(Schema):
+class AllowanceRateIn(Schema):
     key: str = Field(..., description='A place kind, or "post:<role>".')
     amount: Decimal = Field(..., ge=0)
 
@@ -958,7 +958,7 @@ def roster_build(request, place_id: int, payload: RosterIn):
     "/shifts/{shift_id}/assignments",
     response={201: AssignmentOut, 200: AssignmentOut, **WRITE_ERRORS},
 )
-def shift_assign(request, shift_id: int, payload: AssignIn):
+def shift_assign(request, shift_id: int, payload: ShiftAssignIn):
     """Roster a person on a shift. Refused (409) with the reason if they are on duty
     elsewhere then, or would be on duty too long in a row. Rostering twice answers 200."""
     shift = queries.access_shift(request.user, shift_id, act=True)
@@ -1223,7 +1223,7 @@ def month_detail(request, month_id: int):
 
 
 @router.post("/allowance-months/{month_id}/rates", response={200: RateOut, **WRITE_ERRORS})
-def rate_set(request, month_id: int, payload: RateIn):
+def rate_set(request, month_id: int, payload: AllowanceRateIn):
     month = _month_for(request.user, month_id, change=True)
     rate = services.allowance_rate_set(
         month=month, key=payload.key, amount=payload.amount, actor=request.user, source="api"

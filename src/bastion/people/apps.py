@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PeopleConfig(AppConfig):
@@ -13,6 +14,7 @@ class PeopleConfig(AppConfig):
 
         register(
             module="mobilization",
+            label=_("Mobilization"),
             order=30,
             figures=[Figure(key, label) for key, label in FIGURES.items()],
             compute=daily_figures,

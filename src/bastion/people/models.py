@@ -62,11 +62,19 @@ class Person(Located):
     phone = models.CharField(_("mobile"), max_length=11)
     party_member = models.BooleanField(_("party member"), default=False)
     employer = models.ForeignKey(
-        Organisation, models.PROTECT, null=True, blank=True, related_name="staff",
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
         verbose_name=_("employer"),
     )
     home = models.ForeignKey(
-        Household, models.SET_NULL, null=True, blank=True, related_name="+",
+        Household,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("home household"),
     )
     # A login links to at most one person.
@@ -212,7 +220,9 @@ class Availability(Located):
 
     person = models.OneToOneField(Person, models.CASCADE, related_name="availability")
     status = models.CharField(
-        _("availability"), max_length=12, choices=AvailabilityStatus.choices,
+        _("availability"),
+        max_length=12,
+        choices=AvailabilityStatus.choices,
         default=AvailabilityStatus.AVAILABLE,
     )
     until = models.DateField(_("until"), null=True, blank=True)
@@ -247,13 +257,20 @@ class Place(Located):
     Another module's record for the same place (a testing site, a quarantine site) is named by
     `ref_type` ("testing.site") and `ref_id`, so this table depends on no other module."""
 
-    node = models.ForeignKey("geo.Node", models.PROTECT, related_name="+",
-                             verbose_name=_("located in"))
+    node = models.ForeignKey(
+        "geo.Node", models.PROTECT, related_name="+", verbose_name=_("located in")
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=PlaceKind.choices)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    chief = models.ForeignKey(Person, models.PROTECT, null=True, blank=True,
-                              related_name="places_led", verbose_name=_("point chief"))
+    chief = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="places_led",
+        verbose_name=_("point chief"),
+    )
     shifts_per_day = models.PositiveSmallIntegerField(_("shifts a day"), default=3)
     shift_hours = models.PositiveSmallIntegerField(_("hours a shift"), default=8)
     first_shift_at = models.TimeField(_("first shift starts at"), default=dt.time(8, 0))
@@ -270,26 +287,33 @@ class Place(Located):
                 condition=Q(kind__in=[k.value for k in PlaceKind]), name="place_kind_valid"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="place_has_name"),
-            models.CheckConstraint(condition=Q(community__isnull=False),
-                                   name="place_in_community"),
+            models.CheckConstraint(condition=Q(community__isnull=False), name="place_in_community"),
             models.UniqueConstraint(fields=["street", "name"], name="place_unique_name"),
             models.CheckConstraint(
-                condition=Q(shifts_per_day__gte=1, shifts_per_day__lte=6,
-                            shift_hours__gte=1, shift_hours__lte=24),
+                condition=Q(
+                    shifts_per_day__gte=1,
+                    shifts_per_day__lte=6,
+                    shift_hours__gte=1,
+                    shift_hours__lte=24,
+                ),
                 name="place_shift_range",
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(F("shifts_per_day") * F("shift_hours"), 24),
                 name="place_shifts_fit_a_day",
             ),
-            models.CheckConstraint(condition=Q(required__gte=1, required__lte=50),
-                                   name="place_required_range"),
+            models.CheckConstraint(
+                condition=Q(required__gte=1, required__lte=50), name="place_required_range"
+            ),
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
                 name="place_closed_after_opened",
             ),
-            models.UniqueConstraint(fields=["ref_type", "ref_id"],
-                                    condition=Q(ref_id__isnull=False), name="place_ref_once"),
+            models.UniqueConstraint(
+                fields=["ref_type", "ref_id"],
+                condition=Q(ref_id__isnull=False),
+                name="place_ref_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -312,10 +336,12 @@ class Shift(Located):
         constraints = [
             models.UniqueConstraint(fields=["place", "day", "index"], name="shift_once"),
             models.UniqueConstraint(fields=["place", "starts_at"], name="shift_one_start"),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="shift_ends_after_start"),
-            models.CheckConstraint(condition=Q(required__gte=0, required__lte=50),
-                                   name="shift_required_range"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(required__gte=0, required__lte=50), name="shift_required_range"
+            ),
         ]
         indexes = [models.Index(fields=["day", "grid"]), models.Index(fields=["day", "place"])]
 
@@ -337,10 +363,12 @@ class Assignment(Located):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["shift", "person"], name="assignment_once"),
-            models.UniqueConstraint(fields=["person", "starts_at"],
-                                    name="assignment_one_place_at_a_time"),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="assignment_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["person", "starts_at"], name="assignment_one_place_at_a_time"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="assignment_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["person", "starts_at"])]
 
@@ -363,8 +391,9 @@ class CheckEvent(Located):
     day = models.DateField(_("day"))  # the shift's roster day, for the daily figures
     at = models.DateTimeField(_("at"))
     recorded_at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                           related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     note = models.TextField(_("handover note"), blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True)
 
@@ -396,16 +425,19 @@ class Dispatch(Located):
     ends_on = models.DateField(_("until"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")),
-                                   name="dispatch_ends_after_start"),
-            models.CheckConstraint(condition=Q(kind__in=[k.value for k in DeploymentKind]),
-                                   name="dispatch_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="dispatch_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in DeploymentKind]), name="dispatch_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -429,15 +461,18 @@ class Deployment(Located):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["dispatch", "person"], name="deployment_once"),
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")),
-                                   name="deployment_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="deployment_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(recalled_on__isnull=True)
                 | Q(recalled_on__gte=F("starts_on"), recalled_on__lte=F("ends_on")),
                 name="deployment_recall_in_period",
             ),
-            models.CheckConstraint(condition=Q(kind__in=[k.value for k in DeploymentKind]),
-                                   name="deployment_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in DeploymentKind]),
+                name="deployment_kind_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["person", "starts_on"]),
@@ -460,42 +495,55 @@ class ReportIn(Located):
     the public form; the community confirms it (linking or creating the person) and gives a
     post or a task. One registration per ID number while it is pending or confirmed."""
 
-    community = models.ForeignKey("geo.Node", models.PROTECT, related_name="+",
-                                  verbose_name=_("community"))
+    community = models.ForeignKey(
+        "geo.Node", models.PROTECT, related_name="+", verbose_name=_("community")
+    )
     name = models.CharField(_("name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18)
     phone = models.CharField(_("mobile"), max_length=11)
     employer_name = models.CharField(_("employer"), max_length=120, blank=True)
     skills = models.CharField(_("skills"), max_length=200, blank=True)  # comma-separated
     note = models.CharField(_("note"), max_length=200, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=ReportInStatus.choices,
-                              default=ReportInStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReportInStatus.choices, default=ReportInStatus.PENDING
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
     source_key = models.CharField(max_length=64, blank=True)  # hash of the sender's address
-    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True,
-                               related_name="reports_in")
+    person = models.ForeignKey(
+        Person, models.PROTECT, null=True, blank=True, related_name="reports_in"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     post = models.ForeignKey(Post, models.SET_NULL, null=True, blank=True, related_name="+")
     task = models.CharField(_("task"), max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], condition=~Q(status="rejected"),
-                                    name="report_in_once"),
-            models.CheckConstraint(condition=Q(status__in=[s.value for s in ReportInStatus]),
-                                   name="report_in_status_valid"),
-            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
-                                   name="report_in_id_format"),
-            models.CheckConstraint(condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"),
-                                   name="report_in_phone_format"),
-            models.CheckConstraint(condition=~Q(status="confirmed") | Q(person__isnull=False),
-                                   name="report_in_confirmed_has_person"),
+            models.UniqueConstraint(
+                fields=["id_number"], condition=~Q(status="rejected"), name="report_in_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in ReportInStatus]),
+                name="report_in_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="report_in_id_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="report_in_phone_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(person__isnull=False),
+                name="report_in_confirmed_has_person",
+            ),
         ]
-        indexes = [models.Index(fields=["source_key", "submitted_at"]),
-                   models.Index(fields=["status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["source_key", "submitted_at"]),
+            models.Index(fields=["status", "submitted_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -516,25 +564,28 @@ class Team(Located):
     kind = models.CharField(_("kind"), max_length=20, choices=TeamKind.choices)
     name = models.CharField(_("name"), max_length=120)
     node = models.ForeignKey("geo.Node", models.PROTECT, related_name="+")
-    place = models.ForeignKey(Place, models.PROTECT, null=True, blank=True,
-                              related_name="teams")
-    organisation = models.OneToOneField(Organisation, models.PROTECT, null=True, blank=True,
-                                        related_name="team")
+    place = models.ForeignKey(Place, models.PROTECT, null=True, blank=True, related_name="teams")
+    organisation = models.OneToOneField(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="team"
+    )
     formed_on = models.DateField(_("formed on"))
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=[k.value for k in TeamKind]),
-                                   name="team_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in TeamKind]), name="team_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="branch") | Q(place__isnull=False, organisation__isnull=False),
                 name="team_branch_at_place",
             ),
-            models.UniqueConstraint(fields=["node", "kind", "name"],
-                                    condition=Q(dissolved_on__isnull=True),
-                                    name="team_unique_name"),
+            models.UniqueConstraint(
+                fields=["node", "kind", "name"],
+                condition=Q(dissolved_on__isnull=True),
+                name="team_unique_name",
+            ),
             models.CheckConstraint(
                 condition=Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=F("formed_on")),
                 name="team_dissolved_after_formed",
@@ -556,8 +607,11 @@ class TeamMember(Located):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "person"], condition=Q(left_on__isnull=True),
-                                    name="team_member_once"),
+            models.UniqueConstraint(
+                fields=["team", "person"],
+                condition=Q(left_on__isnull=True),
+                name="team_member_once",
+            ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
                 name="team_member_left_after_joined",
@@ -581,21 +635,30 @@ class AllowanceMonth(Located):
 
     node = models.ForeignKey("geo.Node", models.PROTECT, related_name="+")
     month = models.DateField(_("month"))  # its first day
-    status = models.CharField(_("status"), max_length=6, choices=MonthStatus.choices,
-                              default=MonthStatus.OPEN)
-    payer = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("paying body"))
+    status = models.CharField(
+        _("status"), max_length=6, choices=MonthStatus.choices, default=MonthStatus.OPEN
+    )
+    payer = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paying body"),
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                  blank=True, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["node", "month"], name="allowance_month_once"),
-            models.CheckConstraint(condition=Q(status__in=["open", "closed"]),
-                                   name="allowance_month_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "closed"]), name="allowance_month_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True)
                 | Q(status="closed", closed_at__isnull=False),
@@ -625,8 +688,9 @@ class AllowanceRate(Located):
         constraints = [
             models.UniqueConstraint(fields=["month", "key"], name="allowance_rate_once"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="allowance_rate_positive"),
-            models.CheckConstraint(condition=Q(unit__in=["day", "month"]),
-                                   name="allowance_rate_unit_valid"),
+            models.CheckConstraint(
+                condition=Q(unit__in=["day", "month"]), name="allowance_rate_unit_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -643,8 +707,9 @@ class Award(Located):
     title = models.CharField(_("award"), max_length=60)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     awarded_on = models.DateField(_("awarded on"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     client_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:
@@ -669,8 +734,7 @@ class AllowanceLine(Located):
 
     month = models.ForeignKey(AllowanceMonth, models.PROTECT, related_name="lines")
     person = models.ForeignKey(Person, models.PROTECT, related_name="+")
-    payer = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    payer = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=8, choices=LineKind.choices)
     key = models.CharField(max_length=60)
     days = models.PositiveSmallIntegerField(default=0)
@@ -680,8 +744,9 @@ class AllowanceLine(Located):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="allowance_line_positive"),
-            models.CheckConstraint(condition=Q(kind__in=[k.value for k in LineKind]),
-                                   name="allowance_line_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in LineKind]), name="allowance_line_kind_valid"
+            ),
         ]
         indexes = [models.Index(fields=["month", "person"])]
 

@@ -221,6 +221,7 @@ def building_notice(building: Node) -> dict:
 # report. Everything a user asks for is narrowed by the scope first.
 # ============================================================================================
 
+
 def within(node: Node) -> dict:
     """The filter keeping located rows of `node`'s subtree: one indexed column."""
     return {f"{node.level}_id": node.pk}
@@ -249,42 +250,59 @@ def _sent_on(day: dt.date) -> Exists:
     return Exists(Deployment.objects.filter(active_on(day), person=OuterRef("pk")))
 
 
-def pool(user, node: Node, *, skill: str = "", availability: str = "", text: str = "",
-         day: dt.date | None = None) -> QuerySet[Person]:
+def pool(
+    user,
+    node: Node,
+    *,
+    skill: str = "",
+    availability: str = "",
+    text: str = "",
+    day: dt.date | None = None,
+) -> QuerySet[Person]:
     """The reserve pool: persons living in `node`'s subtree who hold a current reserve post
     the user may see, with their availability and whether they are sent somewhere on `day`
     (today). Optionally one skill, one availability, a name or the last digits of a mobile."""
     day = day or timezone.localdate()
     persons = _pool_members(user, node).annotate(
-        availability_status=Coalesce(F("availability__status"),
-                                     Value(AvailabilityStatus.AVAILABLE)),
+        availability_status=Coalesce(
+            F("availability__status"), Value(AvailabilityStatus.AVAILABLE)
+        ),
         available_until=F("availability__until"),
         deployed=_sent_on(day),
     )
     if skill:
-        persons = persons.filter(Exists(PersonSkill.objects.filter(person=OuterRef("pk"),
-                                                                   skill=skill)))
+        persons = persons.filter(
+            Exists(PersonSkill.objects.filter(person=OuterRef("pk"), skill=skill))
+        )
     if availability == "deployed":
         persons = persons.filter(deployed=True)
     elif availability:
         persons = persons.filter(availability_status=availability)
     if text := text.strip():
-        persons = persons.filter(Q(phone__endswith=text) if text.isdigit()
-                                 else Q(name__contains=text))
+        persons = persons.filter(
+            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
+        )
     return persons.order_by("name", "id")
 
 
 def skills_of(person_ids: Sequence[int]) -> dict[int, list[str]]:
     skills = defaultdict(list)
-    for pid, skill in (PersonSkill.objects.filter(person_id__in=list(person_ids))
-                       .order_by("skill").values_list("person_id", "skill")):
+    for pid, skill in (
+        PersonSkill.objects.filter(person_id__in=list(person_ids))
+        .order_by("skill")
+        .values_list("person_id", "skill")
+    ):
         skills[pid].append(skill)
     return skills
 
 
 def current_deployments(person_ids: Sequence[int], day: dt.date) -> dict[int, Deployment]:
-    return {d.person_id: d for d in Deployment.objects.filter(
-        active_on(day), person_id__in=list(person_ids)).select_related("node", "place")}
+    return {
+        d.person_id: d
+        for d in Deployment.objects.filter(
+            active_on(day), person_id__in=list(person_ids)
+        ).select_related("node", "place")
+    }
 
 
 def pool_summary(user, node: Node, day: dt.date | None = None) -> dict[str, int]:
@@ -306,8 +324,15 @@ def pool_summary(user, node: Node, day: dt.date | None = None) -> dict[str, int]
 # --------------------------------------------------------------------------------------------
 
 
-def deployments_under(user, node: Node, *, state: str = "active", day: dt.date | None = None,
-                      kind: str = "", text: str = "") -> QuerySet[Deployment]:
+def deployments_under(
+    user,
+    node: Node,
+    *,
+    state: str = "active",
+    day: dt.date | None = None,
+    kind: str = "",
+    text: str = "",
+) -> QuerySet[Deployment]:
     """Deployments into `node`'s subtree: on duty on `day` ("active"), still to start
     ("upcoming"), over or recalled ("ended"), or all."""
     day = day or timezone.localdate()
@@ -316,7 +341,8 @@ def deployments_under(user, node: Node, *, state: str = "active", day: dt.date |
         rows = rows.filter(active_on(day))
     elif state == "upcoming":
         rows = rows.filter(starts_on__gt=day).filter(
-            Q(recalled_on__isnull=True) | Q(recalled_on__gt=F("starts_on")))
+            Q(recalled_on__isnull=True) | Q(recalled_on__gt=F("starts_on"))
+        )
     elif state == "ended":
         rows = rows.filter(Q(ends_on__lt=day) | Q(recalled_on__lte=day))
     if kind:
@@ -324,7 +350,8 @@ def deployments_under(user, node: Node, *, state: str = "active", day: dt.date |
     if text := text.strip():
         rows = rows.filter(person__name__contains=text)
     return rows.select_related("person", "person__employer", "node", "place").order_by(
-        "node__path", "person__name", "id")
+        "node__path", "person__name", "id"
+    )
 
 
 @dataclass(frozen=True)
@@ -338,8 +365,9 @@ class CommunityCover:
         return max(self.minimum - self.cadres, 0)
 
 
-def extra_cadres(user, node: Node, *, day: dt.date | None = None,
-                 minimum: int | None = None) -> list[CommunityCover]:
+def extra_cadres(
+    user, node: Node, *, day: dt.date | None = None, minimum: int | None = None
+) -> list[CommunityCover]:
     """Each community of `node`'s subtree (or the community `node` lies in) that the user may
     see, with the number of persons sent down to it and on duty on `day`. The rule: at least
     `minimum` (the BASTION_MIN_EXTRA_CADRES setting, 3) in every community."""
@@ -347,37 +375,43 @@ def extra_cadres(user, node: Node, *, day: dt.date | None = None,
     if minimum is None:
         minimum = mobilization_setting("BASTION_MIN_EXTRA_CADRES")
     communities = list(
-        Node.objects.restrict(user).filter(level="community")
+        Node.objects.restrict(user)
+        .filter(level="community")
         .filter(Q(path__startswith=node.path) | Q(pk=node.community_id or 0))
         .order_by("path")
     )
     counts = dict(
-        Deployment.objects.filter(active_on(day),
-                                  community_id__in=[c.pk for c in communities])
-        .values("community_id").annotate(n=Count("person", distinct=True))
+        Deployment.objects.filter(active_on(day), community_id__in=[c.pk for c in communities])
+        .values("community_id")
+        .annotate(n=Count("person", distinct=True))
         .values_list("community_id", "n")
     )
     return [CommunityCover(c, counts.get(c.pk, 0), minimum) for c in communities]
 
 
-def communities_short(user, node: Node, *, day: dt.date | None = None,
-                      minimum: int | None = None) -> list[CommunityCover]:
+def communities_short(
+    user, node: Node, *, day: dt.date | None = None, minimum: int | None = None
+) -> list[CommunityCover]:
     """The communities with fewer extra cadres than the rule asks for."""
     return [c for c in extra_cadres(user, node, day=day, minimum=minimum) if c.short]
 
 
-def duty_candidates(user, text: str = "", *, day: dt.date | None = None,
-                    limit: int = 20) -> QuerySet[Person]:
+def duty_candidates(
+    user, text: str = "", *, day: dt.date | None = None, limit: int = 20
+) -> QuerySet[Person]:
     """Persons the user may put on duty: those the scope shows (they live here) and those
     sent down to a node the user may see (they work here), by name or last mobile digits."""
     day = day or timezone.localdate()
-    deployed = Deployment.objects.restrict(user).filter(
-        Q(ends_on__gte=day) & (Q(recalled_on__isnull=True) | Q(recalled_on__gt=day))
-    ).values("person_id")
+    deployed = (
+        Deployment.objects.restrict(user)
+        .filter(Q(ends_on__gte=day) & (Q(recalled_on__isnull=True) | Q(recalled_on__gt=day)))
+        .values("person_id")
+    )
     persons = Person.objects.filter(scope_q(user) | Q(pk__in=deployed))
     if text := text.strip():
-        persons = persons.filter(Q(phone__endswith=text) if text.isdigit()
-                                 else Q(name__contains=text))
+        persons = persons.filter(
+            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
+        )
     elif limit:
         return persons.none()
     persons = persons.order_by("name", "id")
@@ -459,19 +493,30 @@ def place_roster(place: Place, day: dt.date) -> list[ShiftRow]:
     and check-outs, and the handover notes of the shift before. The caller has checked the
     user may see the place."""
     shifts = list(Shift.objects.filter(place=place, day=day).order_by("index"))
-    previous = (Shift.objects.filter(place=place, starts_at__lt=shifts[0].starts_at)
-                .order_by("-starts_at").first() if shifts else None)
+    previous = (
+        Shift.objects.filter(place=place, starts_at__lt=shifts[0].starts_at)
+        .order_by("-starts_at")
+        .first()
+        if shifts
+        else None
+    )
     chain = ([previous] if previous else []) + shifts
-    assignments = list(Assignment.objects.filter(shift__in=chain)
-                       .select_related("person").order_by("person__name", "id"))
+    assignments = list(
+        Assignment.objects.filter(shift__in=chain)
+        .select_related("person")
+        .order_by("person__name", "id")
+    )
     duties = _duty_rows(assignments)
     by_shift = defaultdict(list)
     for a in assignments:
         by_shift[a.shift_id].append(duties[a.pk])
     rows = []
     for prior, shift in zip([previous, *shifts], shifts, strict=False):
-        notes = [d.check_out for d in by_shift.get(prior.pk, [])
-                 if d.check_out and d.check_out.note] if prior else []
+        notes = (
+            [d.check_out for d in by_shift.get(prior.pk, []) if d.check_out and d.check_out.note]
+            if prior
+            else []
+        )
         rows.append(ShiftRow(shift, by_shift.get(shift.pk, []), notes))
     return rows
 
@@ -507,11 +552,20 @@ def roster_gaps(user, node: Node, day: dt.date) -> list[Gap]:
         for index, starts_at, ends_at in shift_times(place, day):
             s = counts.get((place.pk, index))
             if s is None:
-                gaps.append(Gap(place, day, index, starts_at, ends_at, place.required, 0,
-                                False))
+                gaps.append(Gap(place, day, index, starts_at, ends_at, place.required, 0, False))
             elif s["rostered"] < s["required"]:
-                gaps.append(Gap(place, day, index, s["starts_at"], s["ends_at"],
-                                s["required"], s["rostered"], True))
+                gaps.append(
+                    Gap(
+                        place,
+                        day,
+                        index,
+                        s["starts_at"],
+                        s["ends_at"],
+                        s["required"],
+                        s["rostered"],
+                        True,
+                    )
+                )
     return sorted(gaps, key=lambda g: (g.starts_at, g.place.name))
 
 
@@ -522,9 +576,13 @@ def my_duties(user, *, now: dt.datetime | None = None) -> list[DutyRow]:
         return []
     now = now or timezone.now()
     assignments = list(
-        Assignment.objects.filter(person=person, ends_at__gte=now - dt.timedelta(hours=2),
-                                  starts_at__lte=now + dt.timedelta(hours=24))
-        .select_related("shift__place", "person").order_by("starts_at")
+        Assignment.objects.filter(
+            person=person,
+            ends_at__gte=now - dt.timedelta(hours=2),
+            starts_at__lte=now + dt.timedelta(hours=24),
+        )
+        .select_related("shift__place", "person")
+        .order_by("starts_at")
     )
     return list(_duty_rows(assignments).values())
 
@@ -536,24 +594,29 @@ def places_led(user) -> QuerySet[Place]:
         Place.objects.restrict(user)
         .filter(chief__user=user, opened_on__lte=today)
         .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today))
-        .select_related("node").order_by("name")
+        .select_related("node")
+        .order_by("name")
     )
 
 
 def place_figures(places: Sequence[Place], day: dt.date) -> dict[int, dict[str, int]]:
     """For each place on `day`: shifts built, people rostered, checked in, shifts short."""
-    figures = {p.pk: {"shifts": 0, "rostered": 0, "checked_in": 0, "short": 0}
-               for p in places}
-    for s in (Shift.objects.filter(place__in=places, day=day)
-              .values("place_id", "required").annotate(n=Count("assignments"))):
+    figures = {p.pk: {"shifts": 0, "rostered": 0, "checked_in": 0, "short": 0} for p in places}
+    for s in (
+        Shift.objects.filter(place__in=places, day=day)
+        .values("place_id", "required")
+        .annotate(n=Count("assignments"))
+    ):
         f = figures[s["place_id"]]
         f["shifts"] += 1
         f["rostered"] += s["n"]
         f["short"] += s["n"] < s["required"]
-    for place_id, n in (CheckEvent.objects.filter(assignment__shift__place__in=places, day=day,
-                                                  kind=CheckKind.IN)
-                        .values("assignment__shift__place_id").annotate(n=Count("id"))
-                        .values_list("assignment__shift__place_id", "n")):
+    for place_id, n in (
+        CheckEvent.objects.filter(assignment__shift__place__in=places, day=day, kind=CheckKind.IN)
+        .values("assignment__shift__place_id")
+        .annotate(n=Count("id"))
+        .values_list("assignment__shift__place_id", "n")
+    ):
         figures[place_id]["checked_in"] = n
     for p in places:
         if place_open_on(p, day):
@@ -570,21 +633,30 @@ def teams_under(user, node: Node, *, kind: str = "") -> QuerySet[Team]:
     rows = Team.objects.restrict(user).filter(**within(node), dissolved_on__isnull=True)
     if kind:
         rows = rows.filter(kind=kind)
-    return (rows.select_related("place", "node", "organisation")
-            .annotate(member_count=Count("members", filter=Q(members__left_on__isnull=True)))
-            .order_by("kind", "name", "id"))
+    return (
+        rows.select_related("place", "node", "organisation")
+        .annotate(member_count=Count("members", filter=Q(members__left_on__isnull=True)))
+        .order_by("kind", "name", "id")
+    )
 
 
 def team_counts(user, node: Node) -> list[dict]:
     """Teams and their current members by kind, for `node` and for each child node the user
     may see: [{"node": node, "counts": {kind: (teams, members)}}, ...], `node` first."""
     level = child_level(node.level)
-    children = list(Node.objects.restrict(user).filter(
-        path__startswith=node.path, depth=node.depth + 1).order_by("code", "name")) \
-        if level else []
+    children = (
+        list(
+            Node.objects.restrict(user)
+            .filter(path__startswith=node.path, depth=node.depth + 1)
+            .order_by("code", "name")
+        )
+        if level
+        else []
+    )
     teams = Team.objects.restrict(user).filter(**within(node), dissolved_on__isnull=True)
-    members = TeamMember.objects.restrict(user).filter(**within(node), left_on__isnull=True,
-                                                       team__dissolved_on__isnull=True)
+    members = TeamMember.objects.restrict(user).filter(
+        **within(node), left_on__isnull=True, team__dissolved_on__isnull=True
+    )
     column = f"{level}_id" if level else None
 
     def table(rows, by) -> dict:
@@ -601,8 +673,14 @@ def team_counts(user, node: Node) -> list[dict]:
         child_teams = table(teams, [column, "kind"])
         child_members = table(members, [column, "team__kind"])
         for child in children:
-            result.append({"node": child, "counts": {
-                k: (child_teams[child.pk][k], child_members[child.pk][k]) for k in kinds}})
+            result.append(
+                {
+                    "node": child,
+                    "counts": {
+                        k: (child_teams[child.pk][k], child_members[child.pk][k]) for k in kinds
+                    },
+                }
+            )
     return result
 
 
@@ -612,8 +690,12 @@ def team_counts(user, node: Node) -> list[dict]:
 
 
 def months_under(user, node: Node) -> QuerySet[AllowanceMonth]:
-    return (AllowanceMonth.objects.restrict(user).filter(**within(node))
-            .select_related("node", "payer").order_by("-month", "node__path"))
+    return (
+        AllowanceMonth.objects.restrict(user)
+        .filter(**within(node))
+        .select_related("node", "payer")
+        .order_by("-month", "node__path")
+    )
 
 
 CENT = Decimal("0.01")
@@ -640,19 +722,27 @@ def month_ledger(month: AllowanceMonth) -> dict:
     award amounts; total), the totals per paying body, and the grand total."""
     zero = Decimal("0.00")
     people: dict[tuple[int, int | None], LedgerPerson] = {}
-    lines = (AllowanceLine.objects.filter(month=month)
-             .values("person_id", "person__name", "person__id_number", "payer_id",
-                     "payer__name", "kind")
-             .annotate(days=Sum("days"), amount=Sum("amount"))
-             .order_by("person__name", "person_id"))
+    lines = (
+        AllowanceLine.objects.filter(month=month)
+        .values("person_id", "person__name", "person__id_number", "payer_id", "payer__name", "kind")
+        .annotate(days=Sum("days"), amount=Sum("amount"))
+        .order_by("person__name", "person_id")
+    )
     unnamed = month.payer.name if month.payer_id else ""
     for ln in lines:
         key = (ln["person_id"], ln["payer_id"])
         row = people.get(key)
         if row is None:
-            row = people[key] = LedgerPerson(ln["person_id"], ln["person__name"],
-                                             ln["person__id_number"] or "",
-                                             ln["payer__name"] or unnamed, 0, zero, zero, zero)
+            row = people[key] = LedgerPerson(
+                ln["person_id"],
+                ln["person__name"],
+                ln["person__id_number"] or "",
+                ln["payer__name"] or unnamed,
+                0,
+                zero,
+                zero,
+                zero,
+            )
         amount = Decimal(ln["amount"]).quantize(CENT)  # SQLite sums decimals as floats
         if ln["kind"] == LineKind.DAILY:
             row.days += ln["days"]
@@ -663,8 +753,17 @@ def month_ledger(month: AllowanceMonth) -> dict:
             row.awards += amount
     payers: dict[str, dict] = {}
     for row in people.values():
-        p = payers.setdefault(row.payer, {"payer": row.payer, "persons": 0, "daily": zero,
-                                          "monthly": zero, "awards": zero, "total": zero})
+        p = payers.setdefault(
+            row.payer,
+            {
+                "payer": row.payer,
+                "persons": 0,
+                "daily": zero,
+                "monthly": zero,
+                "awards": zero,
+                "total": zero,
+            },
+        )
         p["persons"] += 1
         p["daily"] += row.daily
         p["monthly"] += row.monthly
@@ -696,24 +795,35 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
     shifts. One GROUP BY on grid_id per table (rows on a community itself have no grid and
     count only in the rule check)."""
     result = {gid: dict.fromkeys(FIGURES, 0) for gid in grid_ids}
-    for gid, n in (Deployment.objects.filter(active_on(day), grid_id__in=grid_ids)
-                   .values("grid_id").annotate(n=Count("person", distinct=True))
-                   .values_list("grid_id", "n")):
+    for gid, n in (
+        Deployment.objects.filter(active_on(day), grid_id__in=grid_ids)
+        .values("grid_id")
+        .annotate(n=Count("person", distinct=True))
+        .values_list("grid_id", "n")
+    ):
         result[gid]["extra_cadres"] = n
     built = defaultdict(int)
-    for s in (Shift.objects.filter(day=day, grid_id__in=grid_ids)
-              .values("pk", "grid_id", "place_id", "required")
-              .annotate(n=Count("assignments"))):
+    for s in (
+        Shift.objects.filter(day=day, grid_id__in=grid_ids)
+        .values("pk", "grid_id", "place_id", "required")
+        .annotate(n=Count("assignments"))
+    ):
         key = "shifts_filled" if s["n"] >= s["required"] else "shift_gaps"
         result[s["grid_id"]][key] += 1
         built[s["place_id"]] += 1
-    places = Place.objects.filter(grid_id__in=grid_ids, opened_on__lte=day).filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gte=day)
-    ).values_list("pk", "grid_id", "shifts_per_day")
+    places = (
+        Place.objects.filter(grid_id__in=grid_ids, opened_on__lte=day)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=day))
+        .values_list("pk", "grid_id", "shifts_per_day")
+    )
     for pk, gid, per_day in places:
         result[gid]["shift_gaps"] += max(per_day - built[pk], 0)
-    for gid, n in (CheckEvent.objects.filter(day=day, kind=CheckKind.IN, grid_id__in=grid_ids)
-                   .values("grid_id").annotate(n=Count("id")).values_list("grid_id", "n")):
+    for gid, n in (
+        CheckEvent.objects.filter(day=day, kind=CheckKind.IN, grid_id__in=grid_ids)
+        .values("grid_id")
+        .annotate(n=Count("id"))
+        .values_list("grid_id", "n")
+    ):
         result[gid]["check_ins"] = n
     return result
 
@@ -733,31 +843,37 @@ def may_run(user, place: Place) -> bool:
 
 
 def access_place(user, place_id, *, act: bool = False) -> Place:
-    place = get_scoped_or_404(Place.objects.select_related("node", "chief"), user, VIEW,
-                              pk=place_id)
+    place = get_scoped_or_404(
+        Place.objects.select_related("node", "chief"), user, VIEW, pk=place_id
+    )
     if act and not may_run(user, place):
         raise PermissionDenied(_("Only the point chief or staff of this place may do this."))
     return place
 
 
 def access_shift(user, shift_id, *, act: bool = False) -> Shift:
-    shift = get_scoped_or_404(Shift.objects.select_related("place__chief", "place__node"),
-                              user, VIEW, pk=shift_id)
+    shift = get_scoped_or_404(
+        Shift.objects.select_related("place__chief", "place__node"), user, VIEW, pk=shift_id
+    )
     if act and not may_run(user, shift.place):
         raise PermissionDenied(_("Only the point chief or staff of this place may do this."))
     return shift
 
 
-def access_assignment(user, assignment_id, *, act: bool = False,
-                      own: bool = False) -> Assignment:
+def access_assignment(user, assignment_id, *, act: bool = False, own: bool = False) -> Assignment:
     """A rostered duty the user may see; with `act`, one the user may change (the point
     chief, staff with change scope, or — with `own` — the person on duty themself)."""
     assignment = get_scoped_or_404(
-        Assignment.objects.select_related("shift__place__chief", "shift__place__node",
-                                          "person"),
-        user, VIEW, pk=assignment_id)
-    if act and not (own and assignment.person.user_id == user.pk and user.is_authenticated) \
-            and not may_run(user, assignment.shift.place):
+        Assignment.objects.select_related("shift__place__chief", "shift__place__node", "person"),
+        user,
+        VIEW,
+        pk=assignment_id,
+    )
+    if (
+        act
+        and not (own and assignment.person.user_id == user.pk and user.is_authenticated)
+        and not may_run(user, assignment.shift.place)
+    ):
         raise PermissionDenied(_("Only the point chief or staff of this place may do this."))
     return assignment
 

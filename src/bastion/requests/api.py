@@ -20,7 +20,7 @@ from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader
 
 from bastion.accounts import scope
-from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Node, Resident
 from bastion.requests import queries, services
@@ -32,7 +32,6 @@ from bastion.requests.models import (
 )
 
 router = Router(tags=["requests"])
-MAX_LIMIT = 500
 
 
 class HouseholdTokenAuth(APIKeyHeader):
@@ -45,11 +44,6 @@ class HouseholdTokenAuth(APIKeyHeader):
 
 
 household_auth = HouseholdTokenAuth()
-
-
-class Page(Schema):
-    limit: int = Field(100, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
 
 # --------------------------------------------------------------------------- schemas
@@ -131,7 +125,7 @@ class DoneIn(Schema):
     client_id: UUID | None = None
 
 
-class AssignIn(Schema):
+class RequestAssignIn(Schema):
     assignee: str
     due_on: dt.date
 
@@ -141,11 +135,11 @@ class ReportBackIn(Schema):
     note: str = ""
 
 
-class CloseIn(Schema):
+class RequestCloseIn(Schema):
     result: str = Field("", description="Needed when no result has been recorded.")
 
 
-class RateIn(Schema):
+class RequestRateIn(Schema):
     rating: int = Field(description="1 (very dissatisfied) to 5 (very satisfied).")
     comment: str = ""
     client_id: UUID | None = None
@@ -720,7 +714,7 @@ def request_done(request, request_id: int, payload: DoneIn):
 
 
 @router.post("/requests/{request_id}/assign", response={200: RequestOut, **WRITE_ERRORS})
-def request_assign(request, request_id: int, payload: AssignIn):
+def request_assign(request, request_id: int, payload: RequestAssignIn):
     """At the meeting: who took the item and by when."""
     return _move(
         request,
@@ -748,7 +742,7 @@ def request_report_back(request, request_id: int, payload: ReportBackIn):
 
 
 @router.post("/requests/{request_id}/close", response={200: RequestOut, **WRITE_ERRORS})
-def request_close(request, request_id: int, payload: CloseIn):
+def request_close(request, request_id: int, payload: RequestCloseIn):
     """Close: needs a result (the recorded one, or one given here)."""
     return _move(
         request,
@@ -760,7 +754,7 @@ def request_close(request, request_id: int, payload: CloseIn):
 
 
 @router.post("/requests/{request_id}/rate", response={200: RequestOut, **WRITE_ERRORS})
-def request_rate(request, request_id: int, payload: RateIn):
+def request_rate(request, request_id: int, payload: RequestRateIn):
     """The resident's rating taken down by staff (it closes a request that has its result)."""
     return _move(
         request,
@@ -1209,7 +1203,7 @@ def home_request_photos(request, request_id: int, photos: File[list[UploadedFile
     response={200: HomeRequestOut, **WRITE_ERRORS},
     auth=household_auth,
 )
-def home_request_rate(request, request_id: int, payload: RateIn):
+def home_request_rate(request, request_id: int, payload: RequestRateIn):
     link: HouseholdLink = request.auth
     r = queries.household_request(link.household, request_id)
     services.request_rate(

@@ -27,8 +27,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from bastion.core import history
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError, Problem
+from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.geo.identity import normalise_mobile
 from bastion.geo.models import Household, Node, Resident
 from bastion.people.models import Person, PersonKind

@@ -17,7 +17,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from bastion.accounts import scope
-from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Node, Resident
 from bastion.screening import queries, services
@@ -31,12 +31,6 @@ from bastion.screening.models import (
 )
 
 router = Router(tags=["screening"])
-MAX_LIMIT = 1000
-
-
-class Page(Schema):
-    limit: int = Field(100, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
 
 # --------------------------------------------------------------------------- schemas
@@ -159,7 +153,7 @@ class BatchVisitIn(VisitIn):
     household_id: int
 
 
-class BatchIn(Schema):
+class VisitBatchIn(Schema):
     visits: list[BatchVisitIn] = Field(max_length=1000)
 
 
@@ -264,7 +258,7 @@ class FollowUpOut(Schema):
     outcome: str
 
 
-class CloseIn(Schema):
+class FollowUpCloseIn(Schema):
     outcome: str
 
 
@@ -535,7 +529,7 @@ def visit_record(request, campaign_id: int, household_id: int, payload: VisitIn)
 
 
 @router.post("/visits", response={200: BatchOut, **WRITE_ERRORS})
-def visits_batch(request, payload: BatchIn):
+def visits_batch(request, payload: VisitBatchIn):
     """Up to 1,000 visits in one transaction (a phone syncing after being offline). All or
     nothing: problems name the item (`row`, from 1). Items already stored (same client id)
     are returned with `created: false`."""
@@ -663,7 +657,7 @@ def follow_up_list(request, page: Query[Page], open: bool = True, grid_id: int |
 
 
 @router.post("/follow-ups/{follow_up_id}/close", response={200: FollowUpOut, **WRITE_ERRORS})
-def follow_up_close(request, follow_up_id: int, payload: CloseIn):
+def follow_up_close(request, follow_up_id: int, payload: FollowUpCloseIn):
     user = request.user
     follow_up = get_for_change(FollowUp.objects.select_related("resident"), user, pk=follow_up_id)
     services.follow_up_close(actor=user, follow_up=follow_up, outcome=payload.outcome, source="api")

@@ -21,9 +21,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from bastion.core.bulk import insert_rows
 from bastion.geo.identity import make_id_number
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
-from bastion.screening.bulk import insert_rows
 from bastion.screening.models import (
     Callback,
     CallbackStatus,

@@ -24,13 +24,12 @@ from django.utils.translation import gettext as _
 
 from bastion.accounts.scope import CHANGE
 from bastion.core import history
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError, Problem
+from bastion.core.bulk import insert_rows, update_rows
+from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
 from bastion.ledgers.columns import header_key, normalise
 from bastion.ledgers.reading import cell_text, sheet_read
-from bastion.screening.bulk import insert_rows, update_rows
 from bastion.screening.columns import CALL_COLUMNS, CALL_HEADER_INDEX, DRUG_WORDS
 from bastion.screening.models import (
     FEVER_FROM,

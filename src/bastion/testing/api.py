@@ -240,7 +240,7 @@ class ScanIn(Schema):
     single: bool = Field(False, description="A new tube opened by this scan holds one person.")
 
 
-class BatchIn(Schema):
+class ScanBatchIn(Schema):
     scans: list[ScanIn] = Field(max_length=MAX_BATCH)
 
 
@@ -972,7 +972,7 @@ def scan_create(request, station_id: int, payload: ScanIn):
 
 
 @router.post("/stations/{station_id}/scans/batch", response={200: BatchOut, **WRITE_ERRORS})
-def scan_batch(request, station_id: int, payload: BatchIn):
+def scan_batch(request, station_id: int, payload: ScanBatchIn):
     """Up to 200 scans in one transaction, in order; one result per scan (accepted, replayed
     or refused with its reason). A refused scan does not stop the others."""
     station = _station_for_change(request, station_id)

@@ -19,10 +19,10 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from bastion.core.bulk import insert_rows, insert_rows_returning
 from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident
 from bastion.people.models import Person, PersonKind, Post
 from bastion.testing import services
-from bastion.testing.bulk import insert_rows
 from bastion.testing.models import (
     Result,
     Round,
@@ -254,7 +254,7 @@ def _sample(
                     )
                 )
                 planned.append((people, at, station.pk))
-    tube_ids = insert_rows(Tube, TUBE_COLUMNS, tube_rows)
+    tube_ids = insert_rows_returning(Tube, TUBE_COLUMNS, tube_rows)
     scans = [
         (
             _uuid(rng),

@@ -24,12 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history
+from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_id_number, normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, Resident
 from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.people.models import Person
-from bastion.testing.bulk import insert_rows
 from bastion.testing.codes import read_scanned
 from bastion.testing.models import (
     POOL_SIZES,
@@ -1035,7 +1035,7 @@ def _evaluate(actor_id, station: Station, parsed: list, outcomes: list, now: dt.
     # In resident order: concurrent batches then wait on each other's rows in one order,
     # never in a cycle.
     ordered = sorted(accepted, key=lambda a: (a.resident_id or 0, str(a.client_id)))
-    ids = insert_rows(
+    ids = insert_rows_returning(
         Scan,
         SCAN_COLUMNS,
         [

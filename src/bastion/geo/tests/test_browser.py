@@ -1,8 +1,6 @@
 """The geo pages in Debian's chromium on a 390 px phone: the building view, and the htmx parts
 (search as you type, reveal a number)."""
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
@@ -11,14 +9,6 @@ from bastion.core.testing import PASSWORD, browser_login
 from bastion.geo.models import Resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser(browser):
-    """The root conftest's chromium, with the ORM allowed beside Playwright's event loop (its
-    sync API keeps a loop running in the test thread, which Django otherwise refuses)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    return browser
 
 
 def page_width(page) -> int:

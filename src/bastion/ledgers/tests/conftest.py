@@ -15,11 +15,8 @@ def english():
         yield
 
 
-@pytest.fixture(scope="session")
-def browser(browser):
-    """The root conftest's chromium, with the ORM allowed beside Playwright's event loop (its
-    sync API keeps a loop running in the test thread, which Django otherwise refuses)."""
-    import os
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    return browser
+@pytest.fixture
+def chinese_default(settings):
+    """The deployed default language (the suite runs in English): ledgers name their sheets
+    and columns in it."""
+    settings.LANGUAGE_CODE = "zh-hans"

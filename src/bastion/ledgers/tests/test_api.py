@@ -48,7 +48,7 @@ def test_upload_then_status(tree, api):
     assert status["percent"] == 100 and status["created_households"] == 2
 
 
-def test_rejected_upload_reports_every_problem(tree, api):
+def test_rejected_upload_reports_every_problem(tree, api, chinese_default):
     api.as_user(tree.users["street"])
     rows = good_rows(3)
     rows[0][0] = ""
@@ -64,7 +64,7 @@ def test_rejected_upload_reports_every_problem(tree, api):
     ]
 
 
-def test_template_and_exports(tree, api):
+def test_template_and_exports(tree, api, chinese_default):
     api.as_user(tree.users["grid"])
     template = api.get("/template")
     assert template.status_code == 200

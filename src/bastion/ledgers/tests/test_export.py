@@ -30,7 +30,7 @@ def export(user, node, *, what="residents", **kw) -> list[list]:
     return read(out.getvalue())
 
 
-def test_a_subtree_export_holds_exactly_its_residents_masked(tree):
+def test_a_subtree_export_holds_exactly_its_residents_masked(tree, chinese_default):
     rows = export(tree.users["street"], tree.grids[0])
     header, body = rows[0], rows[1:]
     assert header[:4] == ["姓名", "身份证号", "手机号", "与户主关系"]
@@ -132,7 +132,7 @@ def posts(tree):
     return made
 
 
-def test_posts_export_of_a_subtree(tree, posts):
+def test_posts_export_of_a_subtree(tree, posts, chinese_default):
     rows = export(tree.users["street"], tree.communities[0], what="posts")
     assert rows[0] == ["姓名", "职务", "职务说明", "所在位置", "指挥区", "手机号", "任职日期"]
     body = rows[1:]

@@ -54,7 +54,7 @@ def test_upload_runs_the_job_and_the_job_page_shows_the_result(tree, client_as):
     assert fragment.status_code == 200 and b"<html" not in fragment.content
 
 
-def test_a_rejected_upload_lists_the_bad_rows(tree, client_as):
+def test_a_rejected_upload_lists_the_bad_rows(tree, client_as, chinese_default):
     client = client_as(tree.users["street"])
     rows = good_rows(5)
     rows[1][2] = "12345"
@@ -88,7 +88,7 @@ def test_a_queued_job_polls_its_fragment_every_second(tree, client_as):
     assert 'value="45"' in fragment and 'hx-trigger="every 1s"' in fragment
 
 
-def test_template_download_in_both_languages(tree, client_as):
+def test_template_download_in_both_languages(tree, client_as, chinese_default):
     client = client_as(tree.users["grid"])
     response = client.get(reverse("ledgers:template"))
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))

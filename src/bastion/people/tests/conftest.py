@@ -1,6 +1,5 @@
 """Posts on the small known tree (bastion.core.testing), shared by the people page tests."""
 
-import os
 from dataclasses import dataclass, field
 
 import pytest
@@ -49,11 +48,3 @@ def staffed(tree) -> Staffed:
             assign("单元长庚", "13900000007", "unit_chief", u[2], u[2]),
         ],
     )
-
-
-@pytest.fixture(scope="session")
-def browser(browser):
-    """The root conftest's chromium, with the ORM allowed beside Playwright's event loop (its
-    sync API keeps a loop running in the test thread, which Django otherwise refuses)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    return browser

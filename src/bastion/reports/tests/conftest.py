@@ -1,5 +1,4 @@
 import datetime as dt
-import os
 
 import pytest
 from django.db.models import Count
@@ -41,11 +40,3 @@ def report_nodes(root: Node) -> list[Node]:
     return list(
         root.subtree().filter(level__in=["city", "district", "street", "community", "grid"])
     )
-
-
-@pytest.fixture(scope="session")
-def browser(browser):
-    """The root conftest's chromium, with the ORM allowed beside Playwright's event loop (its
-    sync API keeps a loop running in the test thread, which Django otherwise refuses)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    return browser

@@ -8,8 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError
+from bastion.core.errors import Conflict, DomainError
 from bastion.core.history import history_of
 from bastion.people.services import person_create
 from bastion.requests import queries, services

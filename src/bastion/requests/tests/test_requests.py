@@ -8,8 +8,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError
+from bastion.core.errors import Conflict, DomainError
 from bastion.core.history import history_of
 from bastion.requests import services
 from bastion.requests.models import Meeting, Photo, Request

@@ -2,7 +2,6 @@
 yesterday's not-cleared household on top, one tap, the card turns into a done line and the
 counts move, without a page load."""
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -14,13 +13,6 @@ from bastion.screening.models import CampaignHousehold, Finding, Visit
 from bastion.screening.tests.conftest import walking_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser(browser):
-    """The root conftest's chromium, with the ORM allowed beside Playwright's event loop."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    return browser
 
 
 def test_a_grid_chief_clears_households_on_a_phone(tree, campaign, mark, phone_page):

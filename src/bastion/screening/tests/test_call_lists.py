@@ -11,8 +11,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError
+from bastion.core.errors import Conflict, DomainError
 from bastion.geo.identity import make_id_number
 from bastion.geo.models import Resident
 from bastion.screening import queries, services

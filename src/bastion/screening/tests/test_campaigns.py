@@ -9,8 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from bastion.core.api_support import Conflict
-from bastion.core.errors import DomainError
+from bastion.core.errors import Conflict, DomainError
 from bastion.core.models import ChangeLog
 from bastion.geo.models import Household, Resident
 from bastion.screening import queries, services

@@ -35,7 +35,9 @@ def test_the_station_page_renders_in_scope_and_404s_elsewhere(testing):
 
 
 def test_the_site_plan_links_each_station_page(testing):
-    page = login(testing.tree.users["grid"]).get(reverse("testing:site", args=[testing.sites[0].pk]))
+    page = login(testing.tree.users["grid"]).get(
+        reverse("testing:site", args=[testing.sites[0].pk])
+    )
     for station in testing.stations[:2]:
         assert reverse("testing:station", args=[station.pk]) in page.content.decode()
 

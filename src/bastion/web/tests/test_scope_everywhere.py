@@ -30,11 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils import timezone
 
 from bastion.accounts.models import ApiToken, RevealLog
 from bastion.accounts.services import token_issue
@@ -44,6 +46,13 @@ from bastion.geo import services as geo_services
 from bastion.geo.models import Household, Located, Node, Resident
 from bastion.people import services as people_services
 from bastion.people.models import Post
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Photos the setup and the requests upload go to a scratch folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 
 # --------------------------------------------------------------------------------------------
 # The objects of the other grid, one per kind of object a URL may name. Built when first used.
@@ -174,8 +183,6 @@ class OtherGrid:
     # tube holding one of its residents
     @cached_property
     def testing_round(self):
-        from django.utils import timezone
-
         from bastion.testing.services import round_open
 
         now = timezone.now()
@@ -225,6 +232,119 @@ class OtherGrid:
         assert outcome.status == "accepted", outcome
         return Tube.objects.get(barcode="T-OTHER-1")
 
+    # requests: a household's request (with a photo) on the agenda of its community's
+    # meeting, an errand, and the household's secret link
+    @cached_property
+    def link(self):
+        from bastion.requests.services import link_issue
+
+        return link_issue(actor=self.tree.users["street"], household=self.household)
+
+    @cached_property
+    def meeting(self):
+        from bastion.requests.services import meeting_schedule
+
+        return meeting_schedule(
+            actor=self.tree.users["street"],
+            community=self.tree.communities[0],
+            title="其他议事会",
+            starts_at=timezone.now() + dt.timedelta(days=7),
+        )
+
+    @cached_property
+    def request(self):
+        from bastion.requests.services import photos_check, request_create, request_triage
+        from bastion.requests.tests.conftest import png_upload
+
+        request = request_create(
+            actor=self.tree.users["street"],
+            household=self.household,
+            channel="phone",
+            category="drainage",
+            title="其他网格的下水道",
+            photos=photos_check([png_upload()]),
+        )
+        self.meeting  # noqa: B018 - the consult track joins the community's next meeting
+        request = request_triage(actor=self.tree.users["street"], request=request, track="consult")
+        assert request.meeting_id == self.meeting.pk, "the request should be on the agenda"
+        return request
+
+    @cached_property
+    def photo(self):
+        return self.request.photos.order_by("id").first()
+
+    @cached_property
+    def errand(self):
+        from bastion.requests.services import ItemInput, errand_order
+
+        return errand_order(
+            actor=self.tree.users["street"],
+            household=self.household,
+            urgency="medicine",
+            items=[ItemInput("布洛芬")],
+        )
+
+    # mobilization (as in people/tests/test_mobilization_scope.py): a guard point on the
+    # building with a roster, two duties on it, a deployment to the grid, a registration of
+    # one of its residents, a team and an allowance month
+    @cached_property
+    def place(self):
+        return people_services.place_create(
+            node=self.building, name="其他值守点", kind="guard_point", chief=self.person
+        )
+
+    @cached_property
+    def shift(self):
+        day = timezone.localdate() + dt.timedelta(days=1)
+        return people_services.roster_build(place=self.place, day=day)[0]
+
+    @cached_property
+    def colleague(self):
+        return people_services.person_create(
+            name="其他同事", kind="cadre", phone="13900000998", home=self.household
+        )
+
+    @cached_property
+    def assignment(self):
+        return people_services.shift_assign(shift=self.shift, person=self.colleague)
+
+    @cached_property
+    def other_assignment(self):
+        later = people_services.roster_build(place=self.place, day=self.shift.day)[1]
+        return people_services.shift_assign(shift=later, person=self.person)
+
+    @cached_property
+    def deployment(self):
+        today = timezone.localdate()
+        dispatch = people_services.dispatch_create(
+            persons=[self.colleague],
+            kind="sent_down",
+            starts_on=today,
+            ends_on=today,
+            node=self.grid,
+        )
+        return dispatch.deployments.get()
+
+    @cached_property
+    def report_in(self):
+        row, _ = people_services.report_in_submit(
+            community=self.tree.communities[0],
+            name=self.resident.name,
+            id_number=self.resident.id_number,
+            phone="13912345678",
+        )
+        return row
+
+    @cached_property
+    def team(self):
+        team = people_services.team_create(kind="shock_team", name="其他突击队", node=self.grid)
+        people_services.team_member_add(team=team, person=self.person)
+        return team
+
+    @cached_property
+    def allowance_month(self):
+        return people_services.allowance_month_open(node=self.grid, month=timezone.localdate())
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -236,7 +356,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "building_id": lambda o: o.building.pk,
     "unit_id": lambda o: o.unit.pk,
     # rows of the tree
-    "household_id": lambda o: o.household.pk,
+    "household_id": lambda o: o.link.household_id,  # a household with a secret link
     "home_household_id": lambda o: o.household.pk,
     "resident_id": lambda o: o.resident.pk,
     "zone_id": lambda o: o.zone.pk,
@@ -260,6 +380,22 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "station_id": lambda o: o.station.pk,
     "tube_id": lambda o: o.tube.pk,
     "barcode": lambda o: o.tube.barcode,
+    # requests
+    "request_id": lambda o: o.request.pk,
+    "meeting_id": lambda o: o.meeting.pk,
+    "community_id": lambda o: o.tree.communities[0].pk,  # the other grid's community
+    "errand_id": lambda o: o.errand.pk,
+    "courier_id": lambda o: o.colleague.pk,
+    # mobilization
+    "place_id": lambda o: o.place.pk,
+    "shift_id": lambda o: o.shift.pk,
+    "assignment_id": lambda o: o.assignment.pk,
+    "other_assignment_id": lambda o: o.other_assignment.pk,
+    "deployment_id": lambda o: o.deployment.pk,
+    "report_in_id": lambda o: o.report_in.pk,
+    "team_id": lambda o: o.team.pk,
+    "month_id": lambda o: o.allowance_month.pk,
+    "person_ids": lambda o: [o.person.pk],
     # values that are not objects
     "field": lambda o: "phone",
 }
@@ -269,6 +405,15 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
 ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     "geo:building": {"node_id": lambda o: o.building.pk},
     "testing:codes": {"node_id": lambda o: o.unit.pk},
+    "requests:detail": {"pk": lambda o: o.request.pk},
+    "requests:act": {"pk": lambda o: o.request.pk, "action": lambda o: "assign"},
+    "requests:photo": {"pk": lambda o: o.photo.pk},
+    "requests:meeting": {"pk": lambda o: o.meeting.pk},
+    "requests:meeting_assign": {"pk": lambda o: o.meeting.pk},
+    "requests:minutes": {"pk": lambda o: o.meeting.pk},
+    "requests:errand": {"pk": lambda o: o.errand.pk},
+    "requests:errand_act": {"pk": lambda o: o.errand.pk, "action": lambda o: "accept"},
+    "requests:link_act": {"action": lambda o: "renew"},
 }
 
 # Query parameters a page reads that name an object (besides ?node=, which every page without
@@ -280,7 +425,39 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
 # URLs this test does not ask, each with the reason: URL name → why. Only for pages whose URL is
 # itself the credential (e.g. a household's secret link, used without a login): their own
 # tests must show that one link never reaches another household's data.
-EXEMPT: dict[str, str] = {}
+_HOME = (
+    "the household's secret link (its token in the URL, no login); that a token reaches its "
+    "own household only: requests/tests/test_home.py::test_home_shows_own_household_only"
+)
+_MINE = (
+    "the household's API (X-Household-Token, no login); that a token reaches its own "
+    "household only: requests/tests/test_home.py::test_household_api"
+)
+_REPORT_IN = (
+    "the public report-in form (no login, the community's QR token); it names no object and "
+    "shows nothing back but the registrant's own receipt"
+)
+EXEMPT: dict[str, str] = {
+    "requests:home": _HOME,
+    "requests:home_request_new": _HOME,
+    "requests:home_request": _HOME,
+    "requests:home_errand_new": _HOME,
+    "requests:home_errand": _HOME,
+    "requests:home_act": _HOME,
+    "requests:home_photo": _HOME,
+    "api:home": _MINE,
+    "api:home_request_create": _MINE,
+    "api:home_request_detail": _MINE,
+    "api:home_request_photos": _MINE,
+    "api:home_request_rate": _MINE,
+    "api:home_request_reopen": _MINE,
+    "api:home_errand_order": _MINE,
+    "api:home_errand_detail": _MINE,
+    "api:home_errand_confirm": _MINE,
+    "api:home_errand_cancel": _MINE,
+    "people:report_in": _REPORT_IN,
+    "api:report_in_submit": _REPORT_IN,
+}
 
 # Parameter names that say nothing of their object: a global entry for them would be a guess.
 GENERIC_NAMES = {"pk", "id", "slug", "token", "key", "kind", "action"}
@@ -360,9 +537,27 @@ def project_routes() -> list[Route]:
 
 
 def _openapi() -> dict:
+    """The API's OpenAPI schema, each operation with the schemas it names under "x-schemas".
+    Schema names are global in OpenAPI: two routers' `AssignIn` (or `RateIn`) are one entry of
+    its components, and one router's bodies would be filled from the other's, refused as
+    invalid (422) before any scope check."""
+    from ninja.openapi.schema import OpenAPISchema
+
     from bastion.api import api
 
-    return api.get_openapi_schema()
+    class PerOperation(OpenAPISchema):
+        def methods(self, operations: list) -> dict:
+            result = {}
+            for op in operations:
+                kept, self.schemas = self.schemas, {}
+                found = super().methods([op])
+                for details in found.values():
+                    details["x-schemas"] = dict(self.schemas)
+                self.schemas = kept | self.schemas
+                result.update(found)
+            return result
+
+    return PerOperation(api, api.get_root_path({}))
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +605,7 @@ class Filler:
     def __init__(self, other: OtherGrid, schema: dict):
         self.other = other
         self.components = schema.get("components", {}).get("schemas", {})
+        self.own: dict = {}  # the schemas of the operation being filled (see _openapi)
 
     def named(self, name: str):
         try:
@@ -423,7 +619,8 @@ class Filler:
 
     def _resolve(self, schema: dict) -> dict:
         while "$ref" in schema:
-            schema = self.components[schema["$ref"].rsplit("/", 1)[-1]]
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            schema = self.own.get(name) or self.components[name]
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 options = [s for s in schema[key] if s.get("type") != "null"]
@@ -506,6 +703,7 @@ def calls_for(route: Route, filler: Filler, openapi: dict) -> list[Call]:
     calls = []
     operations = openapi["paths"].get(route.openapi_path, {})
     for method, operation in operations.items():
+        filler.own = operation.get("x-schemas", {})
         query = {}
         for param in operation.get("parameters", []):
             if param["in"] == "query" and (param.get("required") or param["name"] in PARAMETERS):
@@ -576,7 +774,7 @@ def secrets_of(other: OtherGrid) -> dict[str, str]:
     values += list(
         Node.objects.filter(grid=other.grid).exclude(level="unit").values_list("name", flat=True)
     )
-    values += [other.person.name]
+    values += [other.person.name, other.colleague.name, other.place.name, other.team.name]
     return {form: v for v in values for form in (v, json.dumps(v)[1:-1])}
 
 

@@ -28,6 +28,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 import bastion
+from bastion import settings as project_settings
 
 SOURCE = Path(bastion.__file__).resolve().parent
 LC_MESSAGES = SOURCE / "locale" / "zh_Hans" / "LC_MESSAGES"
@@ -185,7 +186,20 @@ def test_compiled_catalogue_matches(messages):
     )
 
 
-def test_login_page_is_chinese_by_default():
+@pytest.fixture
+def project_language(settings):
+    """The project's own default language: the test suite's conftest reads the English msgids
+    (LANGUAGE_CODE = "en"), so put back what settings.py says for these tests."""
+    settings.LANGUAGE_CODE = project_settings.LANGUAGE_CODE
+
+
+def test_the_default_language_is_simplified_chinese():
+    assert project_settings.LANGUAGE_CODE == "zh-hans"
+    assert ("zh-hans", "简体中文") in project_settings.LANGUAGES
+    assert ("en", "English") in project_settings.LANGUAGES
+
+
+def test_login_page_is_chinese_by_default(project_language):
     html = Client().get("/login/").content.decode()
     assert "登录" in html and "用户名" in html and "密码" in html
     assert "Log in" not in html
@@ -196,7 +210,7 @@ def test_login_page_is_chinese_by_default():
     [("en", None), ("en-GB,en;q=0.9", None), ("zh-CN,zh;q=0.9", "en")],
     ids=["accept-language", "accept-language-region", "language-cookie"],
 )
-def test_login_page_is_english_on_request(accept_language, cookie):
+def test_login_page_is_english_on_request(project_language, accept_language, cookie):
     client = Client(HTTP_ACCEPT_LANGUAGE=accept_language)
     if cookie:
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie

@@ -64,6 +64,9 @@
   var refusals = load("refusals", []);    // refused when synced (after being queued)
   var tube = load("tube", null);          // {barcode, filled, capacity}
   var pool = parseInt(root.dataset.pool, 10) || 10;
+  var openHere = (state.tubes || []).filter(function (t) { return tube && t.barcode === tube.barcode; })[0];
+  if (tube && !openHere && !queue.some(function (q) { return q.tube === tube.barcode; })) tube = null;
+  else if (openHere) { tube.filled = openHere.filled; tube.capacity = openHere.capacity; }
   if (!tube && state.tubes && state.tubes.length) tube = state.tubes[0];
 
   // ------------------------------------------------------------------------------ display
@@ -114,7 +117,7 @@
     var ol = $("st-recent");
     ol.textContent = "";
     queue.slice().reverse().slice(0, 10).forEach(function (q) {
-      ol.appendChild(li("st-waiting", q.code, q.tube + " · " + hhmm(q.at) + " · " + T.waiting_one));
+      ol.appendChild(li("st-waiting", masked(q.code), q.tube + " · " + hhmm(q.at) + " · " + T.waiting_one));
     });
     (state.recent || []).slice(0, Math.max(0, 10 - queue.length)).forEach(function (s) {
       ol.appendChild(li("", s.name + " " + (s.id_number || ""), s.tube + " · " + hhmm(s.at)));
@@ -154,9 +157,16 @@
     timer = setTimeout(sync, ms);
   }
   function refusalText(r) {
-    if (r.reason === "already_sampled" && r.tube) return fmt(T.in_tube, r.tube) + " — " + (r.message || "");
-    if (r.reason === "tube_full") return T.tube_full + " " + (r.message || "");
-    return r.message || T.refused + ": " + r.reason;
+    // The server's message names the earlier tube for already_sampled; add it if not.
+    var msg = r.message || (r.reason === "tube_full" ? T.tube_full : T.refused + ": " + r.reason);
+    if (r.reason === "already_sampled" && r.tube && msg.indexOf(r.tube) < 0) {
+      msg = fmt(T.in_tube, r.tube) + " — " + msg;
+    }
+    return msg;
+  }
+  function masked(code) {
+    // An ID number is not left on screen in full: what the server shows, 4 + stars + 4.
+    return ID_NUMBER.test(code) ? code.slice(0, 4) + "**********" + code.slice(-4) : code;
   }
   function refreshState() {
     return fetch(api, { credentials: "same-origin" }).then(function (resp) {
@@ -189,7 +199,8 @@
           answered[r.client_id] = true;
           var q = sent[r.client_id] || {};
           if (r.status === "refused") {
-            var item = { client_id: r.client_id, code: q.code, tube: q.tube, at: q.at,
+            var who = r.name ? r.name + " " + (r.id_number || "") : masked(q.code || "");
+            var item = { client_id: r.client_id, code: who, tube: q.tube, at: q.at,
                          reason: r.reason, message: refusalText(r) };
             if (q.tries > 0) refusals.unshift(item);   // found out only at sync: list it
             lastRefused = item;

@@ -1,0 +1,97 @@
+"""Batch writes without a model instance's overhead per row, for the high-volume tables
+(scans, visits, household statuses) and the demo's tens of thousands of rows.
+
+`bulk_create` builds a model object per row and compiles every value through the ORM, which
+costs more than the database itself at thousands of rows per second. Here rows are plain
+tuples in a fixed column order, adapted once per column type through the backend's own
+adapters (dates, datetimes, decimals, UUIDs), so the same code runs on SQLite and PostgreSQL.
+Nothing here checks rules: callers are services that already did, and the database's
+constraints still apply to every row.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+
+from django.db import connection, models
+
+BATCH = 2000
+# Parameters per statement: below SQLite's compiled limit (32,766 since 3.32) and
+# PostgreSQL's 65,535.
+MAX_PARAMS = 30_000
+
+
+def _adapter(field: models.Field) -> Callable | None:
+    """How a value of `field` goes into raw SQL on this database (None: as it is)."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    if isinstance(field, models.UUIDField):
+        return lambda v: field.get_db_prep_value(v, connection)
+    return None
+
+
+def _adapted(columns: list[models.Field], rows: Iterable[Sequence]) -> Iterable[list]:
+    adapters = [(i, a) for i, f in enumerate(columns) if (a := _adapter(f)) is not None]
+    for row in rows:
+        values = list(row)
+        for i, adapt in adapters:
+            values[i] = adapt(values[i])
+        yield values
+
+
+def _executemany(sql: str, columns: list[models.Field], rows: Iterable[Sequence]) -> None:
+    rows = iter(_adapted(columns, rows))
+    with connection.cursor() as cursor:
+        while chunk := list(islice(rows, BATCH)):
+            cursor.executemany(sql, chunk)
+
+
+def _insert_head(model: type[models.Model], fields: Sequence[str]):
+    qn = connection.ops.quote_name
+    columns = [model._meta.get_field(f) for f in fields]  # by name or attname
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)})"
+    return columns, head, "(" + ", ".join(["%s"] * len(columns)) + ")"
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """INSERT `rows` (tuples of the values of `fields`, foreign keys as ids)."""
+    columns, head, one = _insert_head(model, fields)
+    _executemany(f"{head} VALUES {one}", columns, rows)
+
+
+def insert_rows_returning(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]
+) -> list[int]:
+    """INSERT `rows` as multi-row statements (one per batch of scans) and return their new
+    ids in order."""
+    if not rows:
+        return []
+    columns, head, one = _insert_head(model, fields)
+    tail = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    per_statement = max(1, MAX_PARAMS // len(columns))
+    values = iter(_adapted(columns, rows))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        while chunk := list(islice(values, per_statement)):
+            params = [v for row in chunk for v in row]
+            cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], objs: Iterable) -> None:
+    """UPDATE `fields` of each object's row (by primary key) to the object's values: what
+    `bulk_update` does, without building a CASE expression per field and row."""
+    qn = connection.ops.quote_name
+    columns = [model._meta.get_field(f) for f in fields]
+    pk = model._meta.pk
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET "
+        f"{', '.join(f'{qn(f.column)} = %s' for f in columns)} WHERE {qn(pk.column)} = %s"
+    )
+    rows = ([getattr(obj, f.attname) for f in columns] + [obj.pk] for obj in objs)
+    _executemany(sql, [*columns, pk], rows)
