@@ -99,7 +99,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the apps by whitenoise; collectstatic only where a deployment
+# sets a directory for a front web server.
+STATIC_ROOT = os.environ.get("BASTION_STATIC_ROOT") or None
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -469,3 +469,42 @@ def test_wipe_leaves_nothing_dangling(demo, db):
     assert not builder.demo_users().exists()
     assert Node.objects.filter(pk=outside.pk).exists()
     connection.check_constraints()
+
+
+# ---------------------------------------------------------------------------------------------
+# The modules' demo data keeps their rules over the whole street
+
+
+def test_daily_report_rolls_up_over_the_demo_street(demo, db):
+    """A parent's figure is the sum of its children's, every day of the demo's two weeks, at
+    every level from the street down to the grids; and the foundation's figures equal the
+    counts taken straight from the residents."""
+    from bastion.reports.models import DailyFigure
+    from bastion.reports.queries import children_figures, day_totals
+
+    admin = User.objects.get(username="admin")
+    days = sorted(
+        set(DailyFigure.objects.filter(street_id=demo.street.pk).values_list("day", flat=True))
+    )
+    assert len(days) >= 14
+    for day in days:
+        street = day_totals(admin, demo.street, day)
+        communities = children_figures(admin, demo.street, day)
+        assert {k: sum(f[k] for _c, f in communities) for k in street} == street
+        for community, figures in communities:
+            grids = children_figures(admin, community, day)
+            assert {k: sum(f[k] for _g, f in grids) for k in figures} == figures
+    today = days[-1]
+    assert day_totals(admin, demo.street, today)["households"] == 21_345
+    assert day_totals(admin, demo.street, today)["residents"] == 39_303
+
+
+def test_every_demo_community_has_three_extra_cadres(demo, db):
+    from bastion.people.queries import communities_short, extra_cadres
+
+    admin = User.objects.get(username="admin")
+    covers = extra_cadres(admin, demo.street, minimum=3)
+    assert len(covers) == 6 and sum(c.cadres for c in covers) == 673
+    assert communities_short(admin, demo.street, minimum=3) == []
+    # The rule bites: ask for more than the demo sends and every community is listed short.
+    assert len(communities_short(admin, demo.street, minimum=200)) == 6
