@@ -249,3 +249,15 @@ def test_seal_sends_errands_to_the_unit_door(client, tree, household, staff):
     client.post(reverse("requests:seal", args=[household.building_id]), {})
     e.refresh_from_db()
     assert not e.to_unit_door
+
+
+def test_a_claimed_request_whose_claimer_is_gone_still_renders(client, tree, world):
+    """The claimer's login may be deleted (the column is SET NULL): the pages say "—"."""
+    claimed = [r for r in world["requests"].values() if r.status == "claimed"]
+    assert claimed
+    Request.objects.filter(pk__in=[r.pk for r in claimed]).update(claimed_by=None)
+    client.force_login(tree.users["grid"])
+    for r in claimed:
+        page = client.get(reverse("requests:detail", args=[r.pk]))
+        assert page.status_code == 200 and "—" in page.content.decode()
+    assert client.get(reverse("requests:overdue")).status_code == 200
