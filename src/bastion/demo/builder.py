@@ -127,8 +127,19 @@ def demo_build(
         seed=seed, scale=scale, today=today, progress=lambda _street: progress.advance()
     )
     city = write_plan(plan, progress)
+    _analyze()
     modules_build(demo_streets(city), seed=seed, progress=progress)
+    _analyze()
     return city, plan
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's table statistics after a bulk load: without them the planner
+    takes the freshly filled tables for empty and joins them with nested loops over full scans
+    (a residents-households join ran for minutes). SQLite plans from its indexes alone."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 @contextmanager
