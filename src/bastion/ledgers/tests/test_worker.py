@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from django.core.management import call_command
 
 from bastion.ledgers import services
@@ -9,7 +10,10 @@ from bastion.ledgers.models import ImportJob, ImportStatus
 from bastion.ledgers.tests.ledger_files import good_rows, xlsx_bytes
 
 
+@pytest.mark.django_db(transaction=True)
 def test_database_queue_and_worker(tree, settings):
+    """The worker closes its database connection between tasks, as a real process does; on
+    PostgreSQL that needs a test outside the wrapping transaction."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     job = services.import_submit(
         user=tree.users["street"],
