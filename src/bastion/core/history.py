@@ -50,6 +50,11 @@ def record(actor, obj: models.Model, action: str, changes: dict, *, source: str 
     _entry(actor, obj, action, changes, source).save()
 
 
+def record_created(actor, obj: models.Model, fields: Sequence[str], *, source: str = "web") -> None:
+    """Record the creation of one row: each field from nothing to its value."""
+    record(actor, obj, ChangeLog.CREATE, diff({}, snapshot(obj, fields)), source=source)
+
+
 def record_many(
     actor, objs: Iterable[models.Model], action: str, fields: Sequence[str], *, source: str
 ) -> None:

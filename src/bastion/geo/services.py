@@ -151,13 +151,7 @@ def resident_create(*, household: Household, actor=None, source: str = "web", **
     resident = Resident(household=household, **clean)
     resident.locate(household)
     resident.save()
-    history.record(
-        actor,
-        resident,
-        "create",
-        history.diff({}, history.snapshot(resident, RESIDENT_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, resident, RESIDENT_FIELDS, source=source)
     return resident
 
 

@@ -174,9 +174,7 @@ def post_assign(
             % {"name": holder.person if holder else "?"},
             field="role",
         ) from None
-    history.record(
-        actor, post, "create", history.diff({}, history.snapshot(post, POST_FIELDS)), source=source
-    )
+    history.record_created(actor, post, POST_FIELDS, source=source)
     return post
 
 
@@ -759,13 +757,7 @@ def place_create(
         raise DomainError(problems)
     place.locate(node)
     _place_save(place)
-    history.record(
-        actor,
-        place,
-        "create",
-        history.diff({}, history.snapshot(place, PLACE_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, place, PLACE_FIELDS, source=source)
     return place
 
 
@@ -976,13 +968,7 @@ def shift_assign(*, shift: Shift, person: Person, actor=None, source: str = "web
         raise Conflict(
             _("%(person)s is already on duty at that time.") % {"person": person}, field="person"
         ) from None
-    history.record(
-        actor,
-        assignment,
-        "create",
-        history.diff({}, history.snapshot(assignment, ASSIGNMENT_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, assignment, ASSIGNMENT_FIELDS, source=source)
     return assignment
 
 
@@ -1295,9 +1281,7 @@ def team_create(
             _("%(node)s already has a team named %(name)s.") % {"node": node, "name": name},
             field="name",
         ) from None
-    history.record(
-        actor, team, "create", history.diff({}, history.snapshot(team, TEAM_FIELDS)), source=source
-    )
+    history.record_created(actor, team, TEAM_FIELDS, source=source)
     return team
 
 
@@ -1326,13 +1310,7 @@ def team_member_add(
     )
     member.locate(team)
     member.save()
-    history.record(
-        actor,
-        member,
-        "create",
-        history.diff({}, history.snapshot(member, MEMBER_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, member, MEMBER_FIELDS, source=source)
     return member
 
 

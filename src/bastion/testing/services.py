@@ -123,13 +123,7 @@ def round_open(
     )
     round_.locate(node)
     round_.save()
-    history.record(
-        actor,
-        round_,
-        "create",
-        history.diff({}, history.snapshot(round_, ROUND_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, round_, ROUND_FIELDS, source=source)
     return round_
 
 
@@ -223,9 +217,7 @@ def site_create(
         [SiteArea(site=site, building=b) for b in buildings]
         + [SiteArea(site=site, zone=z) for z in zones]
     )
-    history.record(
-        actor, site, "create", history.diff({}, history.snapshot(site, SITE_FIELDS)), source=source
-    )
+    history.record_created(actor, site, SITE_FIELDS, source=source)
     return site
 
 
@@ -306,13 +298,7 @@ def site_post_assign(
             post.save()
     except IntegrityError:
         raise DomainError(_("This post is already held; end it first."), field="role") from None
-    history.record(
-        actor,
-        post,
-        "create",
-        history.diff({}, history.snapshot(post, SITE_POST_FIELDS)),
-        source=source,
-    )
+    history.record_created(actor, post, SITE_POST_FIELDS, source=source)
     return post
 
 
