@@ -7,6 +7,8 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("BASTION_DATA_DIR", BASE_DIR.parent.parent / "var"))
+# The SQLite file and uploads live here; a fresh clone or a new BASTION_DATA_DIR has none yet.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("BASTION_SECRET_KEY", "dev-only-not-secret-change-me")
 DEBUG = os.environ.get("BASTION_DEBUG", "0") == "1"
