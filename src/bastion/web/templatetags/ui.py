@@ -13,11 +13,16 @@ from bastion.geo.models import Level
 register = template.Library()
 
 
+# The nav's groups, in the order the phone menu lists them.
+WORK, PEOPLE, DATA, ADMIN = _("Field work"), _("People and posts"), _("Data"), _("Administration")
+
+
 @dataclass(frozen=True)
 class NavItem:
     url_name: str
     label: str
     action: str | None = scope.VIEW  # shown only to logins holding a role that grants it
+    group: str = WORK
 
 
 # Pages of other modules appear as soon as their URL names exist; until then they are skipped.
@@ -28,13 +33,13 @@ NAV = (
     NavItem("screening:index", _("Door-knock")),
     NavItem("testing:index", _("Testing")),
     NavItem("requests:index", _("Requests")),
-    NavItem("people:posts", _("Posts")),
-    NavItem("people:vacancies", _("Vacancies")),
-    NavItem("people:mobilization", _("Mobilization")),
-    NavItem("ledgers:import", _("Import"), scope.CHANGE),
-    NavItem("ledgers:export", _("Export")),
-    NavItem("accounts:changes", _("Changes"), scope.ADMIN),
-    NavItem("accounts:reveal_log", _("Reveal log"), scope.ADMIN),
+    NavItem("people:posts", _("Posts"), group=PEOPLE),
+    NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),
+    NavItem("people:mobilization", _("Mobilization"), group=PEOPLE),
+    NavItem("ledgers:import", _("Import"), scope.CHANGE, group=DATA),
+    NavItem("ledgers:export", _("Export"), group=DATA),
+    NavItem("accounts:changes", _("Changes"), scope.ADMIN, group=ADMIN),
+    NavItem("accounts:reveal_log", _("Reveal log"), scope.ADMIN, group=ADMIN),
 )
 
 
@@ -49,14 +54,30 @@ def nav_links(user, path: str, items: tuple[NavItem, ...] = NAV) -> list[dict]:
         except NoReverseMatch:
             continue
         active = path == url if url == "/" else path.startswith(url)
-        links.append({"url": url, "label": item.label, "active": active})
+        links.append({"url": url, "label": item.label, "active": active, "group": item.group})
     return links
 
 
 @register.inclusion_tag("web/_nav.html", takes_context=True)
 def main_nav(context):
+    """On a wide screen the field-work and people pages in a bar, data and administration
+    under "More"; on a phone one "Menu" button opening the grouped list, so a dozen links do
+    not scroll sideways under a thumb."""
     request = context["request"]
-    return {"links": nav_links(request.user, request.path)}
+    links = nav_links(request.user, request.path)
+    groups: dict[str, list[dict]] = {}
+    for link in links:
+        groups.setdefault(link["group"], []).append(link)
+    current = next((link["label"] for link in links if link["active"]), "")
+    primary = [link for link in links if link["group"] in (WORK, PEOPLE)]
+    more = [link for link in links if link["group"] not in (WORK, PEOPLE)]
+    return {
+        "primary": primary,
+        "more": more,
+        "more_active": any(link["active"] for link in more),
+        "groups": groups.items(),
+        "current": current,
+    }
 
 
 @register.filter
