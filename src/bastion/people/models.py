@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.geo.models import CommandZone, Household, Located
 
@@ -623,8 +624,8 @@ class TeamMember(Located):
 
 
 class MonthStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("month", "Open")
+    CLOSED = "closed", pgettext_lazy("month", "Closed")
 
 
 class AllowanceMonth(Located):

@@ -19,7 +19,7 @@ from bastion.people.models import Person
 
 
 class Channel(models.TextChoices):
-    WALK_IN = "walk_in", _("Walk-in")
+    WALK_IN = "walk_in", pgettext_lazy("channel", "Walk-in")
     PHONE = "phone", _("Phone")
     CHAT_GROUP = "chat_group", _("Chat group")
     QUESTIONNAIRE = "questionnaire", _("Questionnaire")
@@ -274,7 +274,7 @@ class Photo(Located):
 
 class MeetingStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    HELD = "held", _("Held")
+    HELD = "held", pgettext_lazy("meeting", "Held")
 
 
 class Meeting(Located):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.geo.models import Located
 
@@ -399,7 +400,7 @@ class CallRow(Located):
 
 
 class CallbackStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("follow-up", "Open")
     DONE = "done", _("Done")
 
 

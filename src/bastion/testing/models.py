@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.geo.models import Located
 
@@ -247,8 +248,8 @@ class SitePost(Located):
 
 
 class TubeStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("tube", "Open")
+    CLOSED = "closed", pgettext_lazy("tube", "Closed")
 
 
 class TubeKind(models.TextChoices):
