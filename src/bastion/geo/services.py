@@ -19,6 +19,7 @@ from bastion.geo.models import (
     ZoneKind,
     child_level,
 )
+from bastion.geo.signals import households_created
 
 RESIDENT_FIELDS = (
     "name",
@@ -89,6 +90,7 @@ def household_create(
     history.record(
         actor, household, "create", {"room": [None, room], "floor": [None, floor]}, source=source
     )
+    households_created.send(Household, households=[household])
     return household
 
 

@@ -29,6 +29,7 @@ from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, aged_cutoff
 from bastion.geo.services import RESIDENT_FIELDS, resident_clean
+from bastion.geo.signals import households_created
 from bastion.ledgers import queries
 from bastion.ledgers.columns import (
     ERROR_COLUMNS,
@@ -524,6 +525,7 @@ def _residents_write(
         households.append(household)
     Household.objects.bulk_create(households, batch_size=WRITE_BATCH)
     history.record_many(actor, households, "create", HOUSEHOLD_FIELDS, source="import")
+    households_created.send(Household, households=households)
     household_id = {key: pk for key, (pk, _floor) in existing.items()}
     household_id |= {(h.unit_id, h.room): h.pk for h in households}
 

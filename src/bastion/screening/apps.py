@@ -18,3 +18,8 @@ class ScreeningConfig(AppConfig):
             compute=daily_figures,
         )
         register_building_status(building_completion, label=_("Households cleared"))
+
+        from bastion.geo.signals import households_created
+        from bastion.screening.services import campaigns_include
+
+        households_created.connect(campaigns_include, dispatch_uid="screening.campaigns_include")

@@ -101,7 +101,8 @@ class Campaign(Located):
 
 
 class CampaignHousehold(Located):
-    """One household's status in one campaign. All rows are made when the campaign opens."""
+    """One household's status in one campaign: made when the campaign opens, and for each
+    household added to its area while it runs (`services.campaigns_include`)."""
 
     # Indexed by the unique (campaign, household) and (grid, campaign, status) below.
     campaign = models.ForeignKey(

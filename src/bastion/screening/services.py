@@ -109,6 +109,15 @@ def _replay(model, client_id: uuid.UUID | None, actor):
 # --------------------------------------------------------------------------- campaigns
 
 
+ANCESTOR_COLUMNS = [f"{level}_id" for level in LEVEL_ORDER]
+NOT_YET_FIELDS = ["campaign", "status", "channel", "attempts", "household", *ANCESTOR_COLUMNS]
+
+
+def _not_yet(campaign_id: int, household: Sequence) -> tuple:
+    """A campaign's status row for one household (its id, then its ancestor ids)."""
+    return (campaign_id, HouseholdStatus.NOT_YET, "", 0, *household)
+
+
 @transaction.atomic
 def campaign_open(
     *,
@@ -157,18 +166,16 @@ def campaign_open(
     )
     campaign.locate(node)
     campaign.save()
-    columns = [f"{level}_id" for level in LEVEL_ORDER]
     households = (
         Household.objects.filter(**{f"{node.level}_id": node.pk})
         .order_by("id")
-        .values_list("id", *columns)
+        .values_list("id", *ANCESTOR_COLUMNS)
     )
     # Every household "not yet": one executemany, the household's ancestor ids copied over.
-    start = (HouseholdStatus.NOT_YET, "", 0)
     insert_rows(
         CampaignHousehold,
-        ["campaign", "status", "channel", "attempts", "household", *columns],
-        ((campaign.pk, *start, *row) for row in households.iterator(chunk_size=CHUNK)),
+        NOT_YET_FIELDS,
+        (_not_yet(campaign.pk, row) for row in households.iterator(chunk_size=CHUNK)),
     )
     count = campaign.households.count()
     history.record(
@@ -185,6 +192,23 @@ def campaign_open(
         source=source,
     )
     return campaign
+
+
+def campaigns_include(sender=None, *, households: Sequence[Household], **_kwargs) -> int:
+    """Add households made after a campaign opened (a new room, an import) to every campaign
+    not yet ended whose area holds them, as "not yet": the chief's list stays complete.
+    Connected to `geo.signals.households_created`; returns the rows added."""
+    if not households:
+        return 0
+    running = Campaign.objects.filter(ends_on__gte=timezone.localdate()).select_related("node")
+    rows = [
+        _not_yet(campaign.pk, (h.pk, *(getattr(h, c) for c in ANCESTOR_COLUMNS)))
+        for campaign in running
+        for h in households
+        if getattr(h, f"{campaign.node.level}_id") == campaign.node_id
+    ]
+    insert_rows(CampaignHousehold, NOT_YET_FIELDS, rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
