@@ -41,6 +41,11 @@ system:
 messages: $(STAMP)
 	cd src/bastion && ../../$(BIN)/bastion makemessages -l zh_Hans --no-obsolete --add-location file -i "*/tests/*"
 
+# The mass-testing benchmark: its own scratch database (PostgreSQL when DATABASE_URL is set,
+# 1,000,000 residents; else SQLite, 100,000). Options: make bench BENCH_ARGS="--residents 3000".
+bench: setup
+	$(BIN)/bastion bench testing $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src
 	$(BIN)/ruff format --check src

@@ -99,6 +99,20 @@ def get_scoped_or_404(queryset, user, action: str = VIEW, **lookup):
         raise Http404 from None
 
 
+def allows(user, action: str, row) -> bool:
+    """Whether `user` may do `action` on a located row already fetched: `scope_q` checked on
+    the row's own ancestor columns, without a query (for hot paths that load the row anyway)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    allowed = ROLE_ACTIONS[action]
+    return any(
+        role in allowed and getattr(row, f"{level}_id", None) == node_id
+        for role, level, node_id in _grants(user)
+    )
+
+
 def can(user, action: str, obj) -> bool:
     """Whether `user` may do `action` on the located row `obj`."""
     return type(obj).objects.restrict(user, action).filter(pk=obj.pk).exists()

@@ -1,0 +1,221 @@
+"""`bastion bench MODULE`: build a module's benchmark data in a scratch database and measure
+it on this machine (see `bastion.testing.bench`). The last line printed is one JSON object."""
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from rich.console import Console
+from rich.table import Table
+
+from bastion.demo.management.commands.demo import RichProgress
+from bastion.testing import bench
+
+MODULES = ("testing",)
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a district in a scratch database (never var/ or the demo) and measure mass "
+        "testing: HTTP scans with 8 clients, traceback, coverage, missing-list export, beside "
+        "the database's plain insert rate."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("module", choices=MODULES)
+        parser.add_argument(
+            "--residents",
+            type=int,
+            help="residents of the district (default 1,000,000 on PostgreSQL, 100,000 on SQLite)",
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=15.0, help="length of each timed run (default 15)"
+        )
+        parser.add_argument("--clients", type=int, default=bench.CLIENTS)
+        parser.add_argument("--batch", type=int, default=bench.BATCH)
+        parser.add_argument(
+            "--database",
+            help="scratch database name (PostgreSQL; default bastion_bench) or SQLite file",
+        )
+        parser.add_argument(
+            "--keep", action="store_true", help="keep the scratch database after the run"
+        )
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="use a kept scratch database if it holds a district of this size",
+        )
+
+    def handle(self, *args, module, residents, seconds, clients, batch, **options):
+        err = Console(file=getattr(self.stderr, "_out", sys.stderr), highlight=False)
+        out = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False, width=120)
+        pg = connection.vendor == "postgresql"
+        residents = residents or (1_000_000 if pg else 100_000)
+        if residents < 1000:
+            raise CommandError("--residents must be at least 1000.")
+        if not 1 <= clients <= bench.CLIENTS or not 1 <= batch <= 200:
+            raise CommandError("--clients is 1 to 8 and --batch 1 to 200.")
+        scratch = bench.scratch_open(name=options["database"], fresh=not options["reuse"])
+        err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
+        try:
+            figures = self._run(scratch, residents, seconds, clients, batch, options, err)
+        finally:
+            if not options["keep"]:
+                bench.scratch_drop(scratch)
+        out.print(_table(figures))
+        # The last line: every figure as one JSON object.
+        self.stdout.write(json.dumps(figures, ensure_ascii=False))
+
+    def _run(self, scratch, residents, seconds, clients, batch, options, err) -> dict:
+        started = time.perf_counter()
+        district = bench.district_find(residents) if options["reuse"] else None
+        if district is None:
+            with RichProgress(err) as progress:
+                progress.phase("Tables", 1)
+                bench.schema_create()
+                progress.advance()
+                district = bench.district_build(residents=residents, progress=progress)
+            err.print(f"Built {residents:,} residents in {time.perf_counter() - started:.1f} s.")
+        else:
+            err.print(f"Reusing the district of {residents:,} residents.")
+        token = bench.token_for_bench()
+        codes = bench.unsampled_codes(district)
+        sampled_before = district.expected - len(codes)
+
+        err.print(f"Plain inserts, {seconds:g} s each...")
+        insert_single, insert_batched = bench.insert_rates(min(seconds, 10))
+
+        stations = district.stations[:clients]
+        split = len(codes) // 4
+        connection.close()  # the clients are forked
+        server = bench.Server(scratch)
+        try:
+            server.wait_ready()
+            tag = f"T{int(time.time()) % 10**8:08d}"
+            err.print(f"Single scans, {clients} clients, {seconds:g} s...")
+            single = bench.load_run(
+                port=server.port,
+                token=token,
+                stations=stations,
+                codes=codes[:split],
+                batch=1,
+                seconds=seconds,
+                tag=tag + "S",
+            )
+            err.print(f"Batches of {batch}, {clients} clients, {seconds:g} s...")
+            batched = bench.load_run(
+                port=server.port,
+                token=token,
+                stations=stations,
+                codes=codes[split:],
+                batch=batch,
+                seconds=seconds,
+                tag=tag + "B",
+            )
+        finally:
+            server.stop()
+
+        err.print("Traceback, coverage, missing-list export...")
+        reads = bench.reads_measure(district, scratch.directory)
+        figures = {
+            "database": f"{connection.vendor} {_version()}",
+            "residents": district.residents,
+            "expected": district.expected,
+            "sampled_before": sampled_before,
+            "clients": clients,
+            "batch": batch,
+            "scans_per_s_single": round(single["scans_per_s"], 1),
+            "scans_per_s_batched": round(batched["scans_per_s"], 1),
+            "accepted_single": single["accepted"],
+            "accepted_batched": batched["accepted"],
+            "refused": single["refused"] + batched["refused"],
+            "refused_reasons": {**single["reasons"], **batched["reasons"]},
+            "insert_rows_per_s_single": round(insert_single, 1),
+            "insert_rows_per_s_batched": round(insert_batched, 1),
+            **{k: round(v, 2) if isinstance(v, float) else v for k, v in reads.items()},
+        }
+        figures["ratio_single_to_insert"] = round(figures["scans_per_s_single"] / insert_single, 3)
+        figures["ratio_batched_to_insert"] = round(
+            figures["scans_per_s_batched"] / insert_batched, 3
+        )
+        for key in ("traceback", "coverage_district", "coverage_grid"):
+            figures[f"ratio_{key}_to_raw"] = round(
+                figures[f"{key}_ms"] / max(figures[f"{key}_raw_ms"], 0.001), 1
+            )
+        figures["targets_met"] = {
+            key: (figures[key] >= target if key.startswith("scans") else figures[key] <= target)
+            for key, target in bench.TARGETS.items()
+        }
+        figures["seconds_total"] = round(time.perf_counter() - started, 1)
+        return figures
+
+
+def _version() -> str:
+    if connection.vendor == "postgresql":
+        major, minor = divmod(connection.pg_version, 10000)
+        return f"{major}.{minor}"
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def _table(f: dict) -> Table:
+    table = Table(
+        title=f"bastion bench testing — {f['database']}, {f['residents']:,} residents, "
+        f"{f['clients']} clients"
+    )
+    for header in ("what", "figure", "raw limit (same run)", "ratio", "target", "met"):
+        table.add_column(header, justify="left" if header == "what" else "right")
+
+    def met(key: str) -> str:
+        return {True: "yes", False: "NO"}[f["targets_met"][key]]
+
+    single, batched = f["insert_rows_per_s_single"], f["insert_rows_per_s_batched"]
+    table.add_row(
+        "HTTP scans/s, single",
+        f"{f['scans_per_s_single']:,.0f}",
+        f"{single:,.0f} rows/s, 1 per commit",
+        f"{f['ratio_single_to_insert']:.2f}",
+        "≥ 500",
+        met("scans_per_s_single"),
+    )
+    table.add_row(
+        f"HTTP scans/s, batches of {f['batch']}",
+        f"{f['scans_per_s_batched']:,.0f}",
+        f"{batched:,.0f} rows/s, 50 per commit",
+        f"{f['ratio_batched_to_insert']:.2f}",
+        "≥ 3,500",
+        met("scans_per_s_batched"),
+    )
+    for key, label, target in (
+        ("traceback", f"traceback of a positive pool ({f['traceback_people']} people)", "< 50 ms"),
+        ("coverage_district", "coverage of the district", "< 1,000 ms"),
+        ("coverage_grid", "coverage of one grid", "< 50 ms"),
+    ):
+        table.add_row(
+            label,
+            f"{f[key + '_ms']:,.1f} ms",
+            f"{f[key + '_raw_ms']:,.1f} ms plain read",
+            f"{f['ratio_' + key + '_to_raw']:.1f}×",
+            target,
+            met(key + "_ms"),
+        )
+    table.add_row(
+        f"missing list export, CSV ({f['missing_exported']:,} rows)",
+        f"{f['missing_export_ms']:,.0f} ms",
+        "",
+        "",
+        "",
+        "",
+    )
+    table.add_row(
+        "coverage: expected / sampled",
+        f"{f['coverage_expected']:,} / {f['coverage_sampled']:,}",
+        "",
+        "",
+        "",
+        "",
+    )
+    return table
