@@ -748,7 +748,7 @@ def _free_port() -> int:
 class Server:
     """`bastion serve` (waitress) on a free loopback port over the scratch database."""
 
-    def __init__(self, scratch: Scratch, threads: int = 8) -> None:
+    def __init__(self, scratch: Scratch, threads: int = 8, processes: int = 1) -> None:
         self.port = _free_port()
         self.log = scratch.directory / "server.log"
         env = {**os.environ, "DATABASE_URL": scratch.url}
@@ -765,6 +765,8 @@ class Server:
                     str(self.port),
                     "--threads",
                     str(threads),
+                    "--processes",
+                    str(processes),
                     "--no-worker",
                 ],
                 env=env,

@@ -2,6 +2,7 @@
 it on this machine (see `bastion.testing.bench`). The last line printed is one JSON object."""
 
 import json
+import os
 import sys
 import time
 
@@ -38,6 +39,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--database",
             help="scratch database name (PostgreSQL; default bastion_bench) or SQLite file",
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            help="web server processes (default: one per core on PostgreSQL, 1 on SQLite)",
         )
         parser.add_argument(
             "--keep", action="store_true", help="keep the scratch database after the run"
@@ -90,7 +96,10 @@ class Command(BaseCommand):
         stations = district.stations[:clients]
         split = len(codes) // 4
         connection.close()  # the clients are forked
-        server = bench.Server(scratch)
+        processes = options["processes"] or (
+            os.cpu_count() or 1 if scratch.vendor == "postgresql" else 1
+        )
+        server = bench.Server(scratch, processes=processes)
         try:
             server.wait_ready()
             tag = f"T{int(time.time()) % 10**8:08d}"
