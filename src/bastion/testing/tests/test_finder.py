@@ -381,3 +381,14 @@ def test_the_demo_shows_every_band_and_closed_sites(tree):
     assert {SHORT, MEDIUM, LONG} <= set(open_bands.values()), open_bands
     assert all(s["distance_km"] is not None for s in data["sites"])
     assert data["sites"][0]["serves_community"] and data["sites"][0]["all_day"]
+
+
+def test_the_login_page_and_a_households_page_link_to_the_finder(tree):
+    from bastion.requests import services as requests_services
+
+    assert f'href="{reverse("finder")}"' in Client().get(reverse("login")).content.decode()
+    home = Resident.objects.filter(unit=tree.units[0]).first().household
+    link = requests_services.link_issue(actor=tree.users["street"], household=home)
+    token = requests_services.link_token(link)
+    page = Client().get(reverse("requests:home", args=[token])).content.decode()
+    assert reverse("finder_community", args=[home.community_id]) in page
