@@ -13,7 +13,7 @@ import http.client
 import multiprocessing
 import time
 from collections import Counter
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 def _connect(base_url: str) -> http.client.HTTPConnection:
@@ -71,7 +71,8 @@ def burst(base_url: str, paths: list[str], clients: int = 8, seconds: float = 5.
     seconds (wall clock, first request to last answer), rps, p50_ms, p95_ms."""
     if not paths:
         raise ValueError("burst needs at least one path")
-    jobs = [(base_url, list(paths), seconds, k) for k in range(clients)]
+    paths = [quote(p, safe="/?=&%:+,") for p in paths]  # e.g. a search for a Chinese name
+    jobs = [(base_url, paths, seconds, k) for k in range(clients)]
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
         results = pool.map(_client, jobs)
     latencies = sorted(x for _s, _e, lat, _st in results for x in lat)

@@ -42,7 +42,7 @@ Near: a community's point is the mean of the coordinates of the sites serving it
 stand in the compounds they serve; communities carry no coordinates of their own). Sites
 serving the community come first; then others by distance from that point (within
 `NEAR_KM`), or, without coordinates, by the tree: same community, same street, same
-district."""
+district. Within each of the two groups, open sites come before closed ones."""
 
 from __future__ import annotations
 
@@ -353,6 +353,8 @@ def _compute(community: Node, now: dt.datetime) -> dict:
                 "queue": asdict(estimate) if estimate else None,
             }
         )
+    # Open sites before closed ones, within each group (distance order kept).
+    sites.sort(key=lambda s: (not s["serves_community"], not s["open_now"]))
     return {
         "community": {
             "id": cid,

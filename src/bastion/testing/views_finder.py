@@ -8,7 +8,8 @@ nothing of any person. So that a whole city can ask at once, they:
 * read `testing.finder.finder_data` (cached per community, a handful of indexed queries on
   a miss, none on a hit) and never touch the session or the user: no cookie is set, no
   `Vary: Cookie`, and the answer is `Cache-Control: public, max-age=CACHE_SECONDS` with an
-  ETag (a repeated request within the period answers 304 without rendering);
+  ETag (a repeated request within the period answers 304 without rendering); the page is
+  rendered once per figures and language and kept in the cache beside them;
 * take the language from the URL (`?lang=en`; Chinese without it), not from a cookie, so a
   shared cache keeps one copy per URL; a community's page is also its QR link
   (`/find/<community id>/`);
@@ -19,8 +20,10 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -33,6 +36,7 @@ from bastion.testing import finder, queries, services
 
 LANGS = ("zh-hans", "en")
 SEARCH_SHOWN = 60
+SEARCH_CACHE_SECONDS = 300
 
 
 def _lang(request) -> str:
@@ -60,7 +64,10 @@ def finder_index(request):
         url = reverse("finder_community", args=[int(raw)])
         return redirect(url + ("?lang=en" if lang == "en" else ""))
     query = request.GET.get("q", "").strip()[:40]
-    found = finder.communities_matching(query, limit=SEARCH_SHOWN + 1)
+    key = f"{finder.CACHE_PREFIX}:search:{query.encode().hex()}"
+    if (found := cache.get(key)) is None:  # names of communities change rarely
+        found = finder.communities_matching(query, limit=SEARCH_SHOWN + 1)
+        cache.set(key, found, SEARCH_CACHE_SECONDS)
     with translation.override(lang):
         response = render(
             request,
@@ -94,11 +101,22 @@ def finder_community(request, community_id: int):
     etag = f'"{community_id}-{lang}-{computed.timestamp():.0f}"'
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:
         return _public(not_modified, lang, finder.CACHE_SECONDS)
+    key = f"{finder.CACHE_PREFIX}:page:{etag}"
+    if (html := cache.get(key)) is None:  # rendered once per figures and language
+        html = _render_community(request, data, lang)
+        cache.set(key, html, finder.CACHE_SECONDS)
+    response = HttpResponse(html)
+    response["ETag"] = etag
+    return _public(response, lang, finder.CACHE_SECONDS)
+
+
+def _render_community(request, data: dict, lang: str) -> bytes:
+    computed = data["computed_at"]
     today = timezone.localdate(computed)
     sites = [{**s, "opens": _when(s["next_open_at"], today)} for s in data["sites"]]
+    path = reverse("finder_community", args=[data["community"]["id"]])
     with translation.override(lang):
-        response = render(
-            request,
+        return render_to_string(
             "testing/finder.html",
             {
                 "lang": lang,
@@ -106,12 +124,10 @@ def finder_community(request, community_id: int):
                 "sites": sites,
                 "open_count": sum(s["open_now"] for s in sites),
                 "computed": timezone.localtime(computed),
-                "links": _links(lang, request.path),
+                "links": _links(lang, path),
                 "back": reverse("finder") + ("?lang=en" if lang == "en" else ""),
             },
-        )
-    response["ETag"] = etag
-    return _public(response, lang, finder.CACHE_SECONDS)
+        ).encode()
 
 
 @login_required
