@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from bastion.api import api
+from bastion.testing import views_finder
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -16,5 +17,8 @@ urlpatterns = [
     path("reports/", include("bastion.reports.urls")),
     path("testing/", include("bastion.testing.urls")),
     path("requests/", include("bastion.requests.urls")),
+    # the public site finder (no login; a community's page is its QR link)
+    path("find/", views_finder.finder_index, name="finder"),
+    path("find/<int:community_id>/", views_finder.finder_community, name="finder_community"),
     path("", include("bastion.web.urls")),
 ]

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
@@ -1010,3 +1010,92 @@ def household_codes(request, household_id: int):
     household = scope.get_scoped_or_404(Household, request.auth, pk=household_id)
     residents = Resident.objects.restrict(request.auth).filter(household=household).order_by("pk")
     return [{"resident_id": r.pk, "name": r.name, "code": resident_code(r.pk)} for r in residents]
+
+
+# ------------------------------------------------------------------ the public site finder
+
+
+class QueueReportIn(Schema):
+    queue_length: int = Field(ge=0, le=services.QUEUE_MAX, description="People waiting now.")
+
+
+class QueueReportOut(Schema):
+    station_id: int
+    queue_length: int
+    queue_reported_at: dt.datetime
+
+
+@router.post("/stations/{station_id}/queue", response={200: QueueReportOut, **WRITE_ERRORS})
+def station_queue(request, station_id: int, payload: QueueReportIn):
+    """A crew's count of the people waiting in front of its open station; the public site
+    finder bases its wait band on it for 15 minutes."""
+    station = _station_for_change(request, station_id)
+    station = services.station_queue_report(
+        actor=request.auth, station=station, length=payload.queue_length, source="api"
+    )
+    return {
+        "station_id": station.pk,
+        "queue_length": station.queue_length,
+        "queue_reported_at": station.queue_reported_at,
+    }
+
+
+class FinderCommunityOut(Schema):
+    id: int
+    name: str
+    street: str
+    district: str
+
+
+class FinderQueueOut(Schema):
+    band: Literal["under_25", "25_50", "over_50"]
+    minutes: float
+    basis: Literal["reported", "scans"]
+    waiting: int | None
+    saturated: bool
+
+
+class FinderSiteOut(Schema):
+    id: int
+    name: str
+    address: str
+    community: str
+    serves_community: bool
+    distance_km: float | None
+    opens_at: str
+    closes_at: str
+    all_day: bool
+    within_hours: bool
+    open_now: bool
+    next_open_at: dt.datetime | None
+    open_stations: int
+    queue: FinderQueueOut | None
+
+
+class FinderOut(Schema):
+    community: FinderCommunityOut
+    computed_at: dt.datetime
+    window_minutes: int
+    sites: list[FinderSiteOut]
+
+
+@router.get(
+    "/finder/{community_id}",
+    auth=None,
+    response={200: FinderOut, 404: DetailOut},
+    url_name="finder",
+)
+def finder_public(request, community_id: int, response: HttpResponse):
+    """Public, no login: the sampling sites near a community (those serving it first), with
+    hours, open now or the next opening, open stations and a wait band (the same figures as
+    the page /find/{community_id}/, cached per community; see `testing.finder`)."""
+    from django.http import Http404
+    from django.utils.cache import patch_cache_control
+
+    from bastion.testing import finder
+
+    data = finder.finder_data(community_id)
+    if data is None:
+        raise Http404
+    patch_cache_control(response, public=True, max_age=finder.CACHE_SECONDS)
+    return data

@@ -12,6 +12,7 @@ exactly what the service makes.
 """
 
 import datetime as dt
+import math
 import random
 import uuid
 from collections import defaultdict
@@ -350,6 +351,8 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         finished=False,
     )
 
+    finder_counts = _finder_demo(rng, running, sites, stations, now)
+
     # The lab's answer for the finished round: a few positive pools, a couple invalid.
     barcodes = list(
         Tube.objects.filter(round=finished).order_by("pk").values_list("barcode", flat=True)
@@ -374,4 +377,121 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         "scans": scans_1 + scans_2,
         "positive_pools": POSITIVE_POOLS,
         "retests": finished.retests.count(),
+        **finder_counts,
     }
+
+
+# ------------------------------------------------------------------ the public site finder
+
+FINDER_CENTRE = (42.6770, 125.5330)  # 东丰县城, WGS-84
+FINDER_BUSY = ((None, 0), (35, 30), (80, 30))  # (target wait in minutes from a crew's count
+# or None: from scans only; extra scans per station in the last 15 minutes) per busy site
+
+
+def _finder_demo(
+    rng: random.Random,
+    running: Round,
+    sites: list[Site],
+    stations: dict[int, list[Station]],
+    now: dt.datetime,
+) -> dict:
+    """What the public site finder shows: coordinates for every site (each community's
+    sites a few hundred metres around its own centre), and three sites of the first
+    community open around the clock (so the demo shows them open at any hour) with a fresh
+    burst of scans and the crews' queue counts putting them in the three wait bands."""
+    from bastion.testing import finder
+
+    centres: dict[int, tuple[float, float]] = {}
+    for site in sites:
+        if site.node_id not in centres:
+            k = len(centres)
+            centres[site.node_id] = (
+                FINDER_CENTRE[0] + 0.012 * (k % 3 - 1),
+                FINDER_CENTRE[1] + 0.016 * (k // 3 - 1),
+            )
+        lat, lon = centres[site.node_id]
+        site.lat = round(lat + rng.uniform(-0.003, 0.003), 6)
+        site.lon = round(lon + rng.uniform(-0.004, 0.004), 6)
+    busy = [s for s in sites if s.node_id == sites[0].node_id][: len(FINDER_BUSY)]
+    for site in busy:
+        site.opens_at = site.closes_at = dt.time(0)  # open all day
+    Site.objects.bulk_update(sites, ["lat", "lon", "opens_at", "closes_at"])
+
+    since = now - finder.WINDOW
+    scans = 0
+    for site, (target, extra) in zip(busy, FINDER_BUSY, strict=False):
+        own = stations[site.pk]
+        if extra:
+            scans += _finder_scans(rng, running, site, own, extra, since)
+        if target is None:
+            continue
+        # The count that makes the wait `target` minutes at the rate the site serves now.
+        served = Scan.objects.filter(
+            round=running, station__in=own, at__gt=since, at__lte=now
+        ).count()
+        minutes = finder.WINDOW.total_seconds() / 60
+        rate = (
+            served / minutes
+            if served >= finder.MIN_SCANS_FOR_RATE
+            else len(own) * finder.SERVICE_PER_MINUTE
+        )
+        waiting = math.ceil(target * rate)
+        for k, station in enumerate(own):
+            station.queue_length = waiting // len(own) + (k < waiting % len(own))
+            station.queue_reported_at = now - dt.timedelta(minutes=3)
+        Station.objects.bulk_update(own, ["queue_length", "queue_reported_at"])
+    return {"finder_sites_with_coordinates": len(sites), "finder_recent_scans": scans}
+
+
+def _finder_scans(
+    rng: random.Random,
+    running: Round,
+    site: Site,
+    own: list[Station],
+    extra: int,
+    since: dt.datetime,
+) -> int:
+    """`extra` more scans per station of `site` in the last 15 minutes, of residents it
+    serves who are not sampled yet, into new tubes."""
+    buildings = SiteArea.objects.filter(site=site).values("building_id")
+    sampled = Scan.objects.filter(round=running, resident__isnull=False).values("resident_id")
+    people = list(
+        Resident.objects.filter(
+            building_id__in=buildings, presence=Presence.HOME, immobile=False, disabled=False
+        )
+        .exclude(pk__in=sampled)
+        .order_by("pk")
+        .values_list("pk", *_ANCESTORS)[: extra * len(own)]
+    )
+    tube_rows, planned = [], []
+    for k, station in enumerate(own):
+        mine = people[k :: len(own)]
+        times = sorted(since + dt.timedelta(seconds=rng.uniform(30, 870)) for _ in mine)
+        for t in range(0, len(mine), POOL):
+            group, at = mine[t : t + POOL], times[t : t + POOL]
+            full = len(group) == POOL
+            tube_rows.append(
+                (
+                    running.pk,
+                    station.pk,
+                    f"F{running.pk}-{station.pk}-{t // POOL:03d}",
+                    TubeKind.POOL,
+                    POOL,
+                    len(group),
+                    TubeStatus.CLOSED if full else TubeStatus.OPEN,
+                    at[0],
+                    at[-1] if full else None,
+                    "",
+                    *(getattr(station, c) for c in _ANCESTORS),
+                )
+            )
+            planned.append((group, at, station.pk))
+    tube_ids = insert_rows_returning(Tube, TUBE_COLUMNS, tube_rows)
+    rows = [
+        (_uuid(rng), running.pk, tube_id, station_id, ScanKind.RESIDENT, person[0], None)
+        + (False, at, at, None, "", None, *person[1:])
+        for tube_id, (group, times, station_id) in zip(tube_ids, planned, strict=True)
+        for person, at in zip(group, times, strict=True)
+    ]
+    insert_rows(Scan, SCAN_COLUMNS, rows)
+    return len(rows)

@@ -93,6 +93,10 @@ class Site(Located):
         _("plan notes"), blank=True, help_text=_("Route, queue lines, waiting area, waste, shifts.")
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True)
+    # Where it stands (WGS-84), for the public site finder's "near"; optional (the finder
+    # falls back to the tree when a site or a community has none).
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -100,6 +104,11 @@ class Site(Located):
             models.UniqueConstraint(fields=["street", "name"], name="site_unique_name"),
             models.CheckConstraint(condition=~Q(name=""), name="site_has_name"),
             models.CheckConstraint(condition=Q(street__isnull=False), name="site_in_street"),
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True, lon__isnull=True)
+                | Q(lat__gte=-90, lat__lte=90, lon__gte=-180, lon__lte=180),
+                name="site_coordinates_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,6 +156,10 @@ class Station(Located):
         _("kind"), max_length=6, choices=StationKind.choices, default=StationKind.FIXED
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True)
+    # The queue the crew last counted in front of the station, and when (the site finder's
+    # estimate prefers a fresh count to what it infers from the scans).
+    queue_length = models.PositiveIntegerField(_("people waiting"), null=True, blank=True)
+    queue_reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["site_id", "name", "id"]
@@ -159,6 +172,11 @@ class Station(Located):
                 name="station_fixed_has_site",
             ),
             models.UniqueConstraint(fields=["site", "name"], name="station_unique_name"),
+            models.CheckConstraint(
+                condition=Q(queue_length__isnull=True, queue_reported_at__isnull=True)
+                | Q(queue_length__isnull=False, queue_reported_at__isnull=False),
+                name="station_queue_reported_with_time",
+            ),
         ]
 
     def __str__(self) -> str:

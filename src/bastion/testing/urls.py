@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bastion.testing import views
+from bastion.testing import views, views_finder
 
 app_name = "testing"
 urlpatterns = [
@@ -18,5 +18,6 @@ urlpatterns = [
     path("sites/<int:site_id>/", views.site_plan, name="site"),
     path("stations/<int:station_id>/", views.station, name="station"),
     path("stations/<int:station_id>/toggle/", views.station_toggle, name="station_toggle"),
+    path("stations/<int:station_id>/queue/", views_finder.station_queue, name="station_queue"),
     path("codes/<int:node_id>/", views.codes, name="codes"),
 ]
