@@ -618,6 +618,26 @@ def import_submit(
     return job
 
 
+def imports_requeue() -> list[int]:
+    """Jobs left "running" by a worker that died (killed, the machine restarted) go back to the
+    queue with a new task: an import writes in one transaction, so nothing of them was kept.
+    `bastion serve` calls this before it starts its worker, the only one; returns the job ids."""
+    from bastion.ledgers.tasks import import_run_task
+
+    stale = list(ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("pk", flat=True))
+    for pk in stale:
+        ImportJob.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.QUEUED,
+            phase=ImportPhase.WAITING,
+            started_at=None,
+            processed_rows=0,
+            imported_rows=0,
+        )
+        result = import_run_task.enqueue(job_id=pk)
+        ImportJob.objects.filter(pk=pk).update(task_id=str(result.id)[:64])
+    return stale
+
+
 def _job_update(job: ImportJob, **fields) -> None:
     for key, value in fields.items():
         setattr(job, key, value)

@@ -5,9 +5,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from bastion.geo.models import Resident
 from bastion.ledgers import services
 from bastion.ledgers.models import ImportJob, ImportStatus
-from bastion.ledgers.tests.ledger_files import good_rows, xlsx_bytes
+from bastion.ledgers.tests.ledger_files import csv_bytes, good_rows, xlsx_bytes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,3 +30,25 @@ def test_database_queue_and_worker(tree, settings):
     assert (job.status, job.imported_rows) == (ImportStatus.DONE, 5)
     # a second run of the same task (a retry) changes nothing
     assert services.import_run(job_id=job.pk).imported_rows == 5
+
+
+def test_a_job_left_running_by_a_dead_worker_is_queued_again_and_runs(tree, immediate_tasks):
+    job = services.import_job_create(
+        user=tree.users["street"],
+        node=tree.street,
+        filename="台账.csv",
+        content=csv_bytes(good_rows(6)),
+    )
+    # What a worker killed mid-import leaves: the job claimed, nothing written.
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, processed_rows=3)
+    finished = services.import_job_create(
+        user=tree.users["street"], node=tree.street, filename="b.csv", content=b"x"
+    )
+    ImportJob.objects.filter(pk=finished.pk).update(status=ImportStatus.DONE)
+    before = Resident.objects.count()
+
+    assert services.imports_requeue() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE and job.imported_rows == 6
+    assert Resident.objects.count() == before + 6
+    assert services.imports_requeue() == []  # the finished job is left alone

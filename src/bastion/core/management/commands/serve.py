@@ -44,9 +44,12 @@ class Command(BaseCommand):
             call_command("migrate", verbosity=0)
         worker = None
         if not no_worker:
+            from bastion.ledgers.services import imports_requeue
             from bastion.reports.tasks import report_schedule
 
             report_schedule()  # the daily report's refresh and its freeze at the set hour
+            if requeued := imports_requeue():
+                self.stdout.write(f"Imports queued again after a stopped worker: {requeued}")
             # A separate process, so long imports never block a web thread.
             worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "db_worker"])
         listener = socket.create_server((host, port), backlog=1024)
