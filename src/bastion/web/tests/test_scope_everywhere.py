@@ -284,7 +284,7 @@ class OtherGrid:
             items=[ItemInput("布洛芬")],
         )
 
-    # mobilization (as in people/tests/test_mobilization_scope.py): a guard point on the
+    # mobilization: a guard point on the
     # building with a roster, two duties on it, a deployment to the grid, a registration of
     # one of its residents, a team and an allowance month
     @cached_property
