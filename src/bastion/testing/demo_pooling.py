@@ -54,30 +54,14 @@ def _areas(street: Node, running: Round, rng: random.Random) -> dict[str, Node]:
         source="demo",
     )
     incidents.control_lift(actor=None, area=old, at=since - dt.timedelta(hours=6), source="demo")
-    incidents.control_set(
-        actor=None,
-        node=community,
-        level="precaution",
-        reason="邻近社区出现病例，防范管理",
-        since=since,
-        source="demo",
-    )
-    incidents.control_set(
-        actor=None,
-        node=grid,
-        level="controlled",
-        reason="病例活动轨迹涉及本网格",
-        since=since,
-        source="demo",
-    )
-    incidents.control_set(
-        actor=None,
-        node=sealed,
-        level="sealed",
-        reason="本楼发现阳性病例，足不出户",
-        since=since,
-        source="demo",
-    )
+    for node, level, reason in (
+        (community, "precaution", "邻近社区出现病例，防范管理"),
+        (grid, "controlled", "病例活动轨迹涉及本网格"),
+        (sealed, "sealed", "本楼发现阳性病例，足不出户"),
+    ):
+        incidents.control_set(
+            actor=None, node=node, level=level, reason=reason, since=since, source="demo"
+        )
     return {"sealed": sealed, "controlled": grid, "precaution": community}
 
 

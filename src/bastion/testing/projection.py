@@ -2,11 +2,12 @@
 of a round will not be sampled by its deadline.
 
 The model (`finish_times`, a pure function): each site works through the residents still to
-be sampled in the buildings it serves, at the rate of its last hour of scans, draining them
-in proportion (so a site's buildings finish together). A building served by k sites counts
-1/k of its remaining residents on each, and is finished when all its shares are: with T_s the
-hours site s needs for its whole load, the building needs k / Σ_s (1 / T_s) hours. A building
-that no site serves, or whose sites scanned nobody in the last hour, has no finish time.
+be sampled in the buildings it serves, at the rate of its last hour of scans, serving the
+buildings' queues side by side (the rate shared equally among the buildings not yet done, so
+a building with few people left finishes early and the largest ones last). A building served
+by k sites counts 1/k of its remaining residents in each site's queue and is done when the
+last of its shares is. A building that no site serves, or whose sites scanned nobody in the
+last hour, has no finish time.
 
 `deadline_projection` reads the inputs (three grouped queries over the round's whole area:
 residents at home and sampled per building, scans per site in the last hour; one more per
@@ -41,26 +42,33 @@ def finish_times(
     `remaining` (building → residents still to sample) and `serving` (building → sites).
     A building with nobody left finishes `now`; one that will never finish at these rates
     (no site, or no scan in the window) is None."""
-    load: dict[int, float] = defaultdict(float)
+    shares: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for building, left in remaining.items():
         sites = serving.get(building) or set()
         for site in sites:
-            load[site] += left / len(sites)
-    speed = {  # 1 / T_s: the share of its load a site clears per hour
-        site: rates.get(site, 0) / total for site, total in load.items() if total > 0
-    }
+            shares[site].append((left / len(sites), building))
+    hours: dict[int, float | None] = {}  # building → hours until its last share is done
+    for site, queue in shares.items():
+        rate = rates.get(site, 0)
+        queue.sort()
+        elapsed, before = 0.0, 0.0
+        for position, (share, building) in enumerate(queue):
+            if rate <= 0:
+                hours[building] = None
+                continue
+            # The queues still open share the site's rate equally.
+            elapsed += (share - before) * (len(queue) - position) / rate
+            before = share
+            if hours.get(building, 0) is not None:
+                hours[building] = max(hours.get(building, 0), elapsed)
     finish: dict[int, dt.datetime | None] = {}
     for building, left in remaining.items():
-        sites = serving.get(building) or set()
         if left <= 0:
             finish[building] = now
-            continue
-        pace = sum(speed.get(s, 0) for s in sites)
-        if not sites or pace <= 0:
+        elif not serving.get(building) or hours.get(building) is None:
             finish[building] = None
-            continue
-        hours = len(sites) / pace
-        finish[building] = now + dt.timedelta(hours=math.ceil(hours * 60) / 60)
+        else:
+            finish[building] = now + dt.timedelta(minutes=math.ceil(hours[building] * 60))
     return finish
 
 

@@ -25,11 +25,12 @@ def test_finish_times_share_a_sites_pace_among_its_buildings():
         remaining={11: 20, 12: 10, 13: 20, 14: 7, 15: 0, 16: 3},
         serving={11: {1}, 12: {2}, 13: {1, 2}, 14: {3}, 15: {1}},
     )
-    # site 1: 20 + 20/2 = 30 left at 10/h; site 2: 10 + 20/2 = 20 left at 5/h
+    # site 1 works building 13's half (10) and building 11 (20) side by side at 10/h: the
+    # half is done after 10 * 2 / 10 = 2 h, building 11 after 2 + 10 / 10 = 3 h. Site 2 works
+    # building 12 (10) and the other half of 13 (10) at 5/h: both done after 4 h.
     assert finish[11] == NOW + dt.timedelta(hours=3)
     assert finish[12] == NOW + dt.timedelta(hours=4)
-    # building 13 is drained by both: 2 / (1/3 + 1/4) h = 24/7 h, rounded up to the minute
-    assert finish[13] == NOW + dt.timedelta(minutes=206)
+    assert finish[13] == NOW + dt.timedelta(hours=4)  # when its last half is done
     assert finish[14] is None  # its site sampled nobody in the last hour
     assert finish[15] == NOW  # nobody left
     assert finish[16] is None  # no site serves it
@@ -38,9 +39,9 @@ def test_finish_times_share_a_sites_pace_among_its_buildings():
 @pytest.fixture
 def paced(testing):
     """Six residents of building 0 sampled at site 0 and two of building 2 at site 1, in the
-    last hour; the deadline is in six hours. Site 0 has 10 + 16 left at 6/h (done in 4 h 20),
-    site 1 has 14 + 16 left at 2/h (15 h): buildings 2 and 3 miss, and the buildings of the
-    second community, which no site serves, miss too."""
+    last hour; the deadline is in six hours. Site 0 has 10 and 16 left at 6/h (done in 3 h 20
+    and 4 h 20), site 1 has 14 and 16 left at 2/h (14 h and 15 h): buildings 2 and 3 miss, and
+    the buildings of the second community, which no site serves, miss too."""
     tree = testing.tree
 
     def sample(station, building, first, last, tube):
@@ -71,11 +72,12 @@ def test_the_late_buildings_and_units_of_a_hand_built_round(paced):
     now = timezone.now()
     p = deadline_projection(tree.users["admin"], round_, tree.street, now)
     unserved = [b.name for b in tree.buildings[4:]]
-    assert names(p.buildings) == unserved + [tree.buildings[2].name, tree.buildings[3].name]
+    assert names(p.buildings) == unserved + [tree.buildings[3].name, tree.buildings[2].name]
     assert p.late_total == 6 and p.finish is None
-    b2 = p.buildings[4]
+    b3, b2 = p.buildings[4:]
     assert (b2.expected, b2.sampled, b2.remaining) == (16, 2, 14)
-    assert b2.finish == now + dt.timedelta(hours=15)
+    assert b2.finish == now + dt.timedelta(hours=14)
+    assert b3.finish == now + dt.timedelta(hours=15) and b3.sampled == 0
     assert [(u.node.pk, u.expected, u.sampled, u.remaining) for u in b2.units] == [
         (tree.units[4].pk, 8, 2, 6),
         (tree.units[5].pk, 8, 0, 8),
@@ -96,7 +98,7 @@ def test_each_login_sees_its_own_late_buildings_only(paced):
     grid0 = deadline_projection(tree.users["grid"], round_, tree.grids[0])
     assert grid0.buildings == [] and grid0.late_total == 0
     grid1 = deadline_projection(tree.users["other_grid"], round_, tree.grids[1])
-    assert names(grid1.buildings) == [tree.buildings[2].name, tree.buildings[3].name]
+    assert names(grid1.buildings) == [tree.buildings[3].name, tree.buildings[2].name]
 
 
 def test_the_coverage_page_lists_the_late_buildings(paced, client):
@@ -120,15 +122,15 @@ def test_the_projection_api(paced):
     ).json()
     assert out["late_total"] == 2
     assert [b["node"]["name"] for b in out["buildings"]] == [
-        tree.buildings[2].name,
         tree.buildings[3].name,
+        tree.buildings[2].name,
     ]
-    assert out["buildings"][0]["units"][0] == {
+    assert out["buildings"][1]["units"][0] == {
         "node": {"id": tree.units[4].pk, "name": tree.units[4].name, "level": "unit"},
         "expected": 8,
         "sampled": 2,
         "remaining": 6,
-        "finish": out["buildings"][0]["finish"],
+        "finish": out["buildings"][1]["finish"],
     }
     grid = Client(headers={"authorization": f"Bearer {token_issue(user=tree.users['grid'])}"})
     crossed = grid.get(
