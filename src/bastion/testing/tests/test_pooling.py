@@ -175,3 +175,34 @@ def test_the_api_refuses_the_wrong_tube_with_its_reason(zones):
     ).json()
     assert [r["reason"] for r in batch["results"]] == ["wrong_tube_kind", ""]
     assert batch["accepted"] == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_station_page_says_which_tube_a_sealed_resident_needs(zones, phone_page):
+    from playwright.sync_api import expect
+
+    from bastion.core.testing import PASSWORD, browser_login
+
+    page = phone_page
+    browser_login(page, "grid", PASSWORD)
+    page.goto(f"/testing/stations/{zones.stations[0].pk}/")
+    scan_input = page.locator("#st-scan")
+
+    def scan(text: str) -> None:
+        scan_input.type(text)
+        scan_input.press("Enter")
+
+    scan("ST-C-0001")
+    scan(first(zones.tree.buildings[1]).id_number)
+    expect(page.locator("#st-sync")).to_have_attribute("data-count", "0")
+    expect(page.locator("#st-capacity")).to_have_text("10")  # fitted to the controlled grid
+    sealed = first(zones.tree.buildings[0])
+    scan(sealed.id_number)
+    banner = page.locator("#st-banner")
+    expect(banner).to_be_visible()
+    # in Chinese, as the station crew reads it: "lives in a sealed area: use a single tube
+    # (tube ST-C-0001 is a 10-in-1 pooled tube)"
+    expect(banner).to_contain_text("住在封控区：请用单采管")
+    expect(banner).to_contain_text("ST-C-0001 是10合1混采管")
+    assert Tube.objects.get(barcode="ST-C-0001").filled == 1
