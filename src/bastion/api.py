@@ -19,6 +19,7 @@ register_error_handlers(api)
 def _mount() -> None:
     from bastion.accounts.api import router as accounts_router
     from bastion.geo.api import router as geo_router
+    from bastion.incidents.api import router as incidents_router
     from bastion.ledgers.api import router as ledgers_router
     from bastion.people.api import router as people_router
     from bastion.people.api_mobilization import router as mobilization_router
@@ -36,6 +37,7 @@ def _mount() -> None:
     api.add_router("/reports", reports_router)
     api.add_router("/testing", testing_router)
     api.add_router("/requests", requests_router)
+    api.add_router("/incidents", incidents_router)
 
 
 _mount()

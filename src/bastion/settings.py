@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "bastion.reports",
     "bastion.testing",
     "bastion.requests",
+    "bastion.incidents",
     "bastion.web",
     "bastion.demo",
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/", include("bastion.reports.urls")),
     path("testing/", include("bastion.testing.urls")),
     path("requests/", include("bastion.requests.urls")),
+    path("incidents/", include("bastion.incidents.urls")),
     # the public site finder (no login; a community's page is its QR link)
     path("find/", views_finder.finder_index, name="finder"),
     path("find/<int:community_id>/", views_finder.finder_community, name="finder_community"),

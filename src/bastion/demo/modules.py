@@ -16,6 +16,7 @@ from bastion.geo.models import Node
 MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.screening.demo", True),
     ("bastion.testing.demo", False),
+    ("bastion.testing.demo_pooling", False),
     ("bastion.requests.demo", False),
     ("bastion.people.demo_mobilization", True),
     ("bastion.reports.demo", True),

@@ -43,6 +43,7 @@ from bastion.testing.models import (
     Station,
     Tube,
 )
+from bastion.testing.projection import deadline_projection
 
 router = Router(tags=["testing"])
 MAX_BATCH = services.MAX_BATCH
@@ -63,6 +64,12 @@ class RoundIn(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     pool_size: Literal[1, 5, 10, 20] = 10
+    deadline: dt.datetime | None = Field(None, description="24 hours after the start if left out.")
+    sealed_tube: Literal["single", "household"] = Field(
+        "single", description="Tubes in sealed areas: one per person or one per household."
+    )
+    controlled_pool_size: Literal[1, 5, 10, 20] = 10
+    precaution_pool_size: Literal[1, 5, 10, 20] = 20
     client_id: UUID | None = None
 
 
@@ -73,6 +80,10 @@ class RoundOut(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     pool_size: int
+    deadline: dt.datetime
+    sealed_tube: str
+    controlled_pool_size: int
+    precaution_pool_size: int
     state: Literal["planned", "running", "ended"]
 
 
@@ -213,6 +224,9 @@ class ShiftOut(Schema):
 
 
 class TubeIn(Schema):
+    """A tube opened empty (not single) takes the pooling of its first person's control
+    level: kind and capacity are set by that scan."""
+
     barcode: str
     single: bool = Field(False, description="A single tube (one person), e.g. for a retest.")
 
@@ -253,7 +267,8 @@ class ScanOut(Schema):
         description="Why refused: station_closed, round_not_open, bad_time, "
         "bad_tube, tube_full, tube_closed, tube_other_round, "
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
-        "already_sampled, bad_phone, client_id_reused."
+        "already_sampled, bad_phone, client_id_reused, wrong_tube_kind (the tube does "
+        "not match the person's control level, see testing.pooling), tube_other_household."
     )
     field: str | None
     message: str
@@ -403,6 +418,10 @@ def _round_out(r: Round) -> dict:
         "starts_at": r.starts_at,
         "ends_at": r.ends_at,
         "pool_size": r.pool_size,
+        "deadline": r.due,
+        "sealed_tube": r.sealed_tube,
+        "controlled_pool_size": r.controlled_pool_size,
+        "precaution_pool_size": r.precaution_pool_size,
         "state": queries.round_state(r),
     }
 
@@ -498,6 +517,10 @@ def round_create(request, payload: RoundIn):
         starts_at=payload.starts_at,
         ends_at=payload.ends_at,
         pool_size=payload.pool_size,
+        deadline=payload.deadline,
+        sealed_tube=payload.sealed_tube,
+        controlled_pool_size=payload.controlled_pool_size,
+        precaution_pool_size=payload.precaution_pool_size,
         client_id=payload.client_id,
         source="api",
     )
@@ -522,6 +545,56 @@ def round_coverage(request, round_id: int, node_id: int | None = None):
         "totals": cov.totals,
         "walk_ins": cov.walk_ins,
         "children": [{"node": _node_ref(kid), **figures} for kid, figures in cov.children],
+    }
+
+
+class LateOut(Schema):
+    node: NodeRef
+    expected: int
+    sampled: int
+    remaining: int
+    finish: dt.datetime | None = Field(description="Projected finish; null: no site is at it.")
+
+
+class LateBuildingOut(LateOut):
+    units: list[LateOut]
+
+
+class ProjectionOut(Schema):
+    round_id: int
+    node: NodeRef
+    now: dt.datetime
+    deadline: dt.datetime
+    finish: dt.datetime | None = Field(description="When the whole area is projected done.")
+    late_total: int = Field(description="Your buildings under the node projected to miss.")
+    buildings: list[LateBuildingOut] = Field(description="Yours under the node, latest first.")
+
+
+def _late(row) -> dict:
+    return {
+        "node": _node_ref(row.node),
+        "expected": row.expected,
+        "sampled": row.sampled,
+        "remaining": row.remaining,
+        "finish": row.finish,
+    }
+
+
+@router.get("/rounds/{round_id}/projection", response={200: ProjectionOut, **READ_ERRORS})
+def round_projection(request, round_id: int, node_id: int | None = None):
+    """Which buildings and units will miss the round's deadline at each site's sampling
+    rate of the last hour (see testing.projection)."""
+    round_ = _round(request, round_id)
+    node = queries.area_node(request.auth, round_, node_id)
+    p = deadline_projection(request.auth, round_, node)
+    return {
+        "round_id": round_.pk,
+        "node": _node_ref(node),
+        "now": p.now,
+        "deadline": p.deadline,
+        "finish": p.finish,
+        "late_total": p.late_total,
+        "buildings": [{**_late(b), "units": [_late(u) for u in b.units]} for b in p.buildings],
     }
 
 

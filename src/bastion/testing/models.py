@@ -24,6 +24,8 @@ On PostgreSQL each FK constraint costs a trigger and a row lock on the reference
 inserted scan, which would halve the batch rate and make every scan lock its resident.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -34,6 +36,7 @@ from bastion.geo.models import Located
 
 POOL_SIZES = (1, 5, 10, 20)
 MAX_TUBE_CAPACITY = 20
+DEFAULT_DEADLINE = dt.timedelta(hours=24)
 
 
 def _valid(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
@@ -58,12 +61,43 @@ class Round(Located):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True)
+    # The deadline by which every expected resident should be sampled (24 h after the start
+    # when empty: `due`), and the pooling by control level (`testing.pooling`): sealed areas one
+    # tube per person or per household, controlled and precaution areas their own pool sizes,
+    # the rest `pool_size`.
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    sealed_tube = models.CharField(
+        _("tube in sealed areas"),
+        max_length=9,
+        choices=[("single", _("Single tube")), ("household", _("One tube per household"))],
+        default="single",
+    )
+    controlled_pool_size = models.PositiveSmallIntegerField(
+        _("pooling size in controlled areas"), choices=[(n, str(n)) for n in POOL_SIZES], default=10
+    )
+    precaution_pool_size = models.PositiveSmallIntegerField(
+        _("pooling size in precaution areas"), choices=[(n, str(n)) for n in POOL_SIZES], default=20
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="round_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(deadline__gt=F("starts_at")),
+                name="round_deadline_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(sealed_tube__in=["single", "household"]),
+                name="round_sealed_tube_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    controlled_pool_size__in=POOL_SIZES, precaution_pool_size__in=POOL_SIZES
+                ),
+                name="round_level_pool_sizes_valid",
             ),
             models.CheckConstraint(
                 condition=Q(pool_size__in=POOL_SIZES), name="round_pool_size_valid"
@@ -76,6 +110,11 @@ class Round(Located):
 
     def is_open(self, at) -> bool:
         return self.starts_at <= at <= self.ends_at
+
+    @property
+    def due(self):
+        """The deadline (24 hours after the start when none was set)."""
+        return self.deadline or self.starts_at + DEFAULT_DEADLINE
 
 
 class Site(Located):
@@ -271,10 +310,12 @@ class TubeStatus(models.TextChoices):
 
 
 class TubeKind(models.TextChoices):
-    """What a tube holds. Later kinds (one tube per household, by control level) add here."""
+    """What a tube holds: several people's swabs (its capacity says how many), one person's,
+    or the members of one household (a sealed area's pooling, `testing.pooling`)."""
 
     POOL = "pool", _("Pooled tube")
     SINGLE = "single", _("Single tube")
+    HOUSEHOLD = "household", _("Household tube")
 
 
 class Result(models.TextChoices):
@@ -311,9 +352,19 @@ class Tube(Located):
     station = models.ForeignKey(Station, models.PROTECT, related_name="tubes")
     barcode = models.CharField(_("barcode"), max_length=40, unique=True)
     kind = models.CharField(
-        _("kind"), max_length=8, choices=TubeKind.choices, default=TubeKind.POOL
+        _("kind"), max_length=9, choices=TubeKind.choices, default=TubeKind.POOL
     )
     capacity = models.PositiveSmallIntegerField(_("capacity"))
+    # A household tube's household (set by its first member's scan).
+    household = models.ForeignKey(
+        "geo.Household",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     filled = models.PositiveSmallIntegerField(_("filled"), default=0)
     status = models.CharField(
         _("status"), max_length=8, choices=TubeStatus.choices, default=TubeStatus.OPEN
@@ -346,7 +397,11 @@ class Tube(Located):
                 condition=_valid("result", Result, blank=True), name="tube_result_valid"
             ),
             models.CheckConstraint(
-                condition=Q(kind=TubeKind.POOL) | Q(capacity=1), name="tube_single_holds_one"
+                condition=~Q(kind=TubeKind.SINGLE) | Q(capacity=1), name="tube_single_holds_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=TubeKind.HOUSEHOLD) | Q(household__isnull=True),
+                name="tube_household_only_in_household_tube",
             ),
             models.CheckConstraint(
                 condition=Q(

@@ -43,6 +43,7 @@ from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.people.models import Person
 from bastion.testing.codes import read_scanned
 from bastion.testing.models import (
+    DEFAULT_DEADLINE,
     POOL_SIZES,
     Result,
     ResultImport,
@@ -62,6 +63,7 @@ from bastion.testing.models import (
     TubeStatus,
     WalkIn,
 )
+from bastion.testing.pooling import TubePooling, pooled
 
 MAX_BATCH = 200  # scans per batch call
 ATTEMPTS = 6  # evaluations of a batch that lost a race before giving up
@@ -70,7 +72,17 @@ SHIFT_GRACE = dt.timedelta(minutes=10)  # a scan this long before its shift open
 LOOKUP_CHUNK = 500
 _BARCODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
 _ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
-ROUND_FIELDS = ("name", "node_id", "starts_at", "ends_at", "pool_size")
+ROUND_FIELDS = (
+    "name",
+    "node_id",
+    "starts_at",
+    "ends_at",
+    "pool_size",
+    "deadline",
+    "sealed_tube",
+    "controlled_pool_size",
+    "precaution_pool_size",
+)
 SITE_FIELDS = ("name", "node_id", "address", "opens_at", "closes_at")
 SITE_POST_FIELDS = ("person_id", "role", "site_id", "station_id", "started_on", "ended_on")
 
@@ -105,15 +117,32 @@ def round_open(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     pool_size: int = 10,
+    deadline: dt.datetime | None = None,
+    sealed_tube: str = "single",
+    controlled_pool_size: int = 10,
+    precaution_pool_size: int = 20,
     client_id: uuid.UUID | None = None,
     source: str = "web",
 ) -> Round:
-    """Decide a testing round over `node`'s subtree."""
+    """Decide a testing round over `node`'s subtree, with its deadline (24 hours after the
+    start by default) and its pooling by control level (`testing.pooling`)."""
     problems = []
     if not name.strip():
         problems.append(Problem("name", _("Name is required.")))
-    if pool_size not in POOL_SIZES:
-        problems.append(Problem("pool_size", _("Pooling size must be 1, 5, 10 or 20.")))
+    for field_name, size in (
+        ("pool_size", pool_size),
+        ("controlled_pool_size", controlled_pool_size),
+        ("precaution_pool_size", precaution_pool_size),
+    ):
+        if size not in POOL_SIZES:
+            problems.append(Problem(field_name, _("Pooling size must be 1, 5, 10 or 20.")))
+    if sealed_tube not in ("single", "household"):
+        problems.append(
+            Problem("sealed_tube", _("Sealed areas use a single tube or one per household."))
+        )
+    deadline = deadline or starts_at + DEFAULT_DEADLINE
+    if deadline <= starts_at:
+        problems.append(Problem("deadline", _("The deadline comes after the start.")))
     if ends_at <= starts_at:
         problems.append(Problem("ends_at", _("A round must end after it starts.")))
     if node.level in ("building", "unit"):
@@ -129,6 +158,10 @@ def round_open(
         starts_at=starts_at,
         ends_at=ends_at,
         pool_size=pool_size,
+        deadline=deadline,
+        sealed_tube=sealed_tube,
+        controlled_pool_size=controlled_pool_size,
+        precaution_pool_size=precaution_pool_size,
         created_by=actor if _user(actor) else None,
         client_id=client_id,
     )
@@ -711,17 +744,21 @@ def _tubes_insert(tubes: list[Tube]) -> None:
 
 
 def _tube_fill(state: "_TubeState") -> bool:
-    """Move a tube's fill (and status) from what this batch read to what it wrote; False when
-    it moved under the batch."""
+    """Move a tube's fill (and status) from what this batch read to what it wrote, with the
+    kind an empty tube was fitted to by its first person; False when it moved under the batch."""
     tube = state.tube
+    fitted = pooled(tube)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(Tube)} SET filled = %s, status = %s, closed_at = %s "
-            "WHERE id = %s AND filled = %s AND status = %s",
+            f"UPDATE {_table(Tube)} SET filled = %s, status = %s, closed_at = %s, kind = %s, "
+            "capacity = %s, household_id = %s WHERE id = %s AND filled = %s AND status = %s",
             [
                 state.filled,
                 state.status,
                 connection.ops.adapt_datetimefield_value(state.closed_at),
+                fitted["kind"],
+                fitted["capacity"],
+                fitted["household_id"],
                 tube.pk,
                 tube.filled,
                 TubeStatus.OPEN,
@@ -949,6 +986,7 @@ def _evaluate(
 ) -> None:
     """Decide each parsed scan in order, then write the accepted ones."""
     by_number, by_id = _residents({p[5] for p in parsed if p[5]}, {p[6] for p in parsed if p[6]})
+    pooling = TubePooling(by_id.values())  # their control levels, one query
     round_ids = {p[3].round_id for p in parsed}
 
     # Tubes, locked in id order so concurrent batches never deadlock on them.
@@ -1047,6 +1085,9 @@ def _evaluate(
                 capacity=state.tube.capacity,
                 tube_closed=True,
             )
+            continue
+        if wrong := pooling.refusal(round_, person, state.tube, state.filled):
+            outcomes[index] = _refused(item, wrong[0], "tube", wrong[1], tube=barcode)
             continue
         retest = False
         if person is not None and _in_area_values(person, round_.node):
@@ -1464,7 +1505,7 @@ def _results_apply(
                 scans.update(result=result)
         for t in changed:
             t.result = result
-    _retests_mark(round_, [t for t in changes[Result.POSITIVE] if t.kind == TubeKind.POOL])
+    _retests_mark(round_, [t for t in changes[Result.POSITIVE] if t.kind != TubeKind.SINGLE])
     # The import is recorded once (each tube points at it); the results that set something
     # in motion, positive and invalid, are recorded on their tubes too.
     history.record(

@@ -21,6 +21,7 @@ from bastion.geo.models import Household, Node, Resident
 from bastion.testing import queries, services
 from bastion.testing.codes import resident_code
 from bastion.testing.models import Round, StationKind
+from bastion.testing.projection import deadline_projection
 
 MISSING_SHOWN = 2000
 
@@ -69,16 +70,19 @@ def round_detail(request, round_id: int):
     chiefs = {}
     if cov.children and cov.children[0][0].level == "grid":
         chiefs = queries.chiefs_of([kid.pk for kid, _f in cov.children])
+    state = queries.round_state(round_)
+    late = deadline_projection(request.user, round_, node) if state != "planned" else None
     return render(
         request,
         "testing/round.html",
         {
             "tab": "rounds",
             "round": round_,
-            "state": queries.round_state(round_),
+            "state": state,
             "node": node,
             "crumbs": _crumbs(request.user, round_, node),
             "coverage": cov,
+            "projection": late,
             "children": [(kid, f, chiefs.get(kid.pk)) for kid, f in cov.children],
             "positives": list(queries.positive_tubes(request.user, round_)[:50]),
             "can_import": _can_change(request.user, round_),

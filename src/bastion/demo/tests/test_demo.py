@@ -508,3 +508,22 @@ def test_every_demo_community_has_three_extra_cadres(demo, db):
     assert communities_short(admin, demo.street, minimum=3) == []
     # The rule bites: ask for more than the demo sends and every community is listed short.
     assert len(communities_short(admin, demo.street, minimum=200)) == 6
+
+
+def test_a_few_demo_buildings_will_miss_the_running_rounds_deadline(demo, db):
+    """Control areas hold the running round's tubes to their kinds, and its deadline leaves a
+    few buildings (the slowest sites') projected to miss it (testing/demo_pooling.py)."""
+    from django.utils import timezone
+
+    from bastion.incidents.models import ControlArea
+    from bastion.testing.models import Round, Tube
+    from bastion.testing.projection import deadline_projection
+
+    admin = User.objects.get(username="admin")
+    running = Round.objects.get(node=demo.street, ends_at__gte=timezone.now())
+    assert ControlArea.objects.filter(lifted_at__isnull=True).count() == 3
+    kinds = set(Tube.objects.filter(round=running).values_list("kind", "capacity"))
+    assert ("pool", 10) in kinds and ("pool", 20) in kinds
+    assert Tube.objects.filter(round=running, kind="household").exists()
+    late = deadline_projection(admin, running, demo.street)
+    assert 3 <= late.late_total <= 30

@@ -345,6 +345,15 @@ class OtherGrid:
     def allowance_month(self):
         return people_services.allowance_month_open(node=self.grid, month=timezone.localdate())
 
+    # control areas: the other grid's building sealed
+    @cached_property
+    def control_area(self):
+        from bastion.incidents.services import control_set
+
+        return control_set(
+            actor=self.tree.users["street"], node=self.building, level="sealed", reason="其他封控"
+        )
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -396,6 +405,8 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "team_id": lambda o: o.team.pk,
     "month_id": lambda o: o.allowance_month.pk,
     "person_ids": lambda o: [o.person.pk],
+    # control areas
+    "area_id": lambda o: o.control_area.pk,
     # values that are not objects
     "field": lambda o: "phone",
 }

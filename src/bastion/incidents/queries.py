@@ -1,0 +1,92 @@
+"""Reads of control areas, shared by the page, the API, the node page and mass testing.
+
+The effective control level of a resident (or of any located row) is the strictest active
+level on any of its ancestors: one query over the ancestor ids of a whole batch
+(`active_levels`), then a lookup per row (`strictest_of`)."""
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from bastion.accounts.scope import VIEW, root_node_ids, scope_q
+from bastion.geo.models import LEVEL_ORDER, Node
+from bastion.incidents.models import AREA_LEVELS, STRICTNESS, ControlArea
+
+# Positions of the levels an area may sit on among the ancestor columns (city_id..unit_id).
+AREA_COLUMNS = tuple(LEVEL_ORDER.index(level) for level in AREA_LEVELS)
+_RANK = {level.value: rank for rank, level in enumerate(STRICTNESS)}
+
+
+def areas_for(user, action: str = VIEW) -> QuerySet[ControlArea]:
+    """Areas in the user's part of the tree, and (to see) the areas set on the nodes above
+    it, which bind the user's residents too."""
+    q = scope_q(user, action)
+    if action == VIEW and not user.is_superuser:
+        above = set()
+        for row in Node.objects.filter(pk__in=root_node_ids(user)).values_list(
+            *(f"{level}_id" for level in AREA_LEVELS)
+        ):
+            above.update(i for i in row if i is not None)
+        q |= Q(node_id__in=above)
+    return ControlArea.objects.filter(q).select_related("node", "set_by", "lifted_by")
+
+
+def area_for(user, pk: int, action: str = VIEW) -> ControlArea:
+    """One area the user may see (or, with CHANGE, change); otherwise 404."""
+    try:
+        return areas_for(user, action).get(pk=pk)
+    except (ControlArea.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def active_levels(node_ids: Iterable[int]) -> dict[int, str]:
+    """{node id: level} of the active areas among `node_ids`: one query."""
+    ids = {i for i in node_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(
+        ControlArea.objects.filter(node_id__in=ids, lifted_at__isnull=True).values_list(
+            "node_id", "level"
+        )
+    )
+
+
+def ancestor_ids(located: tuple) -> tuple:
+    """The ids in a row's ancestor columns (city_id..unit_id) where an area may sit."""
+    return tuple(located[i] for i in AREA_COLUMNS)
+
+
+def strictest_of(ids: Iterable[int], levels: dict[int, str]) -> str | None:
+    """The strictest of the levels set on `ids` (None: no control level)."""
+    found = [levels[i] for i in ids if i in levels]
+    return min(found, key=_RANK.__getitem__) if found else None
+
+
+def effective_area(node: Node) -> ControlArea | None:
+    """The active area that decides `node`'s level: the strictest on it or above it."""
+    ids = [getattr(node, f"{level}_id") for level in AREA_LEVELS]
+    areas = list(
+        ControlArea.objects.filter(
+            node_id__in=[i for i in ids if i], lifted_at__isnull=True
+        ).select_related("node")
+    )
+    return min(areas, key=lambda a: (_RANK[a.level], -a.node.depth), default=None)
+
+
+def areas_under(user, node: Node | None, *, active_only: bool = False) -> QuerySet[ControlArea]:
+    """The user's areas in `node`'s subtree (all of them without a node), active first."""
+    rows = areas_for(user)
+    if node is not None:
+        rows = rows.filter(**{f"{node.level}_id": node.pk})
+    if active_only:
+        rows = rows.filter(lifted_at__isnull=True)
+    return rows.order_by("lifted_at", "-since", "-id")
+
+
+def level_counts(user, node: Node | None = None) -> dict[str, int]:
+    """{level: active areas} in the user's view (under `node`)."""
+    counts = dict.fromkeys((lvl.value for lvl in STRICTNESS), 0)
+    for level in areas_under(user, node, active_only=True).values_list("level", flat=True):
+        counts[level] += 1
+    return counts
