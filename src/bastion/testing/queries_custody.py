@@ -197,6 +197,8 @@ def where_is(bag: Bag) -> str:
     """Where a sealed bag is now, in words."""
     if bag.received_at:
         return _("received by the lab")
+    if bag.status == BagStatus.OPEN:
+        return _("open at the site")
     if bag.box_id is None:
         return _("sealed, not in a box")
     if bag.box.status == BoxStatus.OPEN:
