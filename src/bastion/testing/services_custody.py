@@ -50,7 +50,7 @@ from bastion.testing.services import CLOCK_SKEW, normalise_barcode
 
 # Hours after which a step is overdue: a closed tube not packed, an open bag not sealed, a
 # sealed bag not received by the lab. Override with the BASTION_CUSTODY_OVERDUE_HOURS setting.
-OVERDUE_HOURS = {"pack": 2, "seal": 3, "receive": 6}
+OVERDUE_HOURS = {"pack": 1, "seal": 2, "receive": 2}
 NAMED_AT_MOST = 30  # tubes named in a refusal, at most
 
 
