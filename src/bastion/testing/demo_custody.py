@@ -281,8 +281,13 @@ def _running(
             if not current:
                 continue
             bags = _bags_of(w, site, current, None)
+            last = w.bags[bags[-1]][0]
+            if order[site_id] % 3 and last.status == BagStatus.OPEN:
+                # ready for the driver: the last bag sealed too (and boxed at some sites)
+                w.seal(bags[-1], min(now, current[-1].closed_at + PACK_AFTER * 2))
             sealed = [i for i in bags if w.bags[i][0].status == BagStatus.SEALED]
-            w.box(site, sealed, previous + dt.timedelta(minutes=15))  # the next run's box
+            if sealed and order[site_id] % 3 != 2:
+                w.box(site, sealed, w.bags[sealed[-1]][0].sealed_at)
     # A late site's first box that left long ago never reached the lab (if no late site has
     # one, the round's first box): the rest are received.
     eligible = sorted((m for m in moving if m[0] <= now - STUCK_FOR), key=lambda m: m[0])

@@ -519,7 +519,7 @@ class Retest(Located):
 
 
 class BagStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Being packed")
     SEALED = "sealed", _("Sealed")
 
 

@@ -334,7 +334,7 @@ def trail(user, tube: Tube) -> Trail:
         steps.append(
             Step(
                 tube.resulted_at,
-                _("Result"),
+                _("Lab result"),
                 tube.get_result_display(),
                 warn=tube.result != "negative",
             )

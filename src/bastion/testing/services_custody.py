@@ -533,10 +533,10 @@ def _after_last_handover(box: Box, at: dt.datetime) -> None:
         )
 
 
-NEXT_LEGS = {
-    BoxStatus.OPEN: {HandoverLeg.PICKUP},
-    BoxStatus.IN_TRANSIT: {HandoverLeg.RELAY, HandoverLeg.DELIVERY},
-    BoxStatus.RECEIVED: set(),
+NEXT_LEGS = {  # the hand-overs a box may take next, the likeliest first
+    BoxStatus.OPEN: (HandoverLeg.PICKUP,),
+    BoxStatus.IN_TRANSIT: (HandoverLeg.DELIVERY, HandoverLeg.RELAY),
+    BoxStatus.RECEIVED: (),
 }
 
 

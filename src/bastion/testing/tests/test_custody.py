@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bastion.core.errors import Conflict, DomainError
 from bastion.core.models import ChangeLog
@@ -17,6 +17,13 @@ from bastion.testing import services
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Tube
 from bastion.testing.tests.conftest import scan
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' texts in English, whatever an earlier test's request activated."""
+    with translation.override("en"):
+        yield
 
 
 def fill_tubes(testing, station, barcodes: list[str], offset: int = 0) -> list[Tube]:
@@ -208,7 +215,7 @@ def test_a_tube_s_trail_runs_from_the_station_to_the_result(testing, packed):
         "Site → transport",
         "Transport → lab",
         "Received by the lab",
-        "Result",
+        "Lab result",
     ]
     times = [s.at for s in trail.steps]
     assert times == sorted(times)

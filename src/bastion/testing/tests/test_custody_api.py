@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from bastion.accounts.services import token_issue
 from bastion.core.testing import PASSWORD
@@ -239,5 +240,6 @@ def test_the_pages_pack_refuse_seal_box_and_show_the_trail(testing):
 def test_the_custody_page_speaks_both_languages(testing, lang, word):
     client = Client(headers={"accept-language": lang})
     client.force_login(testing.tree.users["grid"])
-    page = client.get(reverse("testing:custody", args=[testing.round.pk])).content.decode()
+    with translation.override("en"):  # the request's language does not outlive the test
+        page = client.get(reverse("testing:custody", args=[testing.round.pk])).content.decode()
     assert word in page

@@ -5,12 +5,20 @@ at each step; every trail in order."""
 import datetime as dt
 import random
 
-from django.utils import timezone
+import pytest
+from django.utils import timezone, translation
 
 from bastion.testing import queries_custody as q
 from bastion.testing.demo import build_demo
 from bastion.testing.demo_custody import round_custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Round, Scan, Tube
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' texts in English, whatever an earlier test's request activated."""
+    with translation.override("en"):
+        yield
 
 
 def test_the_demo_shows_every_shape_of_the_chain(tree):
@@ -47,6 +55,6 @@ def test_the_demo_shows_every_shape_of_the_chain(tree):
     trail = q.trail(tree.users["admin"], tube)
     times = [s.at for s in trail.steps]
     assert times[:-1] == sorted(times[:-1]) and trail.next_step == ""
-    assert [s.what for s in trail.steps][-2:] == ["Received by the lab", "Result"]
+    assert [s.what for s in trail.steps][-2:] == ["Received by the lab", "Lab result"]
     for bag in bags.filter(status="sealed", box__isnull=False)[:20]:
         assert bag.created_at <= bag.sealed_at <= bag.boxed_at <= now
