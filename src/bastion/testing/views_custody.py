@@ -44,9 +44,11 @@ def _lines(raw: str) -> list[str]:
 
 def _sites(user, round_: Round) -> list[Site]:
     """The sites this login packs at for a round: in its scope, inside the round's area."""
-    sites = queries.sites_for(user, scope.CHANGE).filter(street_id=round_.street_id)
+    sites = queries.sites_for(user, scope.CHANGE)
     if round_.node.level in ("city", "district", "street"):
         sites = sites.filter(**{f"{round_.node.level}_id": round_.node_id})
+    else:
+        sites = sites.filter(street_id=round_.street_id)
     return list(sites.order_by("name"))
 
 

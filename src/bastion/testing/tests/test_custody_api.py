@@ -115,6 +115,8 @@ def test_the_whole_chain_through_the_api_with_retries(testing):
         "Received by the lab",
     ]
     assert trail["next_step"] == "result awaited"
+    late = grid.get(f"{API}/rounds/{testing.round.pk}/overdue").json()
+    assert late["hours"] == {"pack": 1, "seal": 2, "receive": 2} and late["bags_not_received"] == 0
 
 
 def test_another_grid_s_custody_is_not_found_and_not_written(testing):
