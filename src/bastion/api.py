@@ -27,6 +27,7 @@ def _mount() -> None:
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
     from bastion.testing.api import router as testing_router
+    from bastion.testing.api_custody import router as custody_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
@@ -36,6 +37,7 @@ def _mount() -> None:
     api.add_router("/screening", screening_router)
     api.add_router("/reports", reports_router)
     api.add_router("/testing", testing_router)
+    api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
 

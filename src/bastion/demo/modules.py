@@ -11,12 +11,14 @@ from django.utils import timezone
 from bastion.geo.models import Node
 
 # (module, whether its build_demo takes the local date rather than the moment). Testing comes
-# before mobilization, which binds temporary branches to sampling sites; reports come last,
+# before mobilization, which binds temporary branches to sampling sites; the running round's
+# custody after the pooling demo has repacked its tubes; reports come last,
 # per street, because they freeze days over what the others wrote.
 MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.screening.demo", True),
     ("bastion.testing.demo", False),
     ("bastion.testing.demo_pooling", False),
+    ("bastion.testing.demo_custody", False),
     ("bastion.requests.demo", False),
     ("bastion.people.demo_mobilization", True),
     ("bastion.reports.demo", True),

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.geo.models import Located
 
 
 class ControlLevel(models.TextChoices):
-    SEALED = "sealed", _("Sealed")
+    SEALED = "sealed", pgettext_lazy("control level", "Sealed")
     CONTROLLED = "controlled", _("Controlled")
     PRECAUTION = "precaution", _("Precaution")
 

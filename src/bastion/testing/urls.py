@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bastion.testing import views, views_finder
+from bastion.testing import views, views_custody, views_finder
 
 app_name = "testing"
 urlpatterns = [
@@ -20,4 +20,19 @@ urlpatterns = [
     path("stations/<int:station_id>/toggle/", views.station_toggle, name="station_toggle"),
     path("stations/<int:station_id>/queue/", views_finder.station_queue, name="station_queue"),
     path("codes/<int:node_id>/", views.codes, name="codes"),
+    # chain of custody
+    path("rounds/<int:round_id>/custody/", views_custody.round_custody, name="custody"),
+    path("rounds/<int:round_id>/custody/bags/", views_custody.bag_open, name="custody_bag_open"),
+    path("rounds/<int:round_id>/custody/boxes/", views_custody.box_open, name="custody_box_open"),
+    path("rounds/<int:round_id>/custody/overdue/", views_custody.overdue, name="custody_overdue"),
+    path("custody/find/", views_custody.find, name="custody_find"),
+    path("bags/<int:bag_id>/", views_custody.bag, name="custody_bag"),
+    path("bags/<int:bag_id>/pack/", views_custody.bag_pack, name="custody_bag_pack"),
+    path("bags/<int:bag_id>/unpack/", views_custody.bag_unpack, name="custody_bag_unpack"),
+    path("bags/<int:bag_id>/seal/", views_custody.bag_seal, name="custody_bag_seal"),
+    path("boxes/<int:box_id>/", views_custody.box, name="custody_box"),
+    path("boxes/<int:box_id>/bags/", views_custody.box_add, name="custody_box_add"),
+    path("boxes/<int:box_id>/handover/", views_custody.box_handover, name="custody_box_handover"),
+    path("boxes/<int:box_id>/receive/", views_custody.box_receive, name="custody_box_receive"),
+    path("tubes/<int:tube_id>/trail/", views_custody.trail, name="custody_trail"),
 ]

@@ -232,6 +232,29 @@ class OtherGrid:
         assert outcome.status == "accepted", outcome
         return Tube.objects.get(barcode="T-OTHER-1")
 
+    # chain of custody: the tube closed and packed into a sealed bag, boxed at the site
+    @cached_property
+    def bag(self):
+        from bastion.testing.services import tube_close
+        from bastion.testing.services_custody import bag_open, bag_seal, tube_pack
+
+        tube_close(actor=self.chief, tube=self.tube)
+        bag = bag_open(
+            actor=self.chief, round=self.testing_round, site=self.site, barcode="BAG-OTHER-1"
+        )
+        tube_pack(actor=self.chief, bag=bag, barcode=self.tube.barcode)
+        return bag_seal(actor=self.chief, bag=bag, counted=1)
+
+    @cached_property
+    def box(self):
+        from bastion.testing.services_custody import bag_box, box_open
+
+        box = box_open(
+            actor=self.chief, round=self.testing_round, site=self.site, barcode="BOX-OTHER-1"
+        )
+        bag_box(actor=self.chief, box=box, barcode=self.bag.barcode)
+        return box
+
     # requests: a household's request (with a photo) on the agenda of its community's
     # meeting, an errand, and the household's secret link
     @cached_property
@@ -389,6 +412,8 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "station_id": lambda o: o.station.pk,
     "tube_id": lambda o: o.tube.pk,
     "barcode": lambda o: o.tube.barcode,
+    "bag_id": lambda o: o.bag.pk,
+    "box_id": lambda o: o.box.pk,
     # requests
     "request_id": lambda o: o.request.pk,
     "meeting_id": lambda o: o.meeting.pk,
@@ -431,6 +456,7 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
 # an object in its path is asked with): URL name → {parameter: value}.
 PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
+    "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
 # URLs this test does not ask, each with the reason: URL name → why. Only for pages whose URL is

@@ -1,0 +1,716 @@
+"""Every write of the chain of custody: bags opened at a site, closed tubes packed into them,
+bags sealed on the packer's count, sealed bags put into boxes, boxes handed over from site to
+transport to lab, and the lab's receipt. One keyword-only function per use case, each in one
+transaction; a refusal raises `DomainError` (or `Conflict`) naming the field and the row,
+and changes nothing.
+
+Devices retry: every write takes a client-made id. A write whose id is already stored
+answers with what it made and writes nothing; a state change asked again (seal a sealed bag
+with the same count, pack a tube already in this bag) answers the same way.
+
+The refusal of a seal is meant to be acted on: it gives both counts, and when the packer has
+scanned the tubes that are physically in the bag it names the ones the system holds that
+were not scanned (missing from the bag, or packed by mistake) and the ones scanned that the
+system does not hold (to pack, or to take out).
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bastion.core import history
+from bastion.core.errors import Conflict, DomainError, Problem
+from bastion.geo.identity import normalise_mobile
+from bastion.geo.models import LEVEL_ORDER
+from bastion.people.models import Person
+from bastion.testing.models import (
+    Bag,
+    BagStatus,
+    BagTube,
+    Box,
+    BoxReceipt,
+    BoxStatus,
+    Handover,
+    HandoverLeg,
+    Round,
+    Site,
+    StationKind,
+    Tube,
+    TubeStatus,
+)
+from bastion.testing.services import CLOCK_SKEW, normalise_barcode
+
+# Hours after which a step is overdue: a closed tube not packed, an open bag not sealed, a
+# sealed bag not received by the lab. Override with the BASTION_CUSTODY_OVERDUE_HOURS setting.
+OVERDUE_HOURS = {"pack": 1, "seal": 2, "receive": 2}
+NAMED_AT_MOST = 30  # tubes named in a refusal, at most
+
+
+def overdue_hours() -> dict[str, int]:
+    return OVERDUE_HOURS | getattr(settings, "BASTION_CUSTODY_OVERDUE_HOURS", {})
+
+
+def _user(actor):
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _located_at(obj, source) -> None:
+    for level in ("city", "district", "street", "community", "grid", "building", "unit"):
+        setattr(obj, f"{level}_id", getattr(source, f"{level}_id"))
+
+
+def barcode_read(raw: str, *, field: str = "barcode") -> str:
+    """A bag or box barcode as stored: normalised like a tube's."""
+    try:
+        return normalise_barcode(raw)
+    except DomainError:
+        raise DomainError(
+            _("A barcode is 4 to 40 letters, digits or dashes."), field=field
+        ) from None
+
+
+def _barcode_free(barcode: str) -> None:
+    """A bag or box barcode must not be any other tube's, bag's or box's: a scan then names
+    one thing only."""
+    if (
+        Tube.objects.filter(barcode=barcode).exists()
+        or Bag.objects.filter(barcode=barcode).exists()
+        or Box.objects.filter(barcode=barcode).exists()
+    ):
+        raise Conflict(
+            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
+        )
+
+
+def _site_serves(site: Site, round: Round) -> None:
+    """A site packs for a round over its street or over a part of the tree holding it."""
+    level = round.node.level
+    if LEVEL_ORDER.index(level) <= LEVEL_ORDER.index("street"):
+        inside = getattr(site, f"{level}_id") == round.node_id
+    else:
+        inside = site.street_id == round.street_id
+    if not inside:
+        raise DomainError(_("This site is outside the round's area."), field="site")
+
+
+def _names(barcodes: Iterable[str]) -> str:
+    ordered = sorted(barcodes)
+    shown = ", ".join(ordered[:NAMED_AT_MOST])
+    if len(ordered) > NAMED_AT_MOST:
+        shown += " " + _("and %(n)s more") % {"n": len(ordered) - NAMED_AT_MOST}
+    return shown
+
+
+# ------------------------------------------------------------------------------------- bags
+
+
+@transaction.atomic
+def bag_open(
+    *,
+    actor,
+    round: Round,
+    site: Site,
+    barcode: str,
+    client_id: uuid.UUID | None = None,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> Bag:
+    """Start a bag at a site for a round. Opening the same barcode again at the same site and
+    round returns the bag (a rescan of its label)."""
+    barcode = barcode_read(barcode)
+    if client_id and (found := Bag.objects.filter(client_id=client_id).first()):
+        return found
+    found = Bag.objects.filter(barcode=barcode).first()
+    if found is not None:
+        if found.site_id == site.pk and found.round_id == round.pk:
+            return found
+        raise Conflict(
+            _("Bag %(bag)s belongs to another site or round.") % {"bag": barcode}, field="barcode"
+        )
+    _site_serves(site, round)
+    _barcode_free(barcode)
+    bag = Bag(
+        round=round,
+        site=site,
+        barcode=barcode,
+        created_at=at or timezone.now(),
+        created_by=_user(actor),
+        client_id=client_id,
+    )
+    _located_at(bag, site)
+    try:
+        with transaction.atomic():
+            bag.save()
+    except IntegrityError:  # the same label or request, at the same moment
+        found = Bag.objects.filter(client_id=client_id).first() if client_id else None
+        if found is not None:
+            return found
+        raise Conflict(
+            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
+        ) from None
+    history.record(
+        actor,
+        bag,
+        "create",
+        {"barcode": [None, barcode], "site_id": [None, site.pk]},
+        source=source,
+    )
+    return bag
+
+
+def _locked(bag: Bag) -> Bag:
+    return Bag.objects.select_for_update().select_related("round").get(pk=bag.pk)
+
+
+def _packable(bag: Bag, barcode: str) -> Tube:
+    tube = Tube.objects.select_related("station").filter(barcode=barcode).first()
+    if tube is None:
+        raise DomainError(_("No tube has barcode %(tube)s.") % {"tube": barcode}, field="tube")
+    if tube.round_id != bag.round_id:
+        raise DomainError(_("Tube %(tube)s is of another round.") % {"tube": barcode}, field="tube")
+    station = tube.station
+    here = station.site_id == bag.site_id or (
+        station.kind == StationKind.HOME and tube.street_id == bag.street_id
+    )
+    if not here:
+        raise DomainError(
+            _("Tube %(tube)s was sampled at another site.") % {"tube": barcode}, field="tube"
+        )
+    if tube.status != TubeStatus.CLOSED:
+        raise DomainError(
+            _("Tube %(tube)s is still open: close it at its station first.") % {"tube": barcode},
+            field="tube",
+        )
+    return tube
+
+
+@transaction.atomic
+def tube_pack(
+    *,
+    actor,
+    bag: Bag,
+    barcode: str,
+    client_id: uuid.UUID | None = None,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> BagTube:
+    """Pack a closed tube of the bag's round, sampled at the bag's site (or by a home team
+    of its street), into an open bag. A tube is in one bag at most."""
+    barcode = normalise_barcode(barcode)
+    if client_id and (found := BagTube.objects.filter(client_id=client_id).first()):
+        if found.bag_id != bag.pk:
+            raise Conflict(_("This client id was already used for another bag."), field="client_id")
+        return found
+    bag = _locked(bag)
+    tube = _packable(bag, barcode)
+    item = BagTube.objects.filter(tube=tube).select_related("bag").first()
+    if item is not None:
+        if item.bag_id == bag.pk:
+            return item
+        raise Conflict(
+            _("Tube %(tube)s is already in bag %(bag)s.") % {"tube": barcode, "bag": item.bag},
+            field="tube",
+        )
+    if bag.status != BagStatus.OPEN:
+        raise Conflict(_("Bag %(bag)s is sealed.") % {"bag": bag.barcode}, field="bag")
+    item = BagTube(
+        bag=bag,
+        tube=tube,
+        packed_at=at or timezone.now(),
+        packed_by=_user(actor),
+        client_id=client_id,
+    )
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # packed into another bag at the same moment
+        raise Conflict(
+            _("Tube %(tube)s is already in another bag.") % {"tube": barcode}, field="tube"
+        ) from None
+    Bag.objects.filter(pk=bag.pk).update(tubes=F("tubes") + 1)
+    history.record(actor, bag, "update", {"packed": [None, barcode]}, source=source)
+    return item
+
+
+@transaction.atomic
+def tube_unpack(*, actor, bag: Bag, barcode: str, source: str = "web") -> Bag:
+    """Take a tube out of an open bag (packed by mistake). A tube not in the bag any more is
+    no error: a retry finds it out already."""
+    barcode = normalise_barcode(barcode)
+    bag = _locked(bag)
+    item = BagTube.objects.filter(bag=bag, tube__barcode=barcode).first()
+    if item is None:
+        return bag
+    if bag.status != BagStatus.OPEN:
+        raise Conflict(_("Bag %(bag)s is sealed.") % {"bag": bag.barcode}, field="bag")
+    item.delete()
+    Bag.objects.filter(pk=bag.pk).update(tubes=F("tubes") - 1)
+    bag.refresh_from_db()
+    history.record(actor, bag, "update", {"packed": [barcode, None]}, source=source)
+    return bag
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """The packer's count against the system's, and, when the packer scanned the tubes in
+    the bag, which differ."""
+
+    system: int
+    counted: int
+    missing: list[str]  # in the system, not scanned in the bag
+    extra: list[str]  # scanned in the bag, not in the system
+
+    @property
+    def ok(self) -> bool:
+        return self.system == self.counted and not self.missing and not self.extra
+
+
+def seal_check(bag: Bag, counted: int, scanned: Iterable[str] | None = None) -> SealCheck:
+    packed = set(BagTube.objects.filter(bag=bag).values_list("tube__barcode", flat=True))
+    if scanned is None:
+        return SealCheck(len(packed), counted, [], [])
+    seen = {normalise_barcode(code) for code in scanned if code.strip()}
+    return SealCheck(len(packed), counted, sorted(packed - seen), sorted(seen - packed))
+
+
+def _seal_refusal(bag: Bag, check: SealCheck, scanned: bool) -> DomainError:
+    problems = []
+    if check.system != check.counted:
+        problems.append(
+            Problem(
+                "count",
+                _(
+                    "Bag %(bag)s holds %(system)s tubes in the system but %(counted)s were "
+                    "counted: it is not sealed."
+                )
+                % {"bag": bag.barcode, "system": check.system, "counted": check.counted},
+            )
+        )
+    if check.missing:
+        problems.append(
+            Problem(
+                "missing",
+                _("Packed in the system but not scanned in the bag: %(tubes)s.")
+                % {"tubes": _names(check.missing)},
+            )
+        )
+    if check.extra:
+        problems.append(
+            Problem(
+                "extra",
+                _("Scanned in the bag but not packed in the system: %(tubes)s.")
+                % {"tubes": _names(check.extra)},
+            )
+        )
+    if not scanned:
+        packed = BagTube.objects.filter(bag=bag).values_list("tube__barcode", flat=True)
+        problems.append(
+            Problem(
+                "scanned",
+                _("Scan the tubes in the bag to find the difference. The system holds: %(tubes)s.")
+                % {"tubes": _names(packed) or "—"},
+            )
+        )
+    return DomainError(problems)
+
+
+@transaction.atomic
+def bag_seal(
+    *,
+    actor,
+    bag: Bag,
+    counted: int,
+    scanned: Iterable[str] | None = None,
+    client_id: uuid.UUID | None = None,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> Bag:
+    """Seal a bag when the packer's count equals the tubes packed (and, if the packer scanned
+    the tubes in the bag, when they are exactly those). Otherwise refused, naming the
+    difference; nothing changes."""
+    if counted < 0:
+        raise DomainError(_("Enter the number of tubes counted in the bag."), field="count")
+    if client_id and (found := Bag.objects.filter(seal_client_id=client_id).first()):
+        if found.pk != bag.pk:
+            raise Conflict(_("This client id was already used for another bag."), field="client_id")
+        return found
+    bag = _locked(bag)
+    if bag.status == BagStatus.SEALED:
+        if bag.counted == counted:
+            return bag  # sealed already, with this count
+        raise Conflict(
+            _("Bag %(bag)s was already sealed with %(n)s tubes.")
+            % {"bag": bag.barcode, "n": bag.counted},
+            field="count",
+        )
+    scanned = list(scanned) if scanned is not None else None
+    try:
+        check = seal_check(bag, counted, scanned or None)
+    except DomainError:
+        raise DomainError(
+            _("A scanned code is not a barcode (4 to 40 letters, digits or dashes)."),
+            field="scanned",
+        ) from None
+    if bag.tubes == 0:
+        raise DomainError(_("An empty bag cannot be sealed."), field="count")
+    if not check.ok:
+        raise _seal_refusal(bag, check, bool(scanned))
+    bag.status = BagStatus.SEALED
+    bag.counted = counted
+    bag.sealed_at = at or timezone.now()
+    bag.sealed_by = _user(actor)
+    bag.seal_client_id = client_id
+    bag.save(update_fields=["status", "counted", "sealed_at", "sealed_by", "seal_client_id"])
+    history.record(
+        actor,
+        bag,
+        "update",
+        {"status": ["open", "sealed"], "counted": [None, counted]},
+        source=source,
+    )
+    return bag
+
+
+# ------------------------------------------------------------------------------------ boxes
+
+
+@transaction.atomic
+def box_open(
+    *,
+    actor,
+    round: Round,
+    site: Site,
+    barcode: str,
+    client_id: uuid.UUID | None = None,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> Box:
+    """Start a transport box at a site. The same barcode again at the same site returns it."""
+    barcode = barcode_read(barcode)
+    if client_id and (found := Box.objects.filter(client_id=client_id).first()):
+        return found
+    found = Box.objects.filter(barcode=barcode).first()
+    if found is not None:
+        if found.site_id == site.pk and found.round_id == round.pk:
+            return found
+        raise Conflict(
+            _("Box %(box)s belongs to another site or round.") % {"box": barcode}, field="barcode"
+        )
+    _site_serves(site, round)
+    _barcode_free(barcode)
+    box = Box(
+        round=round,
+        site=site,
+        barcode=barcode,
+        created_at=at or timezone.now(),
+        created_by=_user(actor),
+        client_id=client_id,
+    )
+    _located_at(box, site)
+    try:
+        with transaction.atomic():
+            box.save()
+    except IntegrityError:
+        found = Box.objects.filter(client_id=client_id).first() if client_id else None
+        if found is not None:
+            return found
+        raise Conflict(
+            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
+        ) from None
+    history.record(
+        actor,
+        box,
+        "create",
+        {"barcode": [None, barcode], "site_id": [None, site.pk]},
+        source=source,
+    )
+    return box
+
+
+def _locked_box(box: Box) -> Box:
+    return Box.objects.select_for_update().get(pk=box.pk)
+
+
+@transaction.atomic
+def bag_box(
+    *,
+    actor,
+    box: Box,
+    barcode: str,
+    client_id: uuid.UUID | None = None,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> Bag:
+    """Put a sealed bag of the box's round and street into a box that has not left yet."""
+    barcode = barcode_read(barcode, field="bag")
+    if client_id and (found := Bag.objects.filter(box_client_id=client_id).first()):
+        if found.box_id != box.pk:
+            raise Conflict(_("This client id was already used for another box."), field="client_id")
+        return found
+    box = _locked_box(box)
+    bag = Bag.objects.select_for_update().filter(barcode=barcode).first()
+    if box.status != BoxStatus.OPEN and not (bag is not None and bag.box_id == box.pk):
+        raise Conflict(_("Box %(box)s has left the site.") % {"box": box.barcode}, field="box")
+    if bag is None:
+        raise DomainError(_("No bag has barcode %(bag)s.") % {"bag": barcode}, field="bag")
+    if bag.box_id == box.pk:
+        return bag
+    if bag.box_id is not None:
+        raise Conflict(
+            _("Bag %(bag)s is already in box %(box)s.") % {"bag": barcode, "box": bag.box},
+            field="bag",
+        )
+    if bag.round_id != box.round_id or bag.street_id != box.street_id:
+        raise DomainError(
+            _("Bag %(bag)s is of another round or street.") % {"bag": barcode}, field="bag"
+        )
+    if bag.status != BagStatus.SEALED:
+        raise DomainError(
+            _("Bag %(bag)s is not sealed: seal it first.") % {"bag": barcode}, field="bag"
+        )
+    bag.box = box
+    bag.boxed_at = at or timezone.now()
+    bag.box_client_id = client_id
+    bag.save(update_fields=["box", "boxed_at", "box_client_id"])
+    Box.objects.filter(pk=box.pk).update(bags=F("bags") + 1, tubes=F("tubes") + bag.tubes)
+    history.record(actor, box, "update", {"bag": [None, barcode]}, source=source)
+    return bag
+
+
+@dataclass(frozen=True)
+class Party:
+    """One side of a hand-over: a known person, or a name with a mobile number."""
+
+    person: Person | None = None
+    name: str = ""
+    phone: str = ""
+
+
+def party_of(actor) -> Party:
+    """The logged-in user as a side of a hand-over: their person if linked, else their
+    name."""
+    person = Person.objects.filter(user=actor).first() if _user(actor) else None
+    if person is not None:
+        return Party(person=person)
+    name = (actor.get_full_name() or actor.get_username()) if _user(actor) else ""
+    return Party(name=name[:50])
+
+
+def _party(party: Party, side: str) -> tuple[Person | None, str, str]:
+    if party.person is not None:
+        return party.person, party.person.name[:50], party.person.phone
+    name = party.name.strip()
+    if not name:
+        raise DomainError(_("Name who hands over and who takes over."), field=f"{side}_name")
+    phone = ""
+    if party.phone.strip():
+        try:
+            phone = normalise_mobile(party.phone)
+        except ValidationError as e:
+            raise DomainError(e.messages[0], field=f"{side}_phone") from None
+    return None, name[:50], phone
+
+
+def _name_of(party: Party) -> str:
+    return party.person.name if party.person is not None else party.name
+
+
+def _after_last_handover(box: Box, at: dt.datetime) -> None:
+    last = box.handovers.order_by("-at").first()
+    if last is not None and at < last.at:
+        raise DomainError(
+            _("A hand-over cannot come before the last one (%(at)s).")
+            % {"at": timezone.localtime(last.at).strftime("%m-%d %H:%M")},
+            field="at",
+        )
+
+
+NEXT_LEGS = {  # the hand-overs a box may take next, the likeliest first
+    BoxStatus.OPEN: (HandoverLeg.PICKUP,),
+    BoxStatus.IN_TRANSIT: (HandoverLeg.DELIVERY, HandoverLeg.RELAY),
+    BoxStatus.RECEIVED: (),
+}
+
+
+@transaction.atomic
+def box_handover(
+    *,
+    actor,
+    box: Box,
+    leg: str,
+    giver: Party,
+    taker: Party,
+    client_id: uuid.UUID,
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> Handover:
+    """A box passes from one person to another: picked up at the site by transport (the box
+    then takes no more bags), passed between drivers, or delivered to the lab."""
+    now = timezone.now()
+    at = at or now
+    if (found := Handover.objects.filter(client_id=client_id).first()) is not None:
+        if found.box_id != box.pk:
+            raise Conflict(_("This client id was already used for another box."), field="client_id")
+        return found
+    if leg not in HandoverLeg.values:
+        raise DomainError(_("Unknown hand-over."), field="leg")
+    if at > now + CLOCK_SKEW:
+        raise DomainError(_("The time is in the future: check the clock."), field="at")
+    box = _locked_box(box)
+    if leg not in NEXT_LEGS[box.status]:
+        if box.status == BoxStatus.RECEIVED:
+            message = _("Box %(box)s was already received by the lab.")
+        elif box.status == BoxStatus.OPEN:
+            message = _(
+                "Box %(box)s has not been picked up yet: the first hand-over is site → transport."
+            )
+        else:
+            message = _("Box %(box)s has already left its site.")
+        raise Conflict(message % {"box": box.barcode}, field="leg")
+    if box.bags == 0:
+        raise DomainError(_("Box %(box)s is empty.") % {"box": box.barcode}, field="box")
+    _after_last_handover(box, at)
+    from_person, from_name, from_phone = _party(giver, "from")
+    to_person, to_name, to_phone = _party(taker, "to")
+    handover = Handover(
+        box=box,
+        leg=leg,
+        at=at,
+        from_person=from_person,
+        from_name=from_name,
+        from_phone=from_phone,
+        to_person=to_person,
+        to_name=to_name,
+        to_phone=to_phone,
+        by=_user(actor),
+        recorded_at=now,
+        client_id=client_id,
+    )
+    _located_at(handover, box)
+    try:
+        with transaction.atomic():
+            handover.save()
+    except IntegrityError:
+        found = Handover.objects.filter(client_id=client_id).first()
+        if found is None:
+            raise
+        return found
+    if box.status == BoxStatus.OPEN:
+        box.status = BoxStatus.IN_TRANSIT
+        box.dispatched_at = at
+        box.save(update_fields=["status", "dispatched_at"])
+    history.record(
+        actor,
+        box,
+        "update",
+        {"handover": [None, leg], "from": [None, from_name], "to": [None, to_name]},
+        source=source,
+    )
+    return handover
+
+
+@transaction.atomic
+def box_receive(
+    *,
+    actor,
+    box: Box,
+    bags_counted: int,
+    tubes_counted: int,
+    client_id: uuid.UUID,
+    scanned_bags: Iterable[str] | None = None,
+    received_by: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+    source: str = "web",
+) -> BoxReceipt:
+    """The lab receives a box, closing the chain: its bags and their tubes are received. A
+    count that differs from the box's is recorded as a mismatch; with the bags scanned, the
+    ones not scanned stay not received (they show as overdue) and the stray ones are named."""
+    now = timezone.now()
+    at = at or now
+    if (found := BoxReceipt.objects.filter(client_id=client_id).first()) is not None:
+        if found.box_id != box.pk:
+            raise Conflict(_("This client id was already used for another box."), field="client_id")
+        return found
+    problems = []
+    if bags_counted < 0:
+        problems.append(Problem("bags_counted", _("Enter the bags counted.")))
+    if tubes_counted < 0:
+        problems.append(Problem("tubes_counted", _("Enter the tubes counted.")))
+    if at > now + CLOCK_SKEW:
+        problems.append(Problem("at", _("The time is in the future: check the clock.")))
+    if problems:
+        raise DomainError(problems)
+    box = _locked_box(box)
+    if box.status == BoxStatus.RECEIVED:
+        raise Conflict(
+            _("Box %(box)s was already received by the lab.") % {"box": box.barcode}, field="box"
+        )
+    if box.status != BoxStatus.IN_TRANSIT:
+        raise Conflict(
+            _("Box %(box)s has not been picked up yet: the first hand-over is site → transport.")
+            % {"box": box.barcode},
+            field="box",
+        )
+    _after_last_handover(box, at)
+    bags = {b.barcode: b for b in Bag.objects.filter(box=box)}
+    missing: list[str] = []
+    extra: list[str] = []
+    if scanned_bags is not None:
+        seen = {barcode_read(code, field="scanned_bags") for code in scanned_bags if code.strip()}
+        if seen:
+            missing = sorted(set(bags) - seen)
+            extra = sorted(seen - set(bags))
+    arrived = [b for code, b in bags.items() if code not in missing]
+    receipt = BoxReceipt(
+        box=box,
+        at=at,
+        by=_user(actor),
+        received_by=(received_by.strip() or _name_of(party_of(actor)) or _("Lab"))[:50],
+        bags_expected=box.bags,
+        bags_counted=bags_counted,
+        tubes_expected=box.tubes,
+        tubes_counted=tubes_counted,
+        missing_bags=missing,
+        extra_bags=extra,
+        note=note.strip()[:200],
+        recorded_at=now,
+        client_id=client_id,
+    )
+    receipt.mismatch = bool(
+        missing or extra or bags_counted != box.bags or tubes_counted != box.tubes
+    )
+    _located_at(receipt, box)
+    try:
+        with transaction.atomic():
+            receipt.save()
+    except IntegrityError:
+        found = BoxReceipt.objects.filter(client_id=client_id).first()
+        if found is None:
+            raise
+        return found
+    Bag.objects.filter(pk__in=[b.pk for b in arrived]).update(received_at=at)
+    box.status = BoxStatus.RECEIVED
+    box.received_at = at
+    box.save(update_fields=["status", "received_at"])
+    changes = {"status": [BoxStatus.IN_TRANSIT, BoxStatus.RECEIVED]}
+    if receipt.mismatch:
+        changes["mismatch"] = [
+            None,
+            {
+                "bags": [box.bags, bags_counted],
+                "tubes": [box.tubes, tubes_counted],
+                "missing": missing,
+                "extra": extra,
+            },
+        ]
+    history.record(actor, box, "update", changes, source=source)
+    return receipt

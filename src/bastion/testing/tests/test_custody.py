@@ -1,0 +1,318 @@
+"""Chain of custody, in the services: packing closed tubes into a bag, sealing it only on the
+right count (the refusal names the missing and extra tubes), boxing, hand-overs, the lab's
+receipt with a mismatch recorded, a tube's trail end to end, what is overdue, and retries
+with the same client id writing nothing twice."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from bastion.core.errors import Conflict, DomainError
+from bastion.core.models import ChangeLog
+from bastion.testing import queries_custody as q
+from bastion.testing import services
+from bastion.testing import services_custody as custody
+from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Tube
+from bastion.testing.tests.conftest import scan
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The services' texts in English, whatever an earlier test's request activated."""
+    with translation.override("en"):
+        yield
+
+
+def fill_tubes(testing, station, barcodes: list[str], offset: int = 0) -> list[Tube]:
+    """Full (so closed) tubes of 5 residents each, sampled at `station`."""
+    people = testing.residents_of(testing.tree.grids[0])[offset:]
+    for k, barcode in enumerate(barcodes):
+        for r in people[5 * k : 5 * k + 5]:
+            assert scan(station, barcode, r.id_number).ok
+    tubes = list(Tube.objects.filter(barcode__in=barcodes).order_by("barcode"))
+    assert all(t.status == "closed" for t in tubes)
+    return tubes
+
+
+@pytest.fixture
+def packed(testing):
+    """Bag B-0001 at site 0 holding three closed tubes of station 0."""
+    tubes = fill_tubes(testing, testing.stations[0], ["C-0001", "C-0002", "C-0003"])
+    bag = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="b-0001"
+    )
+    for t in tubes:
+        custody.tube_pack(actor=testing.admin, bag=bag, barcode=t.barcode)
+    bag.refresh_from_db()
+    return bag
+
+
+def test_a_bag_is_packed_with_closed_tubes_of_its_site_only(testing, packed):
+    assert packed.barcode == "B-0001" and packed.tubes == 3
+    # an open tube, a tube of another site, a tube already in a bag are each refused by name
+    assert scan(
+        testing.stations[0], "C-OPEN", testing.residents_of(testing.tree.grids[0])[20].id_number
+    ).ok
+    with pytest.raises(DomainError, match="C-OPEN is still open"):
+        custody.tube_pack(actor=testing.admin, bag=packed, barcode="c-open")
+    other_site = fill_tubes(testing, testing.stations[2], ["C-0009"], offset=25)[0]
+    with pytest.raises(DomainError, match="C-0009 was sampled at another site"):
+        custody.tube_pack(actor=testing.admin, bag=packed, barcode=other_site.barcode)
+    second = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="B-0002"
+    )
+    with pytest.raises(Conflict, match="C-0001 is already in bag B-0001"):
+        custody.tube_pack(actor=testing.admin, bag=second, barcode="C-0001")
+    with pytest.raises(DomainError, match="No tube has barcode"):
+        custody.tube_pack(actor=testing.admin, bag=second, barcode="NOPE-1")
+    # and the database holds the rule itself: one bag per tube
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BagTube.objects.create(
+            bag=second, tube=Tube.objects.get(barcode="C-0001"), packed_at=timezone.now()
+        )
+    assert BagTube.objects.count() == 3
+
+
+def test_a_bag_is_not_sealed_on_a_wrong_count_and_the_refusal_names_the_tubes(testing, packed):
+    with pytest.raises(DomainError) as refused:
+        custody.bag_seal(actor=testing.admin, bag=packed, counted=2)
+    text = str(refused.value)
+    assert "3 tubes in the system but 2 were counted" in text
+    assert "C-0001, C-0002, C-0003" in text  # what the system holds, to check against
+    packed.refresh_from_db()
+    assert packed.status == "open" and packed.counted is None
+
+    # The packer scans what is physically in the bag: C-0002 is not there, C-0404 is.
+    with pytest.raises(DomainError) as refused:
+        custody.bag_seal(
+            actor=testing.admin, bag=packed, counted=3, scanned=["C-0001", "c-0003", "C-0404"]
+        )
+    problems = {p.field: p.message for p in refused.value.problems}
+    assert "C-0002" in problems["missing"] and "C-0404" in problems["extra"]
+    assert "count" not in problems  # the counts agree; the tubes do not
+    packed.refresh_from_db()
+    assert packed.status == "open"
+
+    # Taking C-0002 out (packed by mistake) makes the bag right for a count of 2.
+    custody.tube_unpack(actor=testing.admin, bag=packed, barcode="C-0002")
+    sealed = custody.bag_seal(
+        actor=testing.admin, bag=packed, counted=2, scanned=["C-0001", "C-0003"]
+    )
+    assert sealed.status == "sealed" and sealed.counted == sealed.tubes == 2
+    with pytest.raises(Conflict, match="sealed"):
+        custody.tube_pack(actor=testing.admin, bag=sealed, barcode="C-0002")
+    # the database refuses a sealed bag whose count is not its tubes
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Bag.objects.filter(pk=sealed.pk).update(counted=5)
+
+
+def test_retries_with_the_same_client_id_write_once(testing):
+    tubes = fill_tubes(testing, testing.stations[0], ["R-0001", "R-0002"])
+    ids = [uuid.uuid4() for _ in range(8)]
+    site, round_ = testing.sites[0], testing.round
+    for _attempt in range(2):
+        bag = custody.bag_open(
+            actor=testing.admin, round=round_, site=site, barcode="RB-1", client_id=ids[0]
+        )
+        for t, cid in zip(tubes, ids[1:3], strict=True):
+            custody.tube_pack(actor=testing.admin, bag=bag, barcode=t.barcode, client_id=cid)
+        bag = custody.bag_seal(actor=testing.admin, bag=bag, counted=2, client_id=ids[3])
+        box = custody.box_open(
+            actor=testing.admin, round=round_, site=site, barcode="RX-1", client_id=ids[4]
+        )
+        custody.bag_box(actor=testing.admin, box=box, barcode="RB-1", client_id=ids[5])
+        custody.box_handover(
+            actor=testing.admin,
+            box=box,
+            leg="pickup",
+            giver=custody.party_of(testing.admin),
+            taker=custody.Party(name="司机王", phone="13912340000"),
+            client_id=ids[6],
+        )
+        custody.box_receive(
+            actor=testing.admin, box=box, bags_counted=1, tubes_counted=2, client_id=ids[7]
+        )
+    assert Bag.objects.count() == 1 and BagTube.objects.count() == 2
+    assert Box.objects.get().bags == 1 and Box.objects.get().tubes == 2
+    assert Handover.objects.count() == 1 and BoxReceipt.objects.count() == 1
+    assert ChangeLog.objects.filter(object_type="testing.bag", action="create").count() == 1
+    # an id reused for another thing is refused, not taken for a replay
+    other = custody.bag_open(actor=testing.admin, round=round_, site=site, barcode="RB-2")
+    with pytest.raises(Conflict):
+        custody.tube_pack(actor=testing.admin, bag=other, barcode="R-0001", client_id=ids[1])
+
+
+def test_a_tube_s_trail_runs_from_the_station_to_the_result(testing, packed):
+    bag = custody.bag_seal(actor=testing.admin, bag=packed, counted=3)
+    box = custody.box_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="X-0001"
+    )
+    custody.bag_box(actor=testing.admin, box=box, barcode=bag.barcode)
+    with pytest.raises(Conflict, match="first hand-over is site → transport"):
+        custody.box_handover(
+            actor=testing.admin,
+            box=box,
+            leg="delivery",
+            giver=custody.Party(name="甲"),
+            taker=custody.Party(name="乙"),
+            client_id=uuid.uuid4(),
+        )
+    with pytest.raises(DomainError, match="Mobile number"):
+        custody.box_handover(
+            actor=testing.admin,
+            box=box,
+            leg="pickup",
+            giver=custody.party_of(testing.admin),
+            taker=custody.Party(name="司机王", phone="12345"),
+            client_id=uuid.uuid4(),
+        )
+    custody.box_handover(
+        actor=testing.admin,
+        box=box,
+        leg="pickup",
+        giver=custody.party_of(testing.admin),
+        taker=custody.Party(name="司机王", phone="13912340000"),
+        client_id=uuid.uuid4(),
+    )
+    with pytest.raises(Conflict, match="has left the site"):
+        custody.bag_box(actor=testing.admin, box=box, barcode="B-0009")
+    custody.box_handover(
+        actor=testing.admin,
+        box=box,
+        leg="delivery",
+        giver=custody.Party(name="司机王", phone="13912340000"),
+        taker=custody.Party(name="检验科李"),
+        client_id=uuid.uuid4(),
+    )
+    receipt = custody.box_receive(
+        actor=testing.admin,
+        box=box,
+        bags_counted=1,
+        tubes_counted=3,
+        received_by="检验科李",
+        client_id=uuid.uuid4(),
+    )
+    assert not receipt.mismatch
+    services.results_import(
+        actor=testing.admin,
+        round=testing.round,
+        rows=[services.ResultRow(None, "C-0001", "negative")],
+    )
+
+    tube = Tube.objects.get(barcode="C-0001")
+    trail = q.trail(testing.admin, tube)
+    whats = [s.what for s in trail.steps]
+    assert whats == [
+        "Opened at the station",
+        *[f"Sample {n} of 5" for n in range(1, 6)],
+        "Tube closed",
+        "Packed into bag B-0001",
+        "Bag sealed",
+        "Bag put into box X-0001",
+        "Site → transport",
+        "Transport → lab",
+        "Received by the lab",
+        "Lab result",
+    ]
+    times = [s.at for s in trail.steps]
+    assert times == sorted(times)
+    pickup = trail.steps[-4].detail
+    assert "司机王 139****0000" in pickup and "13912340000" not in pickup  # masked
+    assert trail.steps[-1].detail == "Negative" and trail.next_step == ""
+    assert Bag.objects.get(pk=bag.pk).received_at == receipt.at
+    with pytest.raises(Conflict, match="already received"):
+        custody.box_receive(
+            actor=testing.admin, box=box, bags_counted=1, tubes_counted=3, client_id=uuid.uuid4()
+        )
+
+
+def test_a_receipt_that_does_not_match_is_recorded_and_the_missing_bag_stays_overdue(testing):
+    tubes = fill_tubes(testing, testing.stations[0], ["M-0001", "M-0002"])
+    box = custody.box_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="MX-1"
+    )
+    for t, code in zip(tubes, ["MB-1", "MB-2"], strict=True):
+        bag = custody.bag_open(
+            actor=testing.admin, round=testing.round, site=testing.sites[0], barcode=code
+        )
+        custody.tube_pack(actor=testing.admin, bag=bag, barcode=t.barcode)
+        custody.bag_seal(actor=testing.admin, bag=bag, counted=1)
+        custody.bag_box(actor=testing.admin, box=box, barcode=code)
+    custody.box_handover(
+        actor=testing.admin,
+        box=box,
+        leg="pickup",
+        giver=custody.party_of(testing.admin),
+        taker=custody.Party(name="司机"),
+        client_id=uuid.uuid4(),
+    )
+    receipt = custody.box_receive(
+        actor=testing.admin,
+        box=box,
+        bags_counted=1,
+        tubes_counted=1,
+        scanned_bags=["MB-1"],
+        client_id=uuid.uuid4(),
+    )
+    assert receipt.mismatch and receipt.missing_bags == ["MB-2"]
+    assert (receipt.bags_expected, receipt.tubes_expected) == (2, 2)
+    assert Bag.objects.get(barcode="MB-1").received_at is not None
+    assert Bag.objects.get(barcode="MB-2").received_at is None
+    log = ChangeLog.objects.filter(object_type="testing.box").latest("id")
+    assert log.changes["mismatch"][1]["missing"] == ["MB-2"]
+
+    later = timezone.now() + dt.timedelta(hours=custody.overdue_hours()["receive"] + 1)
+    late = q.overdue(testing.admin, testing.round, later)
+    assert [b.barcode for b in late.unreceived] == ["MB-2"]
+    assert "missing at the lab's receipt" in q.where_is(late.unreceived[0])
+    trail = q.trail(testing.admin, Tube.objects.get(barcode="M-0002"))
+    assert trail.steps[-1].what == "Bag missing at the lab's receipt" and trail.steps[-1].warn
+
+
+def test_overdue_lists_each_step_late_in_the_user_s_area_only(testing, settings):
+    settings.BASTION_CUSTODY_OVERDUE_HOURS = {"pack": 1, "seal": 1, "receive": 2}
+    fill_tubes(testing, testing.stations[0], ["O-0001", "O-0002"])
+    bag = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="OB-1"
+    )
+    custody.tube_pack(actor=testing.admin, bag=bag, barcode="O-0002")
+    sealed = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="OB-2"
+    )
+    other = fill_tubes(testing, testing.stations[2], ["O-0003"], offset=10)[0]
+    custody.tube_pack(actor=testing.admin, bag=sealed, barcode="O-0001")
+    custody.bag_seal(actor=testing.admin, bag=sealed, counted=1)
+
+    now = timezone.now()
+    assert q.overdue(testing.admin, testing.round, now).total == 0
+    soon = q.overdue(testing.admin, testing.round, now + dt.timedelta(minutes=90))
+    assert [t.barcode for t in soon.tubes] == [other.barcode]  # packed ones are not late
+    assert [b.barcode for b in soon.open_bags] == ["OB-1"] and not soon.unreceived
+    later = q.overdue(testing.admin, testing.round, now + dt.timedelta(hours=3))
+    assert [b.barcode for b in later.unreceived] == ["OB-2"]
+    # the chief of grid 2 sees the late tube of its own site only
+    theirs = q.overdue(testing.tree.users["other_grid"], testing.round, now + dt.timedelta(hours=3))
+    assert [t.barcode for t in theirs.tubes] == [other.barcode]
+    assert theirs.open_bags == [] and theirs.unreceived == []
+
+
+def test_barcodes_are_normalised_and_never_shared_with_a_tube(testing, packed):
+    with pytest.raises(DomainError, match="4 to 40"):
+        custody.bag_open(
+            actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="b!"
+        )
+    with pytest.raises(Conflict, match="already in use"):
+        custody.box_open(
+            actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="c-0001"
+        )
+    with pytest.raises(Conflict, match="another site"):
+        custody.bag_open(
+            actor=testing.admin, round=testing.round, site=testing.sites[1], barcode=" b-0001 "
+        )
+    again = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode=" b-0001 "
+    )
+    assert again.pk == packed.pk

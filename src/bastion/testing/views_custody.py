@@ -1,0 +1,361 @@
+"""Chain-of-custody pages, made for a phone with a USB or phone barcode scanner (a keyboard
+that types the code and Enter): every form has one focused input and submits on Enter.
+
+Thin: reads in `testing.queries_custody`, writes in `testing.services_custody`; every row is
+fetched through the scope (outside it is a 404; a row the login may only see, a 403 on
+write). Each form carries a client id made when the page was drawn, so a double submit or a
+resent form replays instead of writing twice. A refused write redraws the page with the
+refusal (422) and keeps what was typed."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bastion.accounts import scope
+from bastion.core.api_support import get_for_change
+from bastion.core.errors import DomainError
+from bastion.testing import queries, queries_custody
+from bastion.testing import services_custody as custody
+from bastion.testing.models import Bag, Box, BoxStatus, HandoverLeg, Round, Site, Tube
+
+
+def _client_id(request) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.POST.get("client_id", ""))
+    except ValueError:
+        return None
+
+
+def _int(raw: str, field: str) -> int:
+    raw = (raw or "").strip()
+    if not raw.isdigit():
+        raise DomainError(_("Enter a number."), field=field)
+    return int(raw)
+
+
+def _lines(raw: str) -> list[str]:
+    return [line.strip() for line in (raw or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+def _sites(user, round_: Round) -> list[Site]:
+    """The sites this login packs at for a round: in its scope, inside the round's area."""
+    sites = queries.sites_for(user, scope.CHANGE)
+    if round_.node.level in ("city", "district", "street"):
+        sites = sites.filter(**{f"{round_.node.level}_id": round_.node_id})
+    else:
+        sites = sites.filter(street_id=round_.street_id)
+    return list(sites.order_by("name"))
+
+
+# ----------------------------------------------------------------------------------- round
+
+
+def _round_page(request, round_: Round, problems=(), status: int = 200, form: str = ""):
+    return render(
+        request,
+        "testing/custody_round.html",
+        {
+            "tab": "rounds",
+            "round": round_,
+            "summary": queries_custody.round_custody(request.user, round_),
+            "sites": _sites(request.user, round_),
+            "client_id": uuid.uuid4(),
+            "problems": problems,
+            "form": form,
+            "posted": request.POST,
+        },
+        status=status,
+    )
+
+
+@login_required
+def round_custody(request, round_id: int):
+    return _round_page(request, queries.round_for(request.user, round_id))
+
+
+def _open(request, round_id: int, what: str):
+    round_ = queries.round_for(request.user, round_id)
+    try:
+        site_id = _int(request.POST.get("site", ""), "site")
+        site = get_for_change(queries.sites_for(request.user), request.user, pk=site_id)
+        opener = custody.bag_open if what == "bag" else custody.box_open
+        made = opener(
+            actor=request.user,
+            round=round_,
+            site=site,
+            barcode=request.POST.get("barcode", ""),
+            client_id=_client_id(request),
+        )
+    except DomainError as e:
+        return _round_page(request, round_, e.problems, status=422, form=what)
+    return redirect(f"testing:custody_{what}", made.pk)
+
+
+@login_required
+@require_POST
+def bag_open(request, round_id: int):
+    return _open(request, round_id, "bag")
+
+
+@login_required
+@require_POST
+def box_open(request, round_id: int):
+    return _open(request, round_id, "box")
+
+
+@login_required
+def overdue(request, round_id: int):
+    round_ = queries.round_for(request.user, round_id)
+    late = queries_custody.overdue(request.user, round_)
+    return render(
+        request,
+        "testing/custody_overdue.html",
+        {
+            "tab": "rounds",
+            "round": round_,
+            "late": late,
+            "open_bags": late.open_bags,
+            "unreceived": [(b, queries_custody.where_is(b)) for b in late.unreceived],
+        },
+    )
+
+
+@login_required
+def find(request):
+    """A scanned barcode: its bag, its box, or the trail of its tube."""
+    found = queries_custody.find(request.user, request.GET.get("barcode", ""))
+    if isinstance(found, Bag):
+        return redirect("testing:custody_bag", found.pk)
+    if isinstance(found, Box):
+        return redirect("testing:custody_box", found.pk)
+    if isinstance(found, Tube):
+        return redirect("testing:custody_trail", found.pk)
+    raise Http404
+
+
+# ------------------------------------------------------------------------------------- bag
+
+
+def _bag_page(request, bag: Bag, problems=(), status: int = 200, form: str = ""):
+    return render(
+        request,
+        "testing/custody_bag.html",
+        {
+            "tab": "rounds",
+            "bag": bag,
+            "round": bag.round,
+            "items": queries_custody.bag_tubes(bag),
+            "can_change": scope.can(request.user, scope.CHANGE, bag),
+            "client_id": uuid.uuid4(),
+            "problems": problems,
+            "form": form,
+            "posted": request.POST,
+        },
+        status=status,
+    )
+
+
+@login_required
+def bag(request, bag_id: int):
+    return _bag_page(request, queries_custody.bag_for(request.user, bag_id))
+
+
+def _bag_write(request, bag_id: int, form: str, write) -> object:
+    found = get_for_change(
+        Bag.objects.select_related("round", "site", "box"), request.user, pk=bag_id
+    )
+    try:
+        message = write(found)
+    except DomainError as e:
+        found.refresh_from_db()
+        return _bag_page(request, found, e.problems, status=422, form=form)
+    messages.success(request, message)
+    return redirect("testing:custody_bag", found.pk)
+
+
+@login_required
+@require_POST
+def bag_pack(request, bag_id: int):
+    def write(found: Bag) -> str:
+        item = custody.tube_pack(
+            actor=request.user,
+            bag=found,
+            barcode=request.POST.get("barcode", ""),
+            client_id=_client_id(request),
+        )
+        found.refresh_from_db()
+        return _("Tube %(tube)s packed: %(n)s in the bag.") % {
+            "tube": item.tube.barcode,
+            "n": found.tubes,
+        }
+
+    return _bag_write(request, bag_id, "pack", write)
+
+
+@login_required
+@require_POST
+def bag_unpack(request, bag_id: int):
+    def write(found: Bag) -> str:
+        barcode = request.POST.get("barcode", "")
+        found = custody.tube_unpack(actor=request.user, bag=found, barcode=barcode)
+        return _("Tube %(tube)s taken out: %(n)s in the bag.") % {
+            "tube": barcode.strip().upper(),
+            "n": found.tubes,
+        }
+
+    return _bag_write(request, bag_id, "unpack", write)
+
+
+@login_required
+@require_POST
+def bag_seal(request, bag_id: int):
+    def write(found: Bag) -> str:
+        sealed = custody.bag_seal(
+            actor=request.user,
+            bag=found,
+            counted=_int(request.POST.get("count", ""), "count"),
+            scanned=_lines(request.POST.get("scanned", "")),
+            client_id=_client_id(request),
+        )
+        return _("Bag %(bag)s sealed with %(n)s tubes.") % {
+            "bag": sealed.barcode,
+            "n": sealed.counted,
+        }
+
+    return _bag_write(request, bag_id, "seal", write)
+
+
+# ------------------------------------------------------------------------------------- box
+
+
+def _box_page(request, box: Box, problems=(), status: int = 200, form: str = ""):
+    receipt = queries_custody.receipt_of(box)
+    return render(
+        request,
+        "testing/custody_box.html",
+        {
+            "tab": "rounds",
+            "box": box,
+            "round": box.round,
+            "bags": queries_custody.box_bags(box),
+            "handovers": [
+                (
+                    h,
+                    queries_custody.side(h.from_person, h.from_name, h.from_phone),
+                    queries_custody.side(h.to_person, h.to_name, h.to_phone),
+                )
+                for h in queries_custody.handovers(box)
+            ],
+            "receipt": receipt,
+            "receipt_text": queries_custody.receipt_summary(receipt) if receipt else "",
+            "legs": [
+                (leg, HandoverLeg(leg).label) for leg in custody.NEXT_LEGS[BoxStatus(box.status)]
+            ],
+            "can_change": scope.can(request.user, scope.CHANGE, box),
+            "client_id": uuid.uuid4(),
+            "problems": problems,
+            "form": form,
+            "posted": request.POST,
+        },
+        status=status,
+    )
+
+
+@login_required
+def box(request, box_id: int):
+    return _box_page(request, queries_custody.box_for(request.user, box_id))
+
+
+def _box_write(request, box_id: int, form: str, write) -> object:
+    found = get_for_change(Box.objects.select_related("round", "site"), request.user, pk=box_id)
+    try:
+        message = write(found)
+    except DomainError as e:
+        found.refresh_from_db()
+        return _box_page(request, found, e.problems, status=422, form=form)
+    messages.success(request, message)
+    return redirect("testing:custody_box", found.pk)
+
+
+@login_required
+@require_POST
+def box_add(request, box_id: int):
+    def write(found: Box) -> str:
+        added = custody.bag_box(
+            actor=request.user,
+            box=found,
+            barcode=request.POST.get("barcode", ""),
+            client_id=_client_id(request),
+        )
+        return _("Bag %(bag)s put into the box.") % {"bag": added.barcode}
+
+    return _box_write(request, box_id, "add", write)
+
+
+@login_required
+@require_POST
+def box_handover(request, box_id: int):
+    """The login is one side (hands over, or takes over); the other is typed in."""
+
+    def write(found: Box) -> str:
+        me = custody.party_of(request.user)
+        other = custody.Party(
+            name=request.POST.get("name", ""), phone=request.POST.get("phone", "")
+        )
+        mine = request.POST.get("me", "from")
+        handover = custody.box_handover(
+            actor=request.user,
+            box=found,
+            leg=request.POST.get("leg", ""),
+            giver=me if mine == "from" else other,
+            taker=other if mine == "from" else me,
+            client_id=_client_id(request) or uuid.uuid4(),
+        )
+        return _("Hand-over recorded: %(leg)s.") % {"leg": handover.get_leg_display()}
+
+    return _box_write(request, box_id, "handover", write)
+
+
+@login_required
+@require_POST
+def box_receive(request, box_id: int):
+    def write(found: Box) -> str:
+        receipt = custody.box_receive(
+            actor=request.user,
+            box=found,
+            bags_counted=_int(request.POST.get("bags", ""), "bags_counted"),
+            tubes_counted=_int(request.POST.get("tubes", ""), "tubes_counted"),
+            scanned_bags=_lines(request.POST.get("scanned", "")),
+            note=request.POST.get("note", ""),
+            client_id=_client_id(request) or uuid.uuid4(),
+        )
+        if receipt.mismatch:
+            return _("Received, with a difference: %(text)s") % {
+                "text": queries_custody.receipt_summary(receipt)
+            }
+        return _("Received: the counts match.")
+
+    return _box_write(request, box_id, "receive", write)
+
+
+# ----------------------------------------------------------------------------------- trail
+
+
+@login_required
+def trail(request, tube_id: int):
+    found = queries.tube_for(request.user, tube_id)
+    return render(
+        request,
+        "testing/custody_trail.html",
+        {
+            "tab": "rounds",
+            "tube": found,
+            "round": found.round,
+            "trail": queries_custody.trail(request.user, found),
+        },
+    )
