@@ -20,6 +20,7 @@ def _mount() -> None:
     from bastion.accounts.api import router as accounts_router
     from bastion.geo.api import router as geo_router
     from bastion.ledgers.api import router as ledgers_router
+    from bastion.notices.api import router as notices_router
     from bastion.people.api import router as people_router
     from bastion.people.api_mobilization import router as mobilization_router
     from bastion.reports.api import router as reports_router
@@ -36,6 +37,7 @@ def _mount() -> None:
     api.add_router("/reports", reports_router)
     api.add_router("/testing", testing_router)
     api.add_router("/requests", requests_router)
+    api.add_router("/notices", notices_router)
 
 
 _mount()

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "bastion.reports",
     "bastion.testing",
     "bastion.requests",
+    "bastion.notices",
     "bastion.web",
     "bastion.demo",
 ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("reports/", include("bastion.reports.urls")),
     path("testing/", include("bastion.testing.urls")),
     path("requests/", include("bastion.requests.urls")),
+    path("notices/", include("bastion.notices.urls")),
     path("", include("bastion.web.urls")),
 ]
