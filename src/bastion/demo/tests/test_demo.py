@@ -159,6 +159,7 @@ def test_posts_per_role(demo, db):
         "zone_commander": 22,
         "deputy_commander": 93,
         "reserve": 3600,
+        "police_liaison": 6,  # one per community (testing.demo_response)
     }
     lanes = Post.objects.filter(role="lane_chief")
     assert all(p.node_id == demo.street.pk and p.title for p in lanes)
