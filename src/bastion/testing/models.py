@@ -535,7 +535,7 @@ class Retest(Located):
 class RetestState(models.TextChoices):
     """Where a retest stands (derived: see `testing.response.with_state`)."""
 
-    PENDING = "pending", _("Due")
+    PENDING = "pending", _("Retest due")
     SAMPLED = "sampled", _("Sampled")
     NEGATIVE = "negative", _("Negative")
     POSITIVE = "positive", _("Positive")

@@ -44,13 +44,13 @@ def test_the_retest_page_shows_states_holds_and_the_response(testing, responded)
     assert "Positive-pool response" in html
     assert html.count('class="tag ok">Negative') == 1
     assert html.count('class="tag quiet">Sampled') == 1
-    assert html.count('class="tag warm">Due') == 3
+    assert html.count('class="tag warm">Retest due') == 3
     assert html.count("stay in place") == 4  # one released by the negative retest
     assert ">2/5<" in html and ">1/5<" in html  # retested, resulted
     assert "0 of 2 read" in html  # the notification's receipts, linked
 
     due = login(testing.tree.users["grid"]).get(url, {"state": "pending"}).content.decode()
-    assert due.count('class="tag warm">Due') == 3 and 'class="tag ok">Negative' not in due
+    assert due.count('class="tag warm">Retest due') == 3 and 'class="tag ok">Negative' not in due
 
 
 def test_the_traceback_of_a_positive_pool_shows_its_response(testing, responded):
