@@ -247,3 +247,11 @@ def test_the_round_figure_is_the_median_and_maximum_over_its_positive_pools(test
     assert figures.max_to_sampled == dt.timedelta(hours=6)
     assert figures.median_to_resulted == dt.timedelta(hours=8)  # of 6 h and 10 h
     assert figures.max_to_resulted == dt.timedelta(hours=10)
+
+
+def test_a_police_liaison_post_belongs_on_a_community(testing):
+    from bastion.core.errors import DomainError
+
+    officer = person(testing.tree.units[0], "民警丙", "13600000010")
+    with pytest.raises(DomainError, match="community"):
+        people.post_assign(person=officer, role="police_liaison", node=testing.tree.grids[0])
