@@ -19,15 +19,14 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 
 from bastion.accounts.models import RoleAssignment
-from bastion.geo.models import Household, Node
+from bastion.geo.models import Node, Presence, Resident
 from bastion.notices.models import Delivery, Notification
 from bastion.notices.services import Recipient, notification_send
 from bastion.people import services as people
-from bastion.people.models import PersonKind, PostRole
+from bastion.people.models import Person, PersonKind, PostRole
 from bastion.testing import response, services
 from bastion.testing.models import Result, Retest, Round, Scan, Tube, TubeKind
 
-POLICE = "张王李刘陈杨赵黄周吴"
 # Share of each positive pool retested, and of those the results back (first pool: all).
 RETESTED = (1.0, 1.0, 0.5)
 RESULTED = (1.0, 0.6, 0.0)
@@ -52,19 +51,38 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _liaisons(street: Node, rng: random.Random, today: dt.date) -> int:
+    """A police officer living in each community (a resident, as every demo person is)."""
     communities = list(Node.objects.filter(street_id=street.pk, level="community").order_by("path"))
-    for i, community in enumerate(communities):
-        home = (
-            Household.objects.filter(community_id=community.pk)
-            .order_by("unit__path", "room")
-            .first()
+    taken = set(
+        Person.objects.filter(street_id=street.pk, id_number__isnull=False).values_list(
+            "id_number", flat=True
         )
+    )
+    posted = 0
+    for community in communities:
+        candidates = [
+            r
+            for r in Resident.objects.filter(
+                community_id=community.pk,
+                presence=Presence.HOME,
+                birth_date__range=(
+                    today - dt.timedelta(days=365 * 50),
+                    today - dt.timedelta(days=365 * 26),
+                ),
+            )
+            .exclude(phone="")
+            .order_by("pk")[:400]
+            if r.id_number not in taken
+        ]
+        if not candidates:
+            continue
+        resident = rng.choice(candidates)
         officer = people.person_create(
-            name=f"{POLICE[i % len(POLICE)]}警官",
+            name=resident.name,
             kind=PersonKind.POLICE,
-            phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
-            home=home,
-            node=community if home is None else None,
+            phone=resident.phone,
+            id_number=resident.id_number,
+            home=resident.household,
             source="demo",
         )
         people.post_assign(
@@ -72,8 +90,10 @@ def _liaisons(street: Node, rng: random.Random, today: dt.date) -> int:
             role=PostRole.POLICE_LIAISON,
             node=community,
             started_on=today - dt.timedelta(days=30),
+            source="demo",
         )
-    return len(communities)
+        posted += 1
+    return posted
 
 
 def _retest(finished: Round, pools: list[Tube], rng: random.Random) -> list[tuple[str, str]]:
