@@ -21,6 +21,7 @@ def _mount() -> None:
     from bastion.geo.api import router as geo_router
     from bastion.incidents.api import router as incidents_router
     from bastion.ledgers.api import router as ledgers_router
+    from bastion.notices.api import router as notices_router
     from bastion.people.api import router as people_router
     from bastion.people.api_mobilization import router as mobilization_router
     from bastion.reports.api import router as reports_router
@@ -40,6 +41,7 @@ def _mount() -> None:
     api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/notices", notices_router)
 
 
 _mount()

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "bastion.testing",
     "bastion.requests",
     "bastion.incidents",
+    "bastion.notices",
     "bastion.web",
     "bastion.demo",
 ]

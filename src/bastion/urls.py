@@ -21,5 +21,6 @@ urlpatterns = [
     # the public site finder (no login; a community's page is its QR link)
     path("find/", views_finder.finder_index, name="finder"),
     path("find/<int:community_id>/", views_finder.finder_community, name="finder_community"),
+    path("notices/", include("bastion.notices.urls")),
     path("", include("bastion.web.urls")),
 ]

@@ -547,7 +547,8 @@ def _rosters(
             if shift.pk not in noted and rng.random() < 0.3:
                 noted.add(shift.pk)
                 note = rng.choice(NOTES)
-            out = shift.ends_at + dt.timedelta(minutes=rng.randrange(0, 20))
+            # up to 20 minutes late, but never after now (a shift that just ended)
+            out = min(shift.ends_at + dt.timedelta(minutes=rng.randrange(0, 20)), now)
             checks.append((pk, CheckKind.OUT, shift.day, out, out, note, *where))
     _insert(
         CheckEvent,

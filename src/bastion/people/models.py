@@ -108,6 +108,7 @@ class PostRole(models.TextChoices):
     ZONE_COMMANDER = "zone_commander", _("Zone commander")
     DEPUTY_COMMANDER = "deputy_commander", _("Deputy zone commander")
     RESERVE = "reserve", _("Reserve staff")
+    POLICE_LIAISON = "police_liaison", _("Police liaison")
 
 
 # The chief every node of a level must have: the five-chief system.

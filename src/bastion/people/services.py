@@ -124,6 +124,8 @@ def _check_post(role: str, node: Node, zone: CommandZone | None) -> None:
         )
     if role == PostRole.LANE_CHIEF and node.level != "street":
         raise DomainError(_("A lane chief post belongs on a street."), field="node")
+    if role == PostRole.POLICE_LIAISON and node.level != "community":
+        raise DomainError(_("A police liaison post belongs on a community."), field="node")
     if role in ZONE_ROLES and (zone is None or zone.street_id != node.pk):
         raise DomainError(_("A zone post needs a command zone of this street."), field="zone")
 
@@ -134,6 +136,8 @@ def post_roles_for(level: str) -> list[str]:
     roles = [CHIEF_OF_LEVEL[level]] if level in CHIEF_OF_LEVEL else []
     if level == "street":
         roles += [PostRole.LANE_CHIEF, *ZONE_ROLES]
+    if level == "community":
+        roles += [PostRole.POLICE_LIAISON]
     return [*roles, PostRole.RESERVE]
 
 

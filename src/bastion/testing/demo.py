@@ -25,6 +25,7 @@ from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident
 from bastion.people.models import Person, PersonKind, Post
 from bastion.testing import services
 from bastion.testing.demo_custody import build_custody
+from bastion.testing.demo_response import build_response_demo
 from bastion.testing.models import (
     Result,
     Round,
@@ -369,9 +370,11 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         source="demo",
         rows=[services.ResultRow(i + 2, b, r) for i, (b, r) in enumerate(results.items())],
     )
+    response = build_response_demo(street, rng, now, finished)  # the positive pools' response
     # The running round's custody comes after the pooling demo repacks its tubes.
     custody = build_custody(rng, now, finished)  # testing/demo_custody.py
     return custody | {
+        **response,
         "sampling_sites": len(sites),
         "sampling_stations": len(all_stations),
         "site_posts": posts,

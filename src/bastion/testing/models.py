@@ -573,6 +573,14 @@ class Retest(Located):
     created_at = models.DateTimeField(auto_now_add=True)
     tube = models.ForeignKey(Tube, models.PROTECT, null=True, blank=True, related_name="+")
     sampled_at = models.DateTimeField(null=True, blank=True)
+    # Positive-pool response (testing.response): the retest tube's result when the lab
+    # answers (an invalid one puts the retest back to due, `tube` cleared, result kept), and
+    # the hold: the person stays where they are from the positive result until a negative
+    # retest (`hold_until` null: in force).
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True)
+    resulted_at = models.DateTimeField(_("resulted at"), null=True, blank=True)
+    hold_since = models.DateTimeField(_("staying in place since"), null=True, blank=True)
+    hold_until = models.DateTimeField(_("staying in place until"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -581,6 +589,19 @@ class Retest(Located):
                 condition=Q(tube__isnull=True, sampled_at__isnull=True)
                 | Q(tube__isnull=False, sampled_at__isnull=False),
                 name="retest_sampled_with_tube",
+            ),
+            models.CheckConstraint(
+                condition=_valid("result", Result, blank=True), name="retest_result_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(result="", resulted_at__isnull=True)
+                | (~Q(result="") & Q(resulted_at__isnull=False)),
+                name="retest_resulted_with_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_until__isnull=True)
+                | Q(hold_since__isnull=False, hold_until__gte=F("hold_since")),
+                name="retest_hold_ends_after_start",
             ),
         ]
 
@@ -800,3 +821,13 @@ class BoxReceipt(Located):
 
     def __str__(self) -> str:
         return f"{self.box_id}"
+
+
+class RetestState(models.TextChoices):
+    """Where a retest stands (derived: see `testing.response.with_state`)."""
+
+    PENDING = "pending", _("Retest due")
+    SAMPLED = "sampled", _("Sampled")
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    INVALID = "invalid", _("Invalid, due again")

@@ -41,6 +41,7 @@ from bastion.geo.identity import mask_id_number, normalise_mobile, parse_id_numb
 from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, Resident
 from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.people.models import Person
+from bastion.testing import response
 from bastion.testing.codes import read_scanned
 from bastion.testing.models import (
     DEFAULT_DEADLINE,
@@ -1506,6 +1507,7 @@ def _results_apply(
         for t in changed:
             t.result = result
     _retests_mark(round_, [t for t in changes[Result.POSITIVE] if t.kind != TubeKind.SINGLE])
+    response.results_applied(round_=round_, changes=changes, at=now)  # notify, hold, close
     # The import is recorded once (each tube points at it); the results that set something
     # in motion, positive and invalid, are recorded on their tubes too.
     history.record(

@@ -18,9 +18,9 @@ from bastion.accounts import scope
 from bastion.accounts.scope import get_scoped_or_404
 from bastion.core.errors import DomainError
 from bastion.geo.models import Household, Node, Resident
-from bastion.testing import queries, services
+from bastion.testing import queries, response, services
 from bastion.testing.codes import resident_code
-from bastion.testing.models import Round, StationKind
+from bastion.testing.models import Result, RetestState, Round, StationKind, TubeKind
 from bastion.testing.projection import deadline_projection
 
 MISSING_SHOWN = 2000
@@ -136,6 +136,10 @@ def home_visits(request, round_id: int):
 def retests(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
     node = queries.area_node(request.user, round_, _node_id(request))
+    rows = response.with_state(queries.retests(request.user, round_, node))
+    state = request.GET.get("state", "")
+    if state in RetestState.values:
+        rows = rows.filter(state=state)
     return render(
         request,
         "testing/retests.html",
@@ -144,7 +148,12 @@ def retests(request, round_id: int):
             "round": round_,
             "node": node,
             "crumbs": _crumbs(request.user, round_, node),
-            "retests": list(queries.retests(request.user, round_, node)),
+            "retests": list(rows),
+            "state": state,
+            "states": RetestState.choices,
+            "response": response.round_response(
+                request.user, round_, queries.positive_tubes(request.user, round_)
+            ),
         },
     )
 
@@ -203,7 +212,24 @@ def tube(request, tube_id: int):
     """The traceback of a tube: its people, their homes and the chiefs to call."""
     found = queries.tube_for(request.user, tube_id)
     tb = queries.traceback(request.user, found)
-    return render(request, "testing/tube.html", {"tab": "rounds", "tube": found, "tb": tb})
+    pool = None
+    if found.result == Result.POSITIVE and found.kind != TubeKind.SINGLE:
+        [pool] = response.pool_responses(request.user, [found])
+    return render(
+        request,
+        "testing/tube.html",
+        {
+            "tab": "rounds",
+            "tube": found,
+            "tb": tb,
+            "pool": pool,
+            "round_response": response.round_response(
+                request.user, found.round, queries.positive_tubes(request.user, found.round)
+            )
+            if pool
+            else None,
+        },
+    )
 
 
 @login_required

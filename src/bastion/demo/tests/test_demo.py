@@ -159,6 +159,7 @@ def test_posts_per_role(demo, db):
         "zone_commander": 22,
         "deputy_commander": 93,
         "reserve": 3600,
+        "police_liaison": 6,  # one per community (testing.demo_response)
     }
     lanes = Post.objects.filter(role="lane_chief")
     assert all(p.node_id == demo.street.pk and p.title for p in lanes)
@@ -373,7 +374,7 @@ def test_change_log_records_the_demo_rows(demo, db):
         "geo.household": 21_345,
         "geo.resident": 39_303,
         "geo.commandzone": 22,
-        "people.post": 5293,
+        "people.post": 5299,  # 5293 + one police liaison per community
     }
     resident = Resident.objects.filter(city_id=demo.city.pk).first()
     entry = log.get(object_type="geo.resident", object_id=resident.pk)

@@ -74,7 +74,7 @@ def test_end_then_reassign_records_both_in_history(tree, staffed):
 
 def test_post_roles_for_each_level():
     assert services.post_roles_for("unit") == ["unit_chief", "reserve"]
-    assert services.post_roles_for("community") == ["reserve"]
+    assert services.post_roles_for("community") == ["police_liaison", "reserve"]
     assert services.post_roles_for("street") == [
         "street_chief",
         "lane_chief",

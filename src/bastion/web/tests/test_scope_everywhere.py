@@ -377,6 +377,23 @@ class OtherGrid:
             actor=self.tree.users["street"], node=self.building, level="sealed", reason="其他封控"
         )
 
+    # notices: a notification about the other grid (naming its resident), delivered to its chief
+    @cached_property
+    def notification(self):
+        from bastion.notices.services import Recipient, notification_send
+
+        return notification_send(
+            kind="test.alert",
+            title="其他网格通知",
+            body=f"{self.resident.name} 原地等待",
+            node=self.grid,
+            recipients=[Recipient(user_id=self.chief.pk, reason="grid_chief")],
+        )
+
+    @cached_property
+    def delivery(self):
+        return self.notification.deliveries.get()
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -432,6 +449,9 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "person_ids": lambda o: [o.person.pk],
     # control areas
     "area_id": lambda o: o.control_area.pk,
+    # notices
+    "notification_id": lambda o: o.notification.pk,
+    "delivery_id": lambda o: o.delivery.pk,
     # values that are not objects
     "field": lambda o: "phone",
 }
