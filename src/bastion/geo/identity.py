@@ -68,6 +68,10 @@ def normalise_mobile(raw: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
+    """An ID number with its first 4 and last 4 characters shown; any other document's number
+    masked by its own length (`mask_document`)."""
+    if number and len(number) != 18:
+        return mask_document(number)
     return f"{number[:4]}{'*' * 10}{number[-4:]}" if number else ""
 
 

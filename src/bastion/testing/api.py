@@ -232,12 +232,18 @@ class TubeOut(Schema):
 class ScanIn(Schema):
     client_id: UUID = Field(description="Made by the device; a retry with it replays.")
     tube: str = Field(description="Barcode of the tube; a new one is opened at this station.")
-    code: str = Field(description="ID number, or the resident code printed per household.")
+    code: str = Field(
+        description="ID number, another document's number (passport, permit, residence card), "
+        "the resident code printed per household, or the household's family code."
+    )
     at: dt.datetime | None = Field(None, description="When it was scanned (default: now).")
     walk_in: bool = Field(False, description="Take an ID number unknown here as a walk-in.")
     name: str = Field("", max_length=50, description="A walk-in's name.")
     phone: str = Field("", max_length=20, description="A walk-in's mobile.")
     single: bool = Field(False, description="A new tube opened by this scan holds one person.")
+    manual: bool = Field(
+        False, description="Typed in or picked by name at the station (the code would not scan)."
+    )
 
 
 class ScanBatchIn(Schema):
@@ -251,7 +257,8 @@ class ScanOut(Schema):
         description="Why refused: station_closed, round_not_open, bad_time, "
         "bad_tube, tube_full, tube_closed, tube_other_round, "
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
-        "already_sampled, bad_phone, client_id_reused."
+        "already_sampled, bad_phone, client_id_reused, unknown_document, no_document, "
+        "family_too_big."
     )
     field: str | None
     message: str
@@ -266,6 +273,10 @@ class ScanOut(Schema):
     retest: bool
     scan_id: int | None
     at: dt.datetime | None
+    manual: bool = False
+    members: list["ScanOut"] = Field(
+        default_factory=list, description="A family code's scans, one per member."
+    )
 
 
 class ScanRefusedOut(Schema):
@@ -294,6 +305,17 @@ class StationStateOut(Schema):
     recent: list[ScanOut]
     per_hour: list[tuple[dt.datetime, int]]
     today: int
+    manual_today: int = Field(0, description="Of today's scans, those entered by hand.")
+
+
+class PersonFoundOut(Schema):
+    resident_id: int
+    name: str
+    code: str = Field(description="The resident code to send as the scan's code.")
+    document: str = Field(description="Masked document number, or the document kind.")
+    room: str
+    guardian: str = Field(description="For a child under a guardian: the guardian's name.")
+    sampled: bool = Field(description="Already sampled in the station's round.")
 
 
 class ResultIn(Schema):
@@ -432,7 +454,7 @@ def _tube_out(t: Tube) -> dict:
 
 
 def _scan_out(o: services.ScanOutcome) -> dict:
-    return o.__dict__
+    return {**o.__dict__, "members": [_scan_out(m) for m in o.members]}
 
 
 def _place(resident) -> dict:
@@ -463,6 +485,7 @@ def _input(s: ScanIn) -> services.ScanInput:
         name=s.name,
         phone=s.phone,
         single=s.single,
+        manual=s.manual,
     )
 
 
@@ -884,10 +907,11 @@ def station_state_out(station: Station) -> dict:
                 "kind": s.kind,
                 "resident_id": s.resident_id,
                 "name": person.name,
-                "id_number": mask_id_number(person.id_number),
+                "id_number": mask_id_number(person.id_number or getattr(person, "doc_number", "")),
                 "retest": s.retest,
                 "scan_id": s.pk,
                 "at": s.at,
+                "manual": s.manual,
             }
         )
     return {
@@ -900,6 +924,7 @@ def station_state_out(station: Station) -> dict:
         "recent": recent,
         "per_hour": state.per_hour,
         "today": state.today,
+        "manual_today": state.manual,
     }
 
 
@@ -954,6 +979,15 @@ def tube_close(request, station_id: int, barcode: str):
     station = _station_for_change(request, station_id)
     tube = queries._one(Tube.objects.filter(station=station), barcode=barcode.strip().upper())
     return _tube_out(services.tube_close(actor=request.auth, tube=tube))
+
+
+@router.get("/stations/{station_id}/people", response={200: list[PersonFoundOut], **READ_ERRORS})
+def station_people(request, station_id: int, q: str):
+    """Manual entry when a code will not scan: residents of the station's round area found by
+    a document number (exact) or a name (part), with the children under them as guardian.
+    Send the chosen one's `code` as a scan with `manual` set."""
+    station = _station_for_change(request, station_id)
+    return queries.station_people(request.auth, station, q)
 
 
 @router.post(

@@ -270,6 +270,7 @@ def _sample(
             None,
             "",
             None,
+            False,
             *row[4:],
         )
         for tube_id, (people, times, station_id) in zip(tube_ids, planned, strict=True)
