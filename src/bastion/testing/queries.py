@@ -674,18 +674,24 @@ def station_people(user, station: Station, text: str) -> list[dict]:
     node = shift.round.node
     area = Resident.objects.restrict(user, "view").filter(**{f"{node.level}_id": node.pk})
     number = re.sub(r"\s", "", text).upper()
+    exact = Q(name=text) | Q(id_number=number) | Q(doc_number=number)
     found = list(
-        area.filter(Q(name__contains=text) | Q(id_number=number) | Q(doc_number=number))
+        area.filter(exact | Q(name__contains=text))
+        .select_related("household", "guardian")
+        .order_by("name", "pk")[: PEOPLE_FOUND * 5]
+    )
+    found.sort(key=lambda r: r.name != text and number not in (r.id_number, r.doc_number))
+    found = found[:PEOPLE_FOUND]
+    wards: dict[int, list[Resident]] = defaultdict(list)
+    shown = {r.pk for r in found}
+    for ward in (
+        area.filter(guardian__in=found)
         .select_related("household", "guardian")
         .order_by("name", "pk")[:PEOPLE_FOUND]
-    )
-    wards = list(
-        area.filter(guardian__in=found)
-        .exclude(pk__in=[r.pk for r in found])
-        .select_related("household", "guardian")
-        .order_by("name", "pk")[: PEOPLE_FOUND - len(found)]
-    )
-    people = found + wards
+    ):
+        if ward.pk not in shown:
+            wards[ward.guardian_id].append(ward)
+    people = [p for r in found for p in (r, *wards[r.pk])]
     sampled = set(
         Scan.objects.filter(
             round_id=shift.round_id,
