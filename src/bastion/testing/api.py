@@ -32,7 +32,7 @@ from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Node
 from bastion.people.models import Person
 from bastion.testing import queries, services
-from bastion.testing.codes import resident_code
+from bastion.testing.codes import family_code, resident_code
 from bastion.testing.models import (
     Result,
     Round,
@@ -1030,3 +1030,19 @@ def household_codes(request, household_id: int):
     household = scope.get_scoped_or_404(Household, request.auth, pk=household_id)
     residents = Resident.objects.restrict(request.auth).filter(household=household).order_by("pk")
     return [{"resident_id": r.pk, "name": r.name, "code": resident_code(r.pk)} for r in residents]
+
+
+class FamilyCodeOut(Schema):
+    household_id: int
+    room: str
+    code: str
+
+
+@router.get("/households/{household_id}/family-code", response={200: FamilyCodeOut, **READ_ERRORS})
+def household_family_code(request, household_id: int):
+    """The household's family code, printed with its resident codes: scanned at a station, it
+    samples every member at home not yet sampled into the open tube (all or nobody)."""
+    from bastion.geo.models import Household
+
+    household = scope.get_scoped_or_404(Household, request.auth, pk=household_id)
+    return {"household_id": household.pk, "room": household.room, "code": family_code(household.pk)}
