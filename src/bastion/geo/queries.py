@@ -263,6 +263,11 @@ FIELD_LABELS = {
     "pregnant": gettext_lazy("Pregnant"),
     "infant": gettext_lazy("Infant"),
     "household_id": gettext_lazy("Household"),
+    "doc_kind": gettext_lazy("Document kind"),
+    "doc_number": gettext_lazy("Document number"),
+    "guardian_id": gettext_lazy("Guardian"),
+    "no_phone": gettext_lazy("No phone"),
+    "registered_address": gettext_lazy("Registered address"),
     "room": gettext_lazy("Room"),
     "floor": gettext_lazy("Floor"),
 }
@@ -280,7 +285,7 @@ def _shown(model, name: str, value, households: dict[int, str]) -> str:
     """A logged value as a person reads it: choices by their label, numbers masked."""
     if value is None or value == "":
         return "—"
-    if name == "id_number":
+    if name in ("id_number", "doc_number"):
         return mask_id_number(str(value))
     if name == "phone":
         return mask_mobile(str(value))
