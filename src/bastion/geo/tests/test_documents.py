@@ -259,3 +259,24 @@ def test_revealing_a_document_number_is_logged(household, tree):
     assert personal_data_reveal(user=admin, subject=r, field="doc_number") == "C01X00T47"
     log = RevealLog.objects.get(subject_id=r.pk)
     assert (log.field, log.user) == ("doc_number", admin)
+
+
+def test_the_search_page_filters_residents_registered_elsewhere_and_without_phone(
+    household, tree, client
+):
+    r = Resident.objects.filter(household=household).order_by("pk").first()
+    services.resident_update(resident=r, registered_address="河南省信阳市", phone="", no_phone=True)
+    foreigner = _foreigner(household)
+    client.force_login(tree.users["admin"])
+    page = client.get("/geo/search/", {"only": "elsewhere"})
+    assert [x.pk for x in page.context["results"]] == [r.pk]
+    assert "河南省信阳市" in page.content.decode()
+    assert [x.pk for x in client.get("/geo/search/", {"only": "no_phone"}).context["results"]] == [
+        r.pk
+    ]
+    by_document = client.get("/geo/search/", {"q": "C01X00T47"}).context["results"]
+    assert [x.pk for x in by_document] == [foreigner.pk]
+    assert "C0*****47" in client.get("/geo/search/", {"q": "C01X00T47"}).content.decode()
+    other = tree.users["other_grid"]
+    client.force_login(other)
+    assert client.get("/geo/search/", {"only": "elsewhere"}).context["results"] == []
