@@ -23,6 +23,7 @@ from bastion.core.bulk import insert_rows, insert_rows_returning
 from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident
 from bastion.people.models import Person, PersonKind, Post
 from bastion.testing import services
+from bastion.testing.demo_identity import build_identity_demo
 from bastion.testing.models import (
     Result,
     Round,
@@ -366,7 +367,9 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         source="demo",
         rows=[services.ResultRow(i + 2, b, r) for i, (b, r) in enumerate(results.items())],
     )
+    identity = build_identity_demo(street, rng, running, all_stations, now)
     return {
+        **identity,
         "sampling_sites": len(sites),
         "sampling_stations": len(all_stations),
         "site_posts": posts,
