@@ -1,8 +1,9 @@
 """People without a plain ID card on the demo street, and how the round in progress samples
 them: foreigners with passports and permanent residence cards, Hong Kong / Macao / Taiwan
 residents with their permits, an overseas Chinese with a passport, children without an ID
-under a guardian, elderly residents without a phone, people registered elsewhere — and a few households sampled with their
-family code, and a few people entered by hand because their code would not scan.
+under a guardian, elderly residents without a phone, people registered elsewhere — and a few
+households sampled with their family code, and a few people entered by hand because their
+code would not scan.
 
 Written through the services (so history and checks are the real ones); deterministic for a
 given `rng`."""
