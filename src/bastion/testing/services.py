@@ -829,10 +829,13 @@ def _scans_apply(
 
 def _documents_parse(documents: list, parsed: list, outcomes: list) -> None:
     """Scans of passports, permits and residence cards: their holders found in one query,
-    then evaluated in their place in the batch like a resident code."""
+    then evaluated in their place in the batch like a resident code; a number nobody here
+    holds is taken as a walk-in when asked (kept apart by that number)."""
     holders = documents_resolve({d[5] for d in documents})
     for index, item, at, shift, barcode, number in documents:
-        if holders.get(number) is None:
+        if number not in holders and item.walk_in:  # a visitor known by a passport or permit
+            parsed.append((index, item, at, shift, barcode, number, None))
+        elif holders.get(number) is None:
             message = (
                 _("Two residents hold this document number: find the person by name.")
                 if number in holders

@@ -14,7 +14,7 @@ from bastion.geo.models import DocKind, Household, Presence, Resident
 from bastion.testing import queries, services
 from bastion.testing.codes import family_code, read_scanned, resident_code
 from bastion.testing.family import member_client_id
-from bastion.testing.models import Scan, Tube
+from bastion.testing.models import Scan, Tube, WalkIn
 from bastion.testing.tests.conftest import scan
 
 
@@ -229,3 +229,13 @@ def test_the_manual_search_stays_in_scope(testing, family):
     )
     other = f"/api/v1/testing/stations/{testing.stations[2].pk}/people"
     assert chief.get(other, {"q": "居民"}).status_code == 404
+
+
+def test_a_visitor_with_a_passport_is_taken_as_a_walk_in_only_when_asked(testing, family):
+    refused = scan(testing.stations[0], "T-0001", "X98765432")
+    assert refused.reason == "unknown_document"
+    out = scan(testing.stations[0], "T-0001", "X98765432", walk_in=True, name="Visitor")
+    assert (out.status, out.kind) == ("accepted", "walk_in")
+    assert WalkIn.objects.get(round=testing.round).id_number == "X98765432"
+    again = scan(testing.stations[1], "T-0009", "X98765432", walk_in=True)
+    assert (again.status, again.reason) == ("refused", "already_sampled")
