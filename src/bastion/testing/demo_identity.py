@@ -15,28 +15,31 @@ import uuid
 from bastion.geo import services as geo
 from bastion.geo.identity import make_pr_2023_number, make_residence_permit_number
 from bastion.geo.models import DocKind, Household, Node, Presence, Relation, Resident
+from bastion.people.models import Person
 from bastion.testing import services
 from bastion.testing.codes import family_code, resident_code
 from bastion.testing.family import family_scan
 from bastion.testing.models import Round, Scan, Station
 
+# Residents of the street who turn out to be known by another document: their birth date
+# and sex are kept (so the street's figures stay those of the field report), their name and
+# document change. (name for a man, name for a woman, document kind, number or its parts)
 FOREIGNERS = [
-    # name, sex, birth, document kind, number
-    ("John Smith", "M", dt.date(1979, 4, 2), DocKind.PASSPORT, "583920174"),
-    ("Anna Müller", "F", dt.date(1986, 9, 14), DocKind.PASSPORT, "C01X00T47"),
-    ("Kim Min-jun", "M", dt.date(1991, 1, 30), DocKind.PASSPORT, "M12345678"),
-    ("Tanaka Yuki", "F", dt.date(1983, 6, 8), DocKind.PR_CARD, ("11", "392", 12)),
-    ("Olga Ivanova", "F", dt.date(1975, 12, 1), DocKind.PR_CARD, ("31", "643", 4)),
-    ("Ahmed Hassan", "M", dt.date(1969, 3, 21), DocKind.PR_CARD, "EGY446903210013"),
+    ("John Smith", "Mary Johnson", DocKind.PASSPORT, "583920174"),
+    ("Lukas Müller", "Anna Müller", DocKind.PASSPORT, "C01X00T47"),
+    ("Kim Min-jun", "Kim Ji-woo", DocKind.PASSPORT, "M12345678"),
+    ("Tanaka Hiroshi", "Tanaka Yuki", DocKind.PR_CARD, ("11", "392", 12)),
+    ("Ivan Petrov", "Olga Ivanova", DocKind.PR_CARD, ("31", "643", 4)),
+    ("Ahmed Hassan", "Fatima Hassan", DocKind.PR_CARD, ("EGY", "44", 13)),
 ]
 HMT = [
-    ("陈家明", "M", dt.date(1980, 5, 5), DocKind.HK_MACAO_PERMIT, "H60218834"),
-    ("梁嘉欣", "F", dt.date(1994, 10, 10), DocKind.HK_MACAO_PERMIT, "M02347751"),
-    ("林志豪", "M", dt.date(1972, 8, 17), DocKind.TAIWAN_PERMIT, "04518263"),
-    ("黄美玲", "F", dt.date(1988, 2, 2), DocKind.HMT_RESIDENCE, ("81", 24)),
-    ("郑文杰", "M", dt.date(1965, 11, 11), DocKind.HMT_RESIDENCE, ("83", 31)),
+    ("陈家明", "陈嘉欣", DocKind.HK_MACAO_PERMIT, "H60218834"),
+    ("梁志伟", "梁嘉欣", DocKind.HK_MACAO_PERMIT, "M02347751"),
+    ("林志豪", "林怡君", DocKind.TAIWAN_PERMIT, "04518263"),
+    ("黄俊杰", "黄美玲", DocKind.HMT_RESIDENCE, ("81", 24)),
+    ("郑文杰", "郑雅婷", DocKind.HMT_RESIDENCE, ("83", 31)),
     # An overseas Chinese back for a stay, known by the passport (no hukou, no ID card).
-    ("周海峰", "M", dt.date(1970, 7, 7), DocKind.PASSPORT_CN, "E58321907"),
+    ("周海峰", "周海燕", DocKind.PASSPORT_CN, "E58321907"),
 ]
 CHILD_NAMES = ["小宝", "小米", "豆豆", "乐乐", "甜甜", "安安", "果果", "朵朵"]
 PLACES = ["河南省信阳市浉河区", "四川省成都市武侯区", "湖北省黄冈市麻城市", "安徽省阜阳市颍州区"]
@@ -47,26 +50,34 @@ MANUAL_SCANS = 2
 
 
 def _number(kind: str, birth: dt.date, raw) -> str:
-    if kind == DocKind.PR_CARD and isinstance(raw, tuple):
+    if kind == DocKind.PR_CARD and raw[0].isalpha():  # a 2017 card
+        nationality, province, sequence = raw
+        return f"{nationality}{province}{birth:%y%m%d}{sequence:04d}"
+    if kind == DocKind.PR_CARD:
         province, nationality, sequence = raw
         return make_pr_2023_number(province, nationality, birth, sequence)
     if kind == DocKind.HMT_RESIDENCE:
         region, sequence = raw
+        # The permit's sequence carries the sex like an ID number's: odd for men.
         return make_residence_permit_number(region, birth, sequence)
     return raw
 
 
-def _register(household: Household, people: list, relation: str) -> list[Resident]:
-    made = []
-    for name, sex, birth, kind, raw in people:
-        number = _number(kind, birth, raw)
-        fields = {"doc_kind": kind, "doc_number": number, "birth_date": birth, "sex": sex}
-        made.append(
-            geo.resident_create(
-                household=household, name=name, relation=relation, source="demo", **fields
-            )
-        )
-    return made
+def _known_by(resident: Resident, entry: tuple) -> Resident:
+    man, woman, kind, raw = entry
+    birth = resident.birth_date
+    if kind in (DocKind.HMT_RESIDENCE, DocKind.PR_CARD) and not raw[0].isalpha():
+        raw = (*raw[:-1], raw[-1] * 2 + (1 if resident.sex == "M" else 0))
+    return geo.resident_update(
+        resident=resident,
+        name=man if resident.sex == "M" else woman,
+        doc_kind=kind,
+        doc_number=_number(kind, birth, raw),
+        birth_date=birth,
+        sex=resident.sex,
+        relation=resident.relation,
+        source="demo",
+    )
 
 
 def build_identity_demo(
@@ -97,41 +108,66 @@ def build_identity_demo(
     rest = set(households) - set(open_households)
     picks = iter(open_households + [h for h in households if h in rest])
 
-    foreigners, hmt = [], []
-    for person in FOREIGNERS:
-        foreigners += _register(Household.objects.get(pk=next(picks)), [person], Relation.OTHER)
-    for person in HMT:
-        hmt += _register(Household.objects.get(pk=next(picks)), [person], Relation.OTHER)
-
+    linked = set(Person.objects.exclude(id_number=None).values_list("id_number", flat=True))
     today = dt.date.today()
-    children = []
     adult = today.replace(year=today.year - 20, day=1)
+
+    def adults_of(household_id: int) -> list[Resident]:
+        return [
+            r
+            for r in Resident.objects.filter(
+                household_id=household_id, doc_kind=DocKind.ID_CARD, birth_date__lte=adult
+            ).order_by("pk")
+            if r.id_number not in linked
+        ]
+
+    def next_adult() -> Resident:
+        while not (found := adults_of(next(picks))):
+            pass
+        return found[0]
+
+    foreigners = [_known_by(next_adult(), entry) for entry in FOREIGNERS]
+    hmt = [_known_by(next_adult(), entry) for entry in HMT]
+
+    # Children without an ID: minors of the street (or, on a street without any, the
+    # youngest of a household made a child) recorded under an adult of their household.
+    children = []
     for i, name in enumerate(CHILD_NAMES):
-        adults: list[Resident] = []
-        while not adults:
-            household = Household.objects.get(pk=next(picks))
-            adults = list(
-                Resident.objects.filter(
-                    household=household, doc_kind=DocKind.ID_CARD, birth_date__lte=adult
-                )
-            )
-        guardian = min(adults, key=lambda r: abs(r.age - 35))
+        child = guardian = None
+        while guardian is None:
+            household_id = next(picks)
+            members = list(Resident.objects.filter(household_id=household_id).order_by("pk"))
+            grown = [r for r in members if r.birth_date <= adult and r.id_number not in linked]
+            young = [r for r in members if r.age < 14 and r.id_number not in linked]
+            if len(grown) >= (1 if young else 2):
+                guardian = min(grown, key=lambda r: abs(r.age - 35))
+                others = [r for r in grown if r.pk != guardian.pk]
+                child = young[0] if young else max(others, key=lambda r: r.pk)
+        made_young = child.age >= 14
+        birth = today.replace(year=today.year - 1 - i % 5, day=1) if made_young else None
         children.append(
-            geo.resident_create(
-                household=household,
-                name=name,
+            geo.resident_update(
+                resident=child,
+                name=name if made_young else child.name,
                 doc_kind=DocKind.NONE,
-                birth_date=today.replace(year=today.year - 1 - i % 5, day=1),
-                sex="M" if i % 2 else "F",
+                birth_date=birth or child.birth_date,
+                sex=child.sex,
                 relation=Relation.CHILD if guardian.age < 50 else Relation.GRANDCHILD,
                 guardian=guardian,
                 source="demo",
             )
         )
 
-    elders = [
-        pk for pk, _h, birth in residents if birth <= today.replace(year=today.year - 70, day=1)
-    ]
+    elders = list(
+        Resident.objects.filter(
+            street_id=street.pk,
+            presence=Presence.HOME,
+            birth_date__lte=today.replace(year=today.year - 70, day=1),
+        )
+        .exclude(doc_kind=DocKind.NONE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     elders = rng.sample(elders, min(NO_PHONE_ELDERS, len(elders)))
     for resident in Resident.objects.filter(pk__in=elders):
         geo.resident_update(resident=resident, phone="", no_phone=True, source="demo")
