@@ -9,6 +9,7 @@ Written through the services (so history and checks are the real ones); determin
 given `rng`."""
 
 import datetime as dt
+import itertools
 import random
 import uuid
 
@@ -132,31 +133,39 @@ def build_identity_demo(
     # Children without an ID: minors of the street (or, on a street without any, the
     # youngest of a household made a child) recorded under an adult of their household.
     children = []
-    for i, name in enumerate(CHILD_NAMES):
-        child = guardian = None
-        while guardian is None:
-            household_id = next(picks)
-            members = list(Resident.objects.filter(household_id=household_id).order_by("pk"))
-            grown = [r for r in members if r.birth_date <= adult and r.id_number not in linked]
-            young = [r for r in members if r.age < 14 and r.id_number not in linked]
-            if len(grown) >= (1 if young else 2):
+    order = list(picks)  # the households not used yet, in the same order
+    members_of: dict[int, list[Resident]] = {}
+    for r in Resident.objects.filter(street_id=street.pk).order_by("pk"):
+        members_of.setdefault(r.household_id, []).append(r)
+
+    def candidates(made_young: bool):
+        for household_id in order:
+            members = [r for r in members_of.get(household_id, []) if r.id_number not in linked]
+            grown = [r for r in members if r.birth_date <= adult]
+            young = [r for r in members if r.age < 14]
+            if made_young and len(grown) >= 2:
                 guardian = min(grown, key=lambda r: abs(r.age - 35))
-                others = [r for r in grown if r.pk != guardian.pk]
-                child = young[0] if young else max(others, key=lambda r: r.pk)
+                yield max((r for r in grown if r.pk != guardian.pk), key=lambda r: r.pk), guardian
+            elif not made_young and young and grown:
+                yield young[0], min(grown, key=lambda r: abs(r.age - 35))
+
+    # Minors of the street recorded under an adult of their household (birth date and
+    # relation as they are); only a street without minors has an adult made a child.
+    chosen = list(itertools.islice(candidates(False), len(CHILD_NAMES)))
+    if len(chosen) < len(CHILD_NAMES):
+        chosen += list(itertools.islice(candidates(True), len(CHILD_NAMES) - len(chosen)))
+    for i, ((child, guardian), name) in enumerate(zip(chosen, CHILD_NAMES, strict=False)):
         made_young = child.age >= 14
-        birth = today.replace(year=today.year - 1 - i % 5, day=1) if made_young else None
-        children.append(
-            geo.resident_update(
-                resident=child,
-                name=name if made_young else child.name,
-                doc_kind=DocKind.NONE,
-                birth_date=birth or child.birth_date,
-                sex=child.sex,
-                relation=Relation.CHILD if guardian.age < 50 else Relation.GRANDCHILD,
-                guardian=guardian,
-                source="demo",
-            )
-        )
+        fields = {"doc_kind": DocKind.NONE, "guardian": guardian, "sex": child.sex}
+        if made_young:
+            fields |= {
+                "name": name,
+                "birth_date": today.replace(year=today.year - 1 - i % 5, day=1),
+                "relation": Relation.CHILD if guardian.age < 50 else Relation.GRANDCHILD,
+            }
+        else:
+            fields["birth_date"] = child.birth_date
+        children.append(geo.resident_update(resident=child, source="demo", **fields))
 
     elders = list(
         Resident.objects.filter(
