@@ -10,7 +10,7 @@ from bastion.accounts.models import ApiToken, RevealLog, Role, RoleAssignment
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 
-REVEALABLE_FIELDS = ("id_number", "phone")
+REVEALABLE_FIELDS = ("id_number", "doc_number", "phone")
 
 
 def role_assign(*, user: User, role: str, node: Node) -> RoleAssignment:

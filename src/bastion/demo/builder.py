@@ -39,7 +39,7 @@ from bastion.accounts.services import role_assign
 from bastion.core.models import ChangeLog
 from bastion.demo import spec
 from bastion.demo.modules import modules_build
-from bastion.demo.plan import DemoPlan, plan_demo
+from bastion.demo.plan import DemoPlan, ResidentRow, plan_demo
 from bastion.geo.models import (
     LEVEL_ORDER,
     CommandZone,
@@ -490,7 +490,8 @@ def _write_residents(plan: DemoPlan, w: Written, city: int, progress: Progress) 
         progress,
     )
     ids = dict(Resident.objects.filter(city_id=city).values_list("id_number", "pk"))
-    snapshot = [f for f in RESIDENT_FIELDS if f != "household_id"]
+    # The planned fields (those the plan leaves out keep their defaults, logged as such).
+    snapshot = [f for f in RESIDENT_FIELDS if f in ResidentRow._fields]
     _record(
         Resident,
         (

@@ -4,6 +4,8 @@ Thin: rows are fetched through the scope (`get_scoped_or_404` / `.restrict`), re
 geo.queries, writes go through geo.services. ID and phone numbers are masked; one can be shown
 in full through `reveal`, which is logged."""
 
+import datetime as dt
+from typing import Literal
 from uuid import UUID
 
 from django.db.models import Prefetch
@@ -15,10 +17,11 @@ from bastion.accounts.services import personal_data_reveal
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, create_once, get_for_change
 from bastion.core.errors import DomainError
 from bastion.geo import queries, services
-from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import (
     LEVEL_ORDER,
     CommandZone,
+    DocKind,
     Household,
     Node,
     Presence,
@@ -82,6 +85,11 @@ class ResidentOut(Schema):
     aged: bool
     id_number: str = Field(description="Masked; POST …/reveal shows it in full.")
     phone: str = Field(description="Masked; POST …/reveal shows it in full.")
+    doc_kind: DocKind
+    doc_number: str = Field(description="Masked; POST …/reveal shows it in full.")
+    guardian_id: int | None
+    no_phone: bool
+    registered_address: str
     relation: str
     presence: str
     immobile: bool
@@ -99,7 +107,14 @@ class ResidentOut(Schema):
 
 class ResidentIn(Schema):
     name: str
-    id_number: str
+    id_number: str = Field("", description="The ID card's number (document kind id_card).")
+    doc_kind: DocKind = DocKind.ID_CARD
+    doc_number: str = Field("", description="The number of any other document.")
+    birth_date: dt.date | None = Field(None, description="For documents that do not carry it.")
+    sex: Literal["M", "F"] | None = Field(None, description="For documents that do not carry it.")
+    guardian_id: int | None = Field(None, description="An adult of the same household.")
+    no_phone: bool = False
+    registered_address: str = Field("", max_length=200, description="Blank: registered here.")
     phone: str = ""
     relation: Relation = Relation.HEAD
     presence: Presence = Presence.HOME
@@ -116,6 +131,13 @@ class ResidentIn(Schema):
 class ResidentPatchIn(Schema):
     name: str | None = None
     id_number: str | None = None
+    doc_kind: DocKind | None = None
+    doc_number: str | None = None
+    birth_date: dt.date | None = None
+    sex: Literal["M", "F"] | None = None
+    guardian_id: int | None = None
+    no_phone: bool | None = None
+    registered_address: str | None = Field(None, max_length=200)
     phone: str | None = None
     relation: Relation | None = None
     presence: Presence | None = None
@@ -128,7 +150,7 @@ class ResidentPatchIn(Schema):
 
 
 class RevealIn(Schema):
-    field: str = Field(description='"id_number" or "phone"')
+    field: str = Field(description='"id_number", "doc_number" or "phone"')
 
 
 class RevealOut(Schema):
@@ -223,8 +245,13 @@ def _resident_out(r: Resident, revealable: set[int]) -> dict:
         "sex": r.sex,
         "age": r.age,
         "aged": r.aged,
-        "id_number": mask_id_number(r.id_number),
+        "id_number": mask_id_number(r.id_number or ""),
         "phone": mask_mobile(r.phone),
+        "doc_kind": r.doc_kind,
+        "doc_number": mask_document(r.doc_number),
+        "guardian_id": r.guardian_id,
+        "no_phone": r.no_phone,
+        "registered_address": r.registered_address,
         "relation": r.relation,
         "presence": r.presence,
         "immobile": r.immobile,
@@ -239,6 +266,14 @@ def _resident_out(r: Resident, revealable: set[int]) -> dict:
         "can_reveal": r.pk in revealable,
         "client_id": r.client_id,
     }
+
+
+def _guardian_field(user, fields: dict) -> dict:
+    """A guardian given by id is fetched within the user's scope (404 outside it)."""
+    if "guardian_id" in fields:
+        guardian_id = fields.pop("guardian_id")
+        fields["guardian"] = _resident(user, guardian_id) if guardian_id else None
+    return fields
 
 
 def _residents_out(user, residents) -> list[dict]:
@@ -338,7 +373,7 @@ def resident_create(request, household_id: int, payload: ResidentIn):
     each naming its field; nothing is written. A retry with the same `client_id` returns the
     resident the first request made (200)."""
     household = get_for_change(Household, request.user, pk=household_id)
-    fields = payload.dict(exclude={"client_id"})
+    fields = _guardian_field(request.user, payload.dict(exclude={"client_id"}))
     resident, created = create_once(
         Resident,
         payload.client_id,
@@ -359,7 +394,7 @@ def resident_update(request, resident_id: int, payload: ResidentPatchIn):
     """Change the given fields of a resident (all or nothing; 422 names each bad field).
     Sending the same change again changes nothing."""
     resident = _resident(request.user, resident_id, scope.CHANGE)
-    fields = payload.dict(exclude_unset=True)
+    fields = _guardian_field(request.user, payload.dict(exclude_unset=True))
     if "household_id" in fields:
         household_id = fields.pop("household_id")
         if household_id is None:

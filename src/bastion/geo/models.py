@@ -142,6 +142,19 @@ class Household(Located):
         return f"{self.unit} {self.room}" if self.unit_id else self.room
 
 
+class DocKind(models.TextChoices):
+    """The identity document a resident is known by (values as in `geo.identity`)."""
+
+    ID_CARD = "id_card", _("Resident ID card")
+    HMT_RESIDENCE = "hmt_residence", _("HK/Macao/Taiwan residence permit")
+    PR_CARD = "pr_card", _("Foreigner's permanent residence card")
+    PASSPORT_CN = "passport_cn", _("Chinese passport")
+    PASSPORT = "passport", _("Foreign passport")
+    HK_MACAO_PERMIT = "hk_macao_permit", _("Hong Kong/Macao travel permit")
+    TAIWAN_PERMIT = "taiwan_permit", _("Taiwan travel permit")
+    NONE = "none", _("No document (child under a guardian)")
+
+
 def aged_cutoff(today: dt.date | None = None) -> dt.date:
     """Residents born on or before this date are aged 60 or more."""
     today = today or dt.date.today()
@@ -154,7 +167,29 @@ def aged_cutoff(today: dt.date | None = None) -> dt.date:
 class Resident(Located):
     household = models.ForeignKey(Household, models.PROTECT, related_name="residents")
     name = models.CharField(_("name"), max_length=50)
-    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    # The resident ID card number (GB 11643); empty (NULL) for people known by another
+    # document (`doc_kind`, `doc_number`) or, for children, by none (then `guardian` is set).
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True, null=True, blank=True)
+    doc_kind = models.CharField(
+        _("document kind"), max_length=16, choices=DocKind.choices, default=DocKind.ID_CARD
+    )
+    doc_number = models.CharField(_("document number"), max_length=18, blank=True, default="")
+    guardian = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wards",
+        verbose_name=_("guardian"),
+    )
+    no_phone = models.BooleanField(_("has no phone"), default=False)
+    registered_address = models.CharField(
+        _("registered address (hukou)"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Blank when registered at the address they live at."),
+    )
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))])
     phone = models.CharField(_("mobile"), max_length=11, blank=True)
@@ -187,8 +222,28 @@ class Resident(Located):
                 name="resident_phone_format",
             ),
             models.CheckConstraint(
-                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
+                condition=Q(id_number__isnull=True) | Q(id_number__regex=r"^[0-9]{17}[0-9X]$"),
                 name="resident_id_format",
+            ),
+            # The ID card number lives in `id_number`, other documents in `doc_number`, and a
+            # child without a document has a guardian.
+            models.CheckConstraint(
+                condition=Q(doc_kind="id_card", id_number__isnull=False, doc_number="")
+                | Q(doc_kind="none", id_number__isnull=True, doc_number="", guardian__isnull=False)
+                | (
+                    Q(doc_kind__in=[k.value for k in DocKind if k not in ("id_card", "none")])
+                    & Q(id_number__isnull=True)
+                    & ~Q(doc_number="")
+                ),
+                name="resident_document_shape",
+            ),
+            models.UniqueConstraint(
+                fields=["doc_kind", "doc_number"],
+                condition=~Q(doc_number=""),
+                name="resident_document_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_phone=False) | Q(phone=""), name="resident_no_phone_empty"
             ),
             models.CheckConstraint(condition=Q(unit__isnull=False), name="resident_on_unit"),
         ]
@@ -196,6 +251,15 @@ class Resident(Located):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def document_number(self) -> str:
+        """The number of the document the resident is known by ("" for none)."""
+        return self.id_number or self.doc_number
+
+    @property
+    def registered_elsewhere(self) -> bool:
+        return bool(self.registered_address)
 
     @property
     def aged(self) -> bool:

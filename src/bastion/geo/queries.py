@@ -96,16 +96,33 @@ def descendants_count(node: Node) -> dict[str, int]:
     return {row["level"]: row["n"] for row in rows}
 
 
-def resident_search(user, text: str, *, limit: int = 50) -> QuerySet[Resident]:
-    """Residents by name (substring), or by the last digits of ID or phone number."""
+# Lists of residents by what sets them apart (the search page's filters).
+RESIDENT_FILTERS = {
+    "elsewhere": (~Q(registered_address=""), gettext_lazy("Registered elsewhere")),
+    "no_phone": (Q(no_phone=True), gettext_lazy("No phone")),
+    "guardian": (Q(doc_kind="none"), gettext_lazy("Under guardian")),
+    "other_document": (
+        ~Q(doc_kind__in=["id_card", "none"]),
+        gettext_lazy("Passport or permit"),
+    ),
+}
+
+
+def resident_search(user, text: str, *, limit: int = 50, only: str = "") -> QuerySet[Resident]:
+    """Residents by name (substring), by the last digits of ID, document or phone number, or a
+    document number; narrowed by one of RESIDENT_FILTERS (which alone lists them all)."""
     text = text.strip().upper()
     qs = Resident.objects.restrict(user).select_related("household", "unit", "building", "grid")
-    if not text:
+    if only in RESIDENT_FILTERS:
+        qs = qs.filter(RESIDENT_FILTERS[only][0])
+    elif not text:
         return qs.none()
-    if text.rstrip("X").isdigit():
-        match = Q(id_number__endswith=text) | Q(phone__endswith=text)
+    if not text:
+        match = Q()
+    elif text.rstrip("X").isdigit():
+        match = Q(id_number__endswith=text) | Q(phone__endswith=text) | Q(doc_number__endswith=text)
     else:
-        match = Q(name__contains=text)
+        match = Q(name__contains=text) | Q(doc_number=text.replace(" ", ""))
     return qs.filter(match).order_by("name", "id")[:limit]
 
 
@@ -263,6 +280,11 @@ FIELD_LABELS = {
     "pregnant": gettext_lazy("Pregnant"),
     "infant": gettext_lazy("Infant"),
     "household_id": gettext_lazy("Household"),
+    "doc_kind": gettext_lazy("Document kind"),
+    "doc_number": gettext_lazy("Document number"),
+    "guardian_id": gettext_lazy("Guardian"),
+    "no_phone": gettext_lazy("No phone"),
+    "registered_address": gettext_lazy("Registered address"),
     "room": gettext_lazy("Room"),
     "floor": gettext_lazy("Floor"),
 }
@@ -280,7 +302,7 @@ def _shown(model, name: str, value, households: dict[int, str]) -> str:
     """A logged value as a person reads it: choices by their label, numbers masked."""
     if value is None or value == "":
         return "—"
-    if name == "id_number":
+    if name in ("id_number", "doc_number"):
         return mask_id_number(str(value))
     if name == "phone":
         return mask_mobile(str(value))

@@ -155,9 +155,13 @@ def resident_edit(request, resident_id: int):
 @login_required
 def search(request):
     text = request.GET.get("q", "").strip()
-    found = list(queries.resident_search(request.user, text, limit=SEARCH_LIMIT + 1))
+    only = request.GET.get("only", "")
+    only = only if only in queries.RESIDENT_FILTERS else ""
+    found = list(queries.resident_search(request.user, text, limit=SEARCH_LIMIT + 1, only=only))
     context = {
         "q": text,
+        "only": only,
+        "filters": [(key, label) for key, (_q, label) in queries.RESIDENT_FILTERS.items()],
         "results": found[:SEARCH_LIMIT],
         "more": len(found) > SEARCH_LIMIT,
         "limit": SEARCH_LIMIT,

@@ -41,10 +41,11 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
         "id_number",
         "身份证号",
         "ID number",
-        True,
+        False,
         _(
             "18-character resident ID number; the last character may be X. Format the column "
-            "as text, or Excel keeps only 15 digits."
+            "as text, or Excel keeps only 15 digits. Required unless another document kind is "
+            "given."
         ),
         "220421198503150010",
         ("身份证号码", "公民身份号码", "证件号码", "身份证", "id", "id no", "id card"),
@@ -156,15 +157,105 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     ),
     Column("pregnant", "孕妇", "Pregnant", False, _("是 or 否 (blank means 否)."), "否", ()),
     Column("infant", "婴幼儿", "Infant", False, _("是 or 否 (blank means 否)."), "否", ()),
+    Column(
+        "doc_kind",
+        "证件类型",
+        "Document kind",
+        False,
+        _(
+            "One of: 居民身份证, 港澳台居民居住证, 外国人永久居留身份证, 中国护照, 外国护照, "
+            "港澳居民来往内地通行证, 台湾居民来往大陆通行证, 无证件 (a child under a guardian). "
+            "Blank means 居民身份证."
+        ),
+        "居民身份证",
+        ("证件种类", "document type"),
+    ),
+    Column(
+        "doc_number",
+        "其他证件号码",
+        "Document number",
+        False,
+        _("Number of the document when it is not the ID card. Format the column as text."),
+        "",
+        ("证件号", "护照号码", "通行证号码", "document no"),
+    ),
+    Column(
+        "sex",
+        "性别",
+        "Sex",
+        False,
+        _("男 or 女. Needed when the document does not carry it (passports, permits)."),
+        "",
+        ("sex",),
+    ),
+    Column(
+        "birth_date",
+        "出生日期",
+        "Birth date",
+        False,
+        _("YYYY-MM-DD. Needed when the document does not carry it (passports, permits)."),
+        "",
+        ("出生年月日", "date of birth"),
+    ),
+    Column(
+        "guardian",
+        "监护人",
+        "Guardian",
+        False,
+        _(
+            "For a child: the name of the guardian, a resident of the same room (in this file "
+            "or already registered). Required with 无证件."
+        ),
+        "",
+        ("监护人姓名",),
+    ),
+    Column(
+        "no_phone",
+        "无手机",
+        "No phone",
+        False,
+        _("是 when the resident has no phone (the mobile stays blank); blank means 否."),
+        "否",
+        ("没有手机", "无手机号"),
+    ),
+    Column(
+        "registered_address",
+        "户籍地址",
+        "Registered address",
+        False,
+        _("Where the resident's household registration (hukou) is, when not here. Blank: here."),
+        "",
+        ("户籍地", "户口所在地", "户籍所在地", "hukou"),
+    ),
 )
 RESIDENT_COLUMN = {c.key: c for c in RESIDENT_COLUMNS}
 
 # Extra columns of the residents export (ignored when the export is imported again).
-EXPORT_EXTRA_COLUMNS: tuple[Column, ...] = (
-    Column("sex", "性别", "Sex"),
-    Column("birth_date", "出生日期", "Birth date"),
-    Column("aged", "60岁以上", "Aged 60+"),
-)
+EXPORT_EXTRA_COLUMNS: tuple[Column, ...] = (Column("aged", "60岁以上", "Aged 60+"),)
+
+DOC_KINDS: dict[str, tuple[str, str]] = {
+    "id_card": ("居民身份证", "Resident ID card"),
+    "hmt_residence": ("港澳台居民居住证", "HK/Macao/Taiwan residence permit"),
+    "pr_card": ("外国人永久居留身份证", "Permanent residence card"),
+    "passport_cn": ("中国护照", "Chinese passport"),
+    "passport": ("外国护照", "Foreign passport"),
+    "hk_macao_permit": ("港澳居民来往内地通行证", "Hong Kong/Macao travel permit"),
+    "taiwan_permit": ("台湾居民来往大陆通行证", "Taiwan travel permit"),
+    "none": ("无证件", "None"),
+}
+DOC_KIND_SYNONYMS = {
+    "身份证": "id_card",
+    "居住证": "hmt_residence",
+    "港澳居民居住证": "hmt_residence",
+    "台湾居民居住证": "hmt_residence",
+    "永居证": "pr_card",
+    "外国人永久居留证": "pr_card",
+    "回乡证": "hk_macao_permit",
+    "港澳通行证": "hk_macao_permit",
+    "台胞证": "taiwan_permit",
+    "护照": "passport",
+    "无": "none",
+}
 
 POST_COLUMNS: tuple[Column, ...] = (
     Column("person", "姓名", "Name"),
@@ -273,6 +364,8 @@ def _value_index(values: dict[str, tuple[str, str]], synonyms: dict[str, str]) -
 
 RELATION_INDEX = _value_index(RELATIONS, RELATION_SYNONYMS)
 PRESENCE_INDEX = _value_index(PRESENCES, PRESENCE_SYNONYMS)
+DOC_KIND_INDEX = _value_index(DOC_KINDS, DOC_KIND_SYNONYMS)
+SEX_INDEX = _value_index(SEXES, {"男性": "M", "女性": "F"})
 
 
 def label(values: dict[str, tuple[str, str]], code: str, language: str | None = None) -> str:

@@ -30,6 +30,11 @@ RESIDENT_EXPORT_FIELDS = (
     "unit_id",
     "household__room",
     "household__floor",
+    "doc_kind",
+    "doc_number",
+    "guardian__name",
+    "no_phone",
+    "registered_address",
 )
 # Levels offered in the node pickers (a unit is too small to import into or export by hand).
 PICKER_LEVELS = ("city", "district", "street", "community", "grid")

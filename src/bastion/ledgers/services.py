@@ -4,6 +4,7 @@ background, the downloadable template, and the .xlsx exports of residents and po
 The web view, the API and the `bastion import` / `bastion export` commands all call these.
 """
 
+import datetime as dt
 import io
 import logging
 import re
@@ -26,12 +27,14 @@ from bastion.accounts import scope
 from bastion.accounts.models import RevealLog
 from bastion.core import history
 from bastion.core.errors import DomainError, Problem
-from bastion.geo.identity import mask_id_number, mask_mobile
-from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, aged_cutoff
-from bastion.geo.services import RESIDENT_FIELDS, resident_clean
+from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
+from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff
+from bastion.geo.services import RESIDENT_FIELDS, guardian_problems, resident_clean
 from bastion.geo.signals import households_created
 from bastion.ledgers import queries
 from bastion.ledgers.columns import (
+    DOC_KIND_INDEX,
+    DOC_KINDS,
     ERROR_COLUMNS,
     EXPORT_EXTRA_COLUMNS,
     FALSE_WORDS,
@@ -43,6 +46,7 @@ from bastion.ledgers.columns import (
     RELATION_INDEX,
     RELATIONS,
     RESIDENT_COLUMNS,
+    SEX_INDEX,
     SEXES,
     TRUE_WORDS,
     Column,
@@ -217,6 +221,7 @@ class _Row:
     room: str
     floor: int | None
     floor_bad: bool = False
+    guardian: str = ""  # the guardian's name, a resident of the same room
 
 
 def _columns_find(sheet_header: list[str], header_row: int) -> tuple[dict[str, int], list[Problem]]:
@@ -264,7 +269,12 @@ def _floor(text: str) -> int | None:
 
 
 def _row_parse(
-    cells: list, row: int, positions: dict[str, int], units: UnitDirectory, registered: set[str]
+    cells: list,
+    row: int,
+    positions: dict[str, int],
+    units: UnitDirectory,
+    registered: set[str],
+    registered_docs: set[tuple[str, str]] | None = None,
 ) -> tuple[_Row, list[Problem]]:
     def raw(key: str):
         index = positions.get(key)
@@ -292,20 +302,30 @@ def _row_parse(
                 row,
             )
         )
-    elif not id_text:
-        problems.append(Problem("id_number", _("ID number is required."), row))
-    else:
+    elif id_text:
         data["id_number"] = id_text
-    for key, index in (("relation", RELATION_INDEX), ("presence", PRESENCE_INDEX)):
+    data["doc_number"] = text("doc_number")
+    data["registered_address"] = text("registered_address")
+    data["birth_date"] = _birth(raw("birth_date"))
+    for key, index in (
+        ("relation", RELATION_INDEX),
+        ("presence", PRESENCE_INDEX),
+        ("doc_kind", DOC_KIND_INDEX),
+        ("sex", SEX_INDEX),
+    ):
         value = text(key)
         if value:  # an unknown word is passed on, for resident_clean to refuse
             data[key] = index.get(header_key(value), value)
-    for key in FLAG_KEYS:
+    for key in (*FLAG_KEYS, "no_phone"):
         flag = _flag(text(key))
         if flag is None:
             problems.append(Problem(key, _("Write 是 or 否 (yes or no)."), row))
         data[key] = bool(flag)
-    clean, clean_problems = resident_clean(data, row=row, registered=registered)
+    clean, clean_problems = resident_clean(
+        data, row=row, registered=registered, registered_docs=registered_docs or set()
+    )
+    if any(p.field == "id_number" for p in problems):  # said once, with the Excel reason
+        clean_problems = [p for p in clean_problems if p.field != "id_number"]
     problems += clean_problems
 
     unit, place_problems = units.resolve({lv: text(lv) for lv in _PLACE_LEVELS}, row)
@@ -327,8 +347,81 @@ def _row_parse(
                     row,
                 )
             )
-            return _Row(row, clean, unit, room, None, floor_bad=True), problems
-    return _Row(row, clean, unit, room, floor), problems
+            return _Row(row, clean, unit, room, None, True, text("guardian")), problems
+    return _Row(row, clean, unit, room, floor, guardian=text("guardian")), problems
+
+
+def _birth(cell) -> object:
+    """A birth date cell: a date (Excel) or its text, for `resident_clean` to check."""
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    return normalise(cell_text(cell))
+
+
+def _registered_docs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (document kind, number) pairs are already registered, one query per chunk; the
+    numbers are compared as stored (upper case, no spaces)."""
+    numbers = sorted({re.sub(r"[\s-]", "", n).upper() for _k, n in pairs if n})
+    found: set[tuple[str, str]] = set()
+    for chunk in _chunks(numbers, LOOKUP_CHUNK):
+        found.update(
+            Resident.objects.filter(doc_number__in=chunk).values_list("doc_kind", "doc_number")
+        )
+    return found
+
+
+def _guardians_check(rows: list[_Row], existing: dict) -> list[Problem]:
+    """Each named guardian must be one resident of the same room, in the file or already
+    registered (one query for the rooms' residents), and follow the guardian rules."""
+    named = [r for r in rows if r.guardian and r.unit is not None]
+    needs = [r for r in rows if r.clean.get("doc_kind") == DocKind.NONE and not r.guardian]
+    problems = [
+        Problem("guardian", _("A child without a document needs a guardian."), r.row) for r in needs
+    ]
+    if not named:
+        return problems
+    by_room: dict[tuple, list] = {}
+    for r in rows:
+        if r.unit is not None:
+            person = Resident(name=r.clean["name"], **_guardian_fields(r.clean))
+            person.household_id = (r.unit.pk, r.room)
+            by_room.setdefault((r.unit.pk, r.room), []).append((person, r))
+    room_of = {pk: key for key, (pk, _floor) in existing.items()}
+    keys = {(r.unit.pk, r.room) for r in named}
+    stored_ids = [room_of_pk for key, (room_of_pk, _f) in existing.items() if key in keys]
+    for person in Resident.objects.filter(household_id__in=stored_ids).only(
+        "pk", "name", "household_id", "doc_kind", "birth_date"
+    ):
+        key = room_of[person.household_id]
+        person.household_id = key
+        by_room.setdefault(key, []).append((person, None))
+    for r in named:
+        key = (r.unit.pk, r.room)
+        matches = [
+            p for p, source in by_room.get(key, []) if p.name == r.guardian and source is not r
+        ]
+        if len(matches) != 1:
+            message = (
+                _("No resident named %(name)s lives in room %(room)s.")
+                if not matches
+                else _("Several residents named %(name)s live in room %(room)s.")
+            )
+            problems.append(
+                Problem("guardian", message % {"name": r.guardian, "room": r.room}, r.row)
+            )
+            continue
+        r.clean["guardian"] = matches[0]
+        problems += guardian_problems(
+            clean=r.clean, guardian=matches[0], household_id=key, row=r.row
+        )
+    return problems
+
+
+def _guardian_fields(clean: dict) -> dict:
+    birth = clean.get("birth_date")
+    return {"doc_kind": clean.get("doc_kind"), "birth_date": birth or dt.date.today()}
 
 
 def _registered_ids(numbers: Iterable[str]) -> set[str]:
@@ -400,22 +493,26 @@ def _rooms_check(rows: list[_Row], existing: dict) -> tuple[dict, list[Problem]]
 
 
 def _duplicates(rows: list[_Row]) -> list[Problem]:
-    rows_of: dict[str, list[int]] = {}
+    """The same ID number (or the same other document) on several rows: every row named."""
+    rows_of: dict[tuple, list[int]] = {}
     for r in rows:
         number = r.clean.get("id_number")
         if number and "birth_date" in r.clean:  # only numbers that passed the checksum
-            rows_of.setdefault(number, []).append(r.row)
+            rows_of.setdefault(("id_number", number), []).append(r.row)
+        elif r.clean.get("doc_number"):
+            rows_of.setdefault(("doc_number", r.clean["doc_kind"], r.clean["doc_number"]), [])
+            rows_of[("doc_number", r.clean["doc_kind"], r.clean["doc_number"])].append(r.row)
+    messages = {
+        "id_number": _("The same ID number is on row %(rows)s."),
+        "doc_number": _("The same document number is on row %(rows)s."),
+    }
     problems = []
-    for numbers_rows in rows_of.values():
+    for key, numbers_rows in rows_of.items():
         if len(numbers_rows) < 2:
             continue
         for row in numbers_rows:
             others = ", ".join(str(o) for o in numbers_rows if o != row)
-            problems.append(
-                Problem(
-                    "id_number", _("The same ID number is on row %(rows)s.") % {"rows": others}, row
-                )
-            )
+            problems.append(Problem(key[0], messages[key[0]] % {"rows": others}, row))
     return problems
 
 
@@ -468,11 +565,19 @@ def residents_import(
         for _n, cells in sheet.rows
         if id_at is not None and id_at < len(cells)
     )
+    doc_at = positions.get("doc_number")
+    registered_docs = _registered_docs(
+        ("", cell_text(cells[doc_at]))
+        for _n, cells in sheet.rows
+        if doc_at is not None and doc_at < len(cells)
+    )
     rows: list[_Row] = []
     problems: list[Problem] = []
     _report(progress, ImportPhase.CHECKING, 0, total)
     for done, (row_number, cells) in enumerate(sheet.rows, start=1):
-        parsed, row_problems = _row_parse(cells, row_number, positions, units, registered)
+        parsed, row_problems = _row_parse(
+            cells, row_number, positions, units, registered, registered_docs
+        )
         rows.append(parsed)
         problems += row_problems
         if done % PROGRESS_EVERY == 0:
@@ -481,6 +586,7 @@ def residents_import(
     existing = _existing_households({r.unit.pk for r in rows if r.unit is not None})
     new_rooms, room_problems = _rooms_check(rows, existing)
     problems += room_problems
+    problems += _guardians_check(rows, existing)
     _report(progress, ImportPhase.CHECKING, total, total)
     if problems:
         raise DomainError(sorted(problems, key=_problem_order))
@@ -505,10 +611,18 @@ def residents_import(
         ) from None
 
 
+def _row_of(rows: list[_Row], person: Resident) -> int:
+    """The file row an unsaved guardian was read from (same room, same name)."""
+    key = person.household_id
+    return next(
+        r.row for r in rows if (r.unit.pk, r.room) == key and r.clean["name"] == person.name
+    )
+
+
 def _residents_write(
     *, actor, rows: list[_Row], existing: dict, new_rooms: dict, progress: Progress | None
 ) -> ImportResult:
-    taken = _registered_ids(r.clean["id_number"] for r in rows)
+    taken = _registered_ids(r.clean["id_number"] for r in rows if r.clean["id_number"])
     if taken:
         raise DomainError(
             [
@@ -531,13 +645,25 @@ def _residents_write(
 
     residents = []
     for r in rows:
-        resident = Resident(household_id=household_id[(r.unit.pk, r.room)], **r.clean)
+        fields = {k: v for k, v in r.clean.items() if k != "guardian"}
+        resident = Resident(household_id=household_id[(r.unit.pk, r.room)], **fields)
         resident.locate(r.unit)
         residents.append(resident)
+    # Guardians before the children under them, whose rows then point at their ids.
+    made = {id(r): resident for r, resident in zip(rows, residents, strict=True)}
+    wards = [(r, made[id(r)]) for r in rows if r.clean.get("guardian") is not None]
+    ward_set = {id(resident) for _r, resident in wards}
     total = len(residents)
-    for done, batch in enumerate(_chunks(residents, WRITE_BATCH), start=1):
+    first = [resident for resident in residents if id(resident) not in ward_set]
+    for done, batch in enumerate(_chunks(first, WRITE_BATCH), start=1):
         Resident.objects.bulk_create(batch)
         _report(progress, ImportPhase.WRITING, min(done * WRITE_BATCH, total), total)
+    if wards:
+        by_row = {r.row: resident for r, resident in zip(rows, residents, strict=True)}
+        for r, resident in wards:
+            guardian = r.clean["guardian"]
+            resident.guardian_id = guardian.pk or by_row[_row_of(rows, guardian)].pk
+        Resident.objects.bulk_create([resident for _r, resident in wards])
     history.record_many(actor, residents, "create", RESIDENT_FIELDS, source="import")
     return ImportResult(residents=total, households=len(households))
 
@@ -893,6 +1019,9 @@ def _reveals_log(user, entries: list[RevealLog]) -> None:
     RevealLog.objects.bulk_create(entries, batch_size=WRITE_BATCH)
 
 
+_TEXT_KEYS = ("id_number", "phone", "doc_number")
+
+
 def residents_export(
     *,
     user: AbstractBaseUser,
@@ -922,39 +1051,47 @@ def residents_export(
     sheet.append(_header_cells(sheet, columns, language))
     cutoff = aged_cutoff()
     reveals: list[RevealLog] = []
-    text_columns = {1, 2}
+    text_columns = {i for i, c in enumerate(columns) if c.key in _TEXT_KEYS}
     _report(progress, "writing", 0, total)
     for done, r in enumerate(rows.iterator(chunk_size=2000), start=1):
         if r["revealable"]:
-            id_number, phone = r["id_number"], r["phone"]
+            id_number, phone, doc_number = r["id_number"] or "", r["phone"], r["doc_number"]
+            shown = [f for f in ("id_number", "doc_number", "phone") if r[f]]
             reveals.append(
                 RevealLog(
                     subject_type="resident",
                     subject_id=r["id"],
                     subject_name=r["name"][:50],
                     via="export",
-                    field="id_number,phone" if phone else "id_number",
+                    field=",".join(shown),
                 )
             )
         else:
-            id_number, phone = mask_id_number(r["id_number"]), mask_mobile(r["phone"])
-        values = [
-            r["name"],
-            id_number,
-            phone,
-            label(RELATIONS, r["relation"], language),
-            names.get(r["community_id"], ""),
-            names.get(r["grid_id"], ""),
-            names.get(r["building_id"], ""),
-            names.get(r["unit_id"], ""),
-            r["household__room"],
-            r["household__floor"],
-            label(PRESENCES, r["presence"], language),
-            *(yes_no(r[f], language) for f in FLAG_KEYS),
-            label(SEXES, r["sex"], language),
-            r["birth_date"],
-            yes_no(r["birth_date"] <= cutoff, language),
-        ]
+            id_number, phone = mask_id_number(r["id_number"] or ""), mask_mobile(r["phone"])
+            doc_number = mask_document(r["doc_number"])
+        by_key = {
+            "name": r["name"],
+            "id_number": id_number,
+            "phone": phone,
+            "relation": label(RELATIONS, r["relation"], language),
+            "community": names.get(r["community_id"], ""),
+            "grid": names.get(r["grid_id"], ""),
+            "building": names.get(r["building_id"], ""),
+            "unit": names.get(r["unit_id"], ""),
+            "room": r["household__room"],
+            "floor": r["household__floor"],
+            "presence": label(PRESENCES, r["presence"], language),
+            **{f: yes_no(r[f], language) for f in FLAG_KEYS},
+            "doc_kind": label(DOC_KINDS, r["doc_kind"], language),
+            "doc_number": doc_number,
+            "sex": label(SEXES, r["sex"], language),
+            "birth_date": r["birth_date"],
+            "guardian": r["guardian__name"] or "",
+            "no_phone": yes_no(r["no_phone"], language),
+            "registered_address": r["registered_address"],
+            "aged": yes_no(r["birth_date"] <= cutoff, language),
+        }
+        values = [by_key[c.key] for c in columns]
         sheet.append(_text_cells(sheet, values, text_columns))
         if done % PROGRESS_EVERY == 0:
             _report(progress, "writing", done, total)

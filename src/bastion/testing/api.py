@@ -34,7 +34,7 @@ from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Node
 from bastion.people.models import Person
 from bastion.testing import queries, services
-from bastion.testing.codes import resident_code
+from bastion.testing.codes import family_code, resident_code
 from bastion.testing.models import (
     Result,
     Round,
@@ -248,12 +248,18 @@ class TubeOut(Schema):
 class ScanIn(Schema):
     client_id: UUID = Field(description="Made by the device; a retry with it replays.")
     tube: str = Field(description="Barcode of the tube; a new one is opened at this station.")
-    code: str = Field(description="ID number, or the resident code printed per household.")
+    code: str = Field(
+        description="ID number, another document's number (passport, permit, residence card), "
+        "the resident code printed per household, or the household's family code."
+    )
     at: dt.datetime | None = Field(None, description="When it was scanned (default: now).")
     walk_in: bool = Field(False, description="Take an ID number unknown here as a walk-in.")
     name: str = Field("", max_length=50, description="A walk-in's name.")
     phone: str = Field("", max_length=20, description="A walk-in's mobile.")
     single: bool = Field(False, description="A new tube opened by this scan holds one person.")
+    manual: bool = Field(
+        False, description="Typed in or picked by name at the station (the code would not scan)."
+    )
 
 
 class ScanBatchIn(Schema):
@@ -268,7 +274,8 @@ class ScanOut(Schema):
         "bad_tube, tube_full, tube_closed, tube_other_round, "
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
         "already_sampled, bad_phone, client_id_reused, wrong_tube_kind (the tube does "
-        "not match the person's control level, see testing.pooling), tube_other_household."
+        "not match the person's control level, see testing.pooling), tube_other_household, "
+        "unknown_document, no_document, family_too_big."
     )
     field: str | None
     message: str
@@ -283,6 +290,10 @@ class ScanOut(Schema):
     retest: bool
     scan_id: int | None
     at: dt.datetime | None
+    manual: bool = False
+    members: list["ScanOut"] = Field(
+        default_factory=list, description="A family code's scans, one per member."
+    )
 
 
 class ScanRefusedOut(Schema):
@@ -311,6 +322,17 @@ class StationStateOut(Schema):
     recent: list[ScanOut]
     per_hour: list[tuple[dt.datetime, int]]
     today: int
+    manual_today: int = Field(0, description="Of today's scans, those entered by hand.")
+
+
+class PersonFoundOut(Schema):
+    resident_id: int
+    name: str
+    code: str = Field(description="The resident code to send as the scan's code.")
+    document: str = Field(description="Masked document number, or the document kind.")
+    room: str
+    guardian: str = Field(description="For a child under a guardian: the guardian's name.")
+    sampled: bool = Field(description="Already sampled in the station's round.")
 
 
 class ResultIn(Schema):
@@ -453,7 +475,7 @@ def _tube_out(t: Tube) -> dict:
 
 
 def _scan_out(o: services.ScanOutcome) -> dict:
-    return o.__dict__
+    return {**o.__dict__, "members": [_scan_out(m) for m in o.members]}
 
 
 def _place(resident) -> dict:
@@ -496,6 +518,7 @@ def _input(s: ScanIn) -> services.ScanInput:
         name=s.name,
         phone=s.phone,
         single=s.single,
+        manual=s.manual,
     )
 
 
@@ -971,10 +994,11 @@ def station_state_out(station: Station) -> dict:
                 "kind": s.kind,
                 "resident_id": s.resident_id,
                 "name": person.name,
-                "id_number": mask_id_number(person.id_number),
+                "id_number": mask_id_number(person.id_number or getattr(person, "doc_number", "")),
                 "retest": s.retest,
                 "scan_id": s.pk,
                 "at": s.at,
+                "manual": s.manual,
             }
         )
     return {
@@ -987,6 +1011,7 @@ def station_state_out(station: Station) -> dict:
         "recent": recent,
         "per_hour": state.per_hour,
         "today": state.today,
+        "manual_today": state.manual,
     }
 
 
@@ -1041,6 +1066,15 @@ def tube_close(request, station_id: int, barcode: str):
     station = _station_for_change(request, station_id)
     tube = queries._one(Tube.objects.filter(station=station), barcode=barcode.strip().upper())
     return _tube_out(services.tube_close(actor=request.auth, tube=tube))
+
+
+@router.get("/stations/{station_id}/people", response={200: list[PersonFoundOut], **READ_ERRORS})
+def station_people(request, station_id: int, q: str):
+    """Manual entry when a code will not scan: residents of the station's round area found by
+    a document number (exact) or a name (part), with the children under them as guardian.
+    Send the chosen one's `code` as a scan with `manual` set."""
+    station = _station_for_change(request, station_id)
+    return queries.station_people(request.auth, station, q)
 
 
 @router.post(
@@ -1172,3 +1206,19 @@ def finder_public(request, community_id: int, response: HttpResponse):
         raise Http404
     patch_cache_control(response, public=True, max_age=finder.CACHE_SECONDS)
     return data
+
+
+class FamilyCodeOut(Schema):
+    household_id: int
+    room: str
+    code: str
+
+
+@router.get("/households/{household_id}/family-code", response={200: FamilyCodeOut, **READ_ERRORS})
+def household_family_code(request, household_id: int):
+    """The household's family code, printed with its resident codes: scanned at a station, it
+    samples every member at home not yet sampled into the open tube (all or nobody)."""
+    from bastion.geo.models import Household
+
+    household = scope.get_scoped_or_404(Household, request.auth, pk=household_id)
+    return {"household_id": household.pk, "room": household.room, "code": family_code(household.pk)}

@@ -25,6 +25,7 @@ from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident
 from bastion.people.models import Person, PersonKind, Post
 from bastion.testing import services
 from bastion.testing.demo_custody import build_custody
+from bastion.testing.demo_identity import build_identity_demo
 from bastion.testing.demo_response import build_response_demo
 from bastion.testing.models import (
     Result,
@@ -273,6 +274,7 @@ def _sample(
             None,
             "",
             None,
+            False,
             *row[4:],
         )
         for tube_id, (people, times, station_id) in zip(tube_ids, planned, strict=True)
@@ -370,10 +372,12 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         source="demo",
         rows=[services.ResultRow(i + 2, b, r) for i, (b, r) in enumerate(results.items())],
     )
+    identity = build_identity_demo(street, rng, running, all_stations, now)
     response = build_response_demo(street, rng, now, finished)  # the positive pools' response
     # The running round's custody comes after the pooling demo repacks its tubes.
     custody = build_custody(rng, now, finished)  # testing/demo_custody.py
     return custody | {
+        **identity,
         **response,
         "sampling_sites": len(sites),
         "sampling_stations": len(all_stations),

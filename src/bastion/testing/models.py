@@ -527,6 +527,8 @@ class Scan(Located):
     )
     result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Typed in or picked by name at the station because the code would not scan.
+    manual = models.BooleanField(_("entered by hand"), default=False, db_default=False)
 
     class Meta:
         constraints = [

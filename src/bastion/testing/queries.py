@@ -6,6 +6,7 @@ of the residents and one of the scans, filtered by the round's area column and t
 own column(s)."""
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.accounts.scope import VIEW, get_scoped_or_404, root_node_ids, scope_q
+from bastion.geo.identity import mask_id_number
 from bastion.geo.models import Household, Node, Presence, Resident, child_level
 from bastion.people.models import CHIEF_OF_LEVEL, Post, PostRole
 from bastion.people.queries import building_notice
+from bastion.testing.codes import resident_code
 from bastion.testing.models import (
     Result,
     Retest,
@@ -603,6 +606,7 @@ class StationState:
     recent: list[Scan]
     per_hour: list[tuple[dt.datetime, int]]
     today: int
+    manual: int = 0  # of today's, entered by hand
 
 
 def station_state(station: Station, *, recent: int = 10) -> StationState:
@@ -643,7 +647,71 @@ def station_state(station: Station, *, recent: int = 10) -> StationState:
             counts[hour] += row["n"]
         per_hour = sorted(counts.items())
         today = sum(counts.values())
+        manual = Scan.objects.filter(
+            round_id=shift.round_id,
+            station_id=station.pk,
+            at__gte=shift.opened_at - dt.timedelta(minutes=10),
+            manual=True,
+        ).count()
+        return StationState(station, shift, tubes, last, per_hour, today, manual)
     return StationState(station, shift, tubes, last, per_hour, today)
+
+
+PEOPLE_FOUND = 20
+
+
+def station_people(user, station: Station, text: str) -> list[dict]:
+    """Manual entry at a station: residents of its round's area (and in the user's scope)
+    whose document number is `text` or whose name contains it, then the children recorded
+    under them as guardian; at most PEOPLE_FOUND."""
+    shift = Shift.objects.filter(station=station, closed_at__isnull=True).select_related(
+        "round__node"
+    )
+    shift = shift.first()
+    text = (text or "").strip()
+    if shift is None or len(text) < 1:
+        return []
+    node = shift.round.node
+    area = Resident.objects.restrict(user, "view").filter(**{f"{node.level}_id": node.pk})
+    number = re.sub(r"\s", "", text).upper()
+    exact = Q(name=text) | Q(id_number=number) | Q(doc_number=number)
+    found = list(
+        area.filter(exact | Q(name__contains=text))
+        .select_related("household", "guardian")
+        .order_by("name", "pk")[: PEOPLE_FOUND * 5]
+    )
+    found.sort(key=lambda r: r.name != text and number not in (r.id_number, r.doc_number))
+    found = found[:PEOPLE_FOUND]
+    wards: dict[int, list[Resident]] = defaultdict(list)
+    shown = {r.pk for r in found}
+    for ward in (
+        area.filter(guardian__in=found)
+        .select_related("household", "guardian")
+        .order_by("name", "pk")[:PEOPLE_FOUND]
+    ):
+        if ward.pk not in shown:
+            wards[ward.guardian_id].append(ward)
+    people = [p for r in found for p in (r, *wards[r.pk])]
+    sampled = set(
+        Scan.objects.filter(
+            round_id=shift.round_id,
+            resident_id__in=[r.pk for r in people],
+            voided_at__isnull=True,
+            retest=False,
+        ).values_list("resident_id", flat=True)
+    )
+    return [
+        {
+            "resident_id": r.pk,
+            "name": r.name,
+            "code": resident_code(r.pk),
+            "document": mask_id_number(r.document_number) or r.get_doc_kind_display(),
+            "room": f"{r.household.room}",
+            "guardian": r.guardian.name if r.guardian_id else "",
+            "sampled": r.pk in sampled,
+        }
+        for r in people
+    ]
 
 
 def chiefs_of(grid_ids: list[int]) -> dict[int, Post]:

@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import field as _dc_field
 
 from django.core.exceptions import ValidationError
 from django.db import (
@@ -42,7 +43,7 @@ from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, Resident
 from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.people.models import Person
 from bastion.testing import response
-from bastion.testing.codes import read_scanned
+from bastion.testing.codes import documents_resolve, is_family_code, read_scanned
 from bastion.testing.models import (
     DEFAULT_DEADLINE,
     POOL_SIZES,
@@ -550,6 +551,7 @@ class ScanInput:
     name: str = ""
     phone: str = ""
     single: bool = False  # a new tube opened by this scan holds one person
+    manual: bool = False  # typed in or picked by name at the station, not scanned
 
 
 @dataclass
@@ -570,6 +572,8 @@ class ScanOutcome:
     retest: bool = False
     scan_id: int | None = None
     at: dt.datetime | None = None
+    manual: bool = False
+    members: list["ScanOutcome"] = _dc_field(default_factory=list)  # a family code's scans
 
     @property
     def ok(self) -> bool:
@@ -623,9 +627,10 @@ class _Accepted:
     scan_id: int | None = None
     filled: int = 0  # the tube's fill right after this scan
     closed: bool = False
+    manual: bool = False
 
 
-_RESIDENT_VALUES = ("pk", "id_number", "name", *_ANCESTORS)
+_RESIDENT_VALUES = ("pk", "id_number", "doc_number", "name", *_ANCESTORS)
 SCAN_COLUMNS = (
     "client_id",
     "round_id",
@@ -640,6 +645,7 @@ SCAN_COLUMNS = (
     "by_id",
     "result",
     "voided_at",
+    "manual",
     *_ANCESTORS,
 )
 
@@ -776,7 +782,9 @@ def _residents(numbers: set[str], ids: set[int]) -> tuple[dict[str, _Person], di
     rows = Resident.objects.filter(Q(id_number__in=numbers) | Q(pk__in=ids)).values_list(
         *_RESIDENT_VALUES
     )
-    for pk, number, name, *located in rows:
+    for pk, number, doc_number, name, *located in rows:
+        # People known by another document (or none) are kept apart by that number.
+        number = number or doc_number
         person = _Person(pk, number, name, tuple(located))
         by_number[number] = person
         by_id[pk] = person
@@ -827,6 +835,7 @@ def _replayed(item: ScanInput, scan: Scan, station: Station) -> ScanOutcome:
         retest=scan.retest,
         scan_id=scan.pk,
         at=scan.at,
+        manual=scan.manual,
     )
 
 
@@ -841,6 +850,10 @@ def scans_record(
         raise DomainError(_("At most %(n)s scans per batch.") % {"n": MAX_BATCH}, field="scans")
     if not items:
         return []
+    if any(is_family_code(i.code) for i in items):
+        from bastion.testing.family import scans_with_families
+
+        return scans_with_families(actor=actor, station=station, items=items, source=source)
     for attempt in range(ATTEMPTS):
         # A single scan tries hopefully first (two lookups fewer, see _scans_apply); in a
         # batch those lookups cost little per scan and one double scan would redo them all.
@@ -914,6 +927,7 @@ def _scans_apply(
 
     # 2. The station's shifts around these times, with their rounds.
     parsed: list[tuple[int, ScanInput, dt.datetime, Shift, str, str | None, int | None]] = []
+    documents: list[tuple] = []
     shifts: list[Shift] = []
     if pending:
         times = [at for _i, _item, at in pending]
@@ -944,10 +958,13 @@ def _scans_apply(
             outcomes[index] = _refused(item, "bad_tube", "tube", str(e))
             continue
         scanned = read_scanned(item.code)
-        if scanned.bad_code:
+        if scanned.bad_code or scanned.household_id:
             outcomes[index] = _refused(
                 item, "unknown_code", "code", _("This resident code is not one of ours.")
             )
+            continue
+        if scanned.document is not None:
+            documents.append((index, item, at, shift, barcode, scanned.document))
             continue
         if scanned.id_number is not None:
             try:
@@ -959,6 +976,8 @@ def _scans_apply(
         else:
             parsed.append((index, item, at, shift, barcode, None, scanned.resident_id))
 
+    if documents:
+        _documents_parse(documents, parsed, outcomes)
     if parsed:
         _evaluate(actor_id, station, parsed, outcomes, now, careful)
 
@@ -980,6 +999,26 @@ def _scans_apply(
             status = "replayed" if first.status == "accepted" else first.status
             outcomes[index] = replace(first, status=status)
     return outcomes  # type: ignore[return-value]
+
+
+def _documents_parse(documents: list, parsed: list, outcomes: list) -> None:
+    """Scans of passports, permits and residence cards: their holders found in one query,
+    then evaluated in their place in the batch like a resident code; a number nobody here
+    holds is taken as a walk-in when asked (kept apart by that number)."""
+    holders = documents_resolve({d[5] for d in documents})
+    for index, item, at, shift, barcode, number in documents:
+        if number not in holders and item.walk_in:  # a visitor known by a passport or permit
+            parsed.append((index, item, at, shift, barcode, number, None))
+        elif holders.get(number) is None:
+            message = (
+                _("Two residents hold this document number: find the person by name.")
+                if number in holders
+                else _("No resident has this document number.")
+            )
+            outcomes[index] = _refused(item, "unknown_document", "code", message)
+        else:
+            parsed.append((index, item, at, shift, barcode, None, holders[number]))
+    parsed.sort(key=lambda p: p[0])
 
 
 def _evaluate(
@@ -1164,6 +1203,15 @@ def _evaluate(
                 )
                 continue
             walk_in = walk_ins.get(key_w)
+            if walk_in is None and not id_number:
+                outcomes[index] = _refused(
+                    item,
+                    "no_document",
+                    "code",
+                    _("%(name)s has no document and lives outside this round's area.")
+                    % {"name": person.name},
+                )
+                continue
             if walk_in is None:
                 try:
                     phone = normalise_mobile(item.phone) if item.phone.strip() else ""
@@ -1195,6 +1243,7 @@ def _evaluate(
                 walk_in.name,
                 id_number,
             )
+        entry.manual = item.manual
         state.filled += 1
         if state.filled >= state.tube.capacity:
             state.status, state.closed_at = TubeStatus.CLOSED, now
@@ -1233,6 +1282,7 @@ def _evaluate(
                 actor_id,
                 "",
                 None,
+                a.manual,
                 *a.located,
             )
             for a in ordered
@@ -1265,6 +1315,7 @@ def _evaluate(
             retest=a.retest,
             scan_id=a.scan_id,
             at=a.at,
+            manual=a.manual,
         )
 
 

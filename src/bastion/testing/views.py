@@ -19,7 +19,7 @@ from bastion.accounts.scope import get_scoped_or_404
 from bastion.core.errors import DomainError
 from bastion.geo.models import Household, Node, Resident
 from bastion.testing import queries, response, services
-from bastion.testing.codes import resident_code
+from bastion.testing.codes import family_code, resident_code
 from bastion.testing.models import Result, RetestState, Round, StationKind, TubeKind
 from bastion.testing.projection import deadline_projection
 
@@ -290,13 +290,14 @@ def codes(request, node_id: int):
         if not cards or cards[-1][0].pk != r.household_id:
             cards.append((r.household, []))
         cards[-1][1].append((r, resident_code(r.pk)))
+    cards_with_family = [(h, members, family_code(h.pk)) for h, members in cards]
     return render(
         request,
         "testing/codes.html",
         {
             "node": node,
             "building": node.building,
-            "cards": cards,
+            "cards": cards_with_family,
             "codes_json": json.dumps([code for _h, rs in cards for _r, code in rs]),
         },
     )
@@ -347,6 +348,11 @@ def _station_strings() -> dict[str, str]:
         "station_closed": _("Station closed."),
         "tube_closed": _("Tube %s closed."),
         "error": _("Could not reach the server (%s)."),
+        "no_match": _("Nobody found in this round's area."),
+        "under_guardian": _("under %s"),
+        "sample": _("Sample"),
+        "sampled": _("Sampled"),
+        "manual": _("by hand"),
     }
 
 

@@ -169,6 +169,11 @@ def test_resident_detail(tree, grid):
         "aged": b <= aged_cutoff(),
         "id_number": resident.id_number[:4] + "*" * 10 + resident.id_number[-4:],
         "phone": "138****0003",
+        "doc_kind": "id_card",
+        "doc_number": "",
+        "guardian_id": None,
+        "no_phone": False,
+        "registered_address": "",
         "relation": "head",
         "presence": "home",
         "immobile": False,
@@ -554,3 +559,32 @@ def test_zones_are_the_streets_so_a_grid_chief_sees_none(tree, zones, grid):
     assert grid.get(f"{API}/zones").json() == []
     assert grid.get(f"{API}/zones/{zones[0].pk}").status_code == 404
     assert grid.get(f"{API}/zones", {"node": tree.street.pk}).status_code == 404
+
+
+def test_a_child_is_registered_over_the_api_under_a_guardian_in_scope(tree, grid):
+    parent = Resident.objects.filter(grid=tree.grids[0]).order_by("pk").first()
+    body = {
+        "name": "小雨",
+        "doc_kind": "none",
+        "birth_date": (dt.date.today() - dt.timedelta(days=800)).isoformat(),
+        "sex": "F",
+        "relation": "child",
+        "guardian_id": parent.pk,
+    }
+    made = grid.post(
+        f"{API}/households/{parent.household_id}/residents", body, content_type="application/json"
+    )
+    assert made.status_code == 201, made.content
+    assert (made.json()["doc_kind"], made.json()["guardian_id"]) == ("none", parent.pk)
+    outside = Resident.objects.get(name="居民40")  # another grid: not theirs to name
+    body["guardian_id"] = outside.pk
+    refused = grid.post(
+        f"{API}/households/{parent.household_id}/residents", body, content_type="application/json"
+    )
+    assert refused.status_code == 404
+    body.pop("guardian_id")
+    missing = grid.post(
+        f"{API}/households/{parent.household_id}/residents", body, content_type="application/json"
+    )
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["guardian"]

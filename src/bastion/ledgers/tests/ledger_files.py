@@ -44,6 +44,8 @@ HEADER_EN = [
     "Pregnant",
     "Infant",
 ]
+# The identity columns (documents, guardian, no phone, registered address), after the others.
+IDENTITY_HEADER = ["证件类型", "其他证件号码", "性别", "出生日期", "监护人", "无手机", "户籍地址"]
 # Where rows go by default: grid 网格1-1 of the small tree (its two buildings, two units each).
 PLACES = [("社区1", "网格1-1", f"11{b}号楼", f"{u}单元") for b in (1, 2) for u in (1, 2)]
 

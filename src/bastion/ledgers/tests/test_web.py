@@ -14,7 +14,7 @@ from bastion.core.testing import PASSWORD
 from bastion.geo.models import Resident
 from bastion.ledgers import services
 from bastion.ledgers.models import ImportJob, ImportStatus
-from bastion.ledgers.tests.ledger_files import HEADER, good_rows, xlsx_bytes
+from bastion.ledgers.tests.ledger_files import HEADER, IDENTITY_HEADER, good_rows, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("immediate_tasks")
 
@@ -94,7 +94,7 @@ def test_template_download_in_both_languages(tree, client_as, chinese_default):
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
     assert book.sheet_names == ["居民", "填写说明"]
     rows = book.get_sheet_by_index(0).to_python()
-    assert rows[0] == HEADER and len(rows) == 2
+    assert rows[0] == HEADER + IDENTITY_HEADER and len(rows) == 2
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     content = client.get(reverse("ledgers:template")).content
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))

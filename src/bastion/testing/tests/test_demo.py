@@ -5,6 +5,7 @@ import random
 
 from django.utils import timezone
 
+from bastion.geo.models import DocKind, Resident
 from bastion.testing import queries
 from bastion.testing.demo import build_demo
 from bastion.testing.models import Result, Retest, Round, Scan, Site, SitePost, Station, Tube
@@ -38,3 +39,34 @@ def test_the_demo_builds_sites_staff_and_two_rounds(tree):
     cov = queries.coverage(tree.users["admin"], running, tree.street).totals
     assert 0 < cov["sampled"] < cov["expected"]
     assert Tube.objects.filter(round=running, status="open").exists()
+
+
+def test_the_demo_has_people_without_a_plain_id_and_family_and_manual_scans(tree):
+    now = timezone.now()
+    counts = build_demo(tree.street, random.Random(1), now)
+    _finished, running = Round.objects.order_by("starts_at")
+
+    kinds = set(Resident.objects.values_list("doc_kind", flat=True))
+    assert kinds == {k.value for k in DocKind}  # every document kind, and children without
+    assert counts["residents_with_other_documents"] == 12
+    children = Resident.objects.filter(doc_kind=DocKind.NONE)
+    assert children.count() == counts["children_under_guardian"] == 8
+    assert all(c.guardian.household_id == c.household_id for c in children)
+    assert all(c.age < 18 <= c.guardian.age for c in children)
+    elders = Resident.objects.filter(no_phone=True)
+    assert elders.count() == counts["elders_without_phone"] > 0
+    assert all(e.phone == "" and e.age >= 70 for e in elders)
+    assert Resident.objects.exclude(registered_address="").count() == 40
+
+    # Family codes: each household's members at home in one tube, one scan each.
+    family_tubes = Tube.objects.filter(round=running, barcode__startswith="FAM")
+    assert family_tubes.count() == counts["family_scans"] == 3
+    for tube in family_tubes:
+        households = set(
+            Scan.objects.filter(tube=tube).values_list("resident__household_id", flat=True)
+        )
+        assert len(households) == 1 and tube.filled >= 2
+        assert children.filter(household_id__in=households).exists()
+    manual = Scan.objects.filter(round=running, manual=True)
+    assert manual.count() == counts["manual_scans"] == 2
+    assert {s.resident.doc_kind for s in manual} == {DocKind.PASSPORT}

@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from bastion.accounts import scope
-from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import Level
 
 register = template.Library()
@@ -95,6 +95,12 @@ def masked_id(number: str) -> str:
 @register.filter
 def masked_phone(number: str) -> str:
     return mask_mobile(number or "")
+
+
+@register.filter
+def masked_doc(number: str) -> str:
+    """Any identity document number, masked (ID numbers as `masked_id`)."""
+    return mask_document(number or "")
 
 
 @register.simple_tag

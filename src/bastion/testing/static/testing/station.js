@@ -17,6 +17,7 @@
   var MAX_BATCH = 200;
 
   var RESIDENT_CODE = /^R\d{1,15}-[A-Z2-7]{6}$/;
+  var FAMILY_CODE = /^F\d{1,15}-[A-Z2-7]{6}$/;
   var ID_NUMBER = /^\d{17}[\dX]$/;
   var TUBE = /^[A-Z0-9][A-Z0-9-]{3,39}$/;
 
@@ -78,7 +79,12 @@
     banner.classList.add("st-flash");
     if (navigator.vibrate) navigator.vibrate([200, 80, 200]);
   }
-  function calm() { banner.hidden = true; }
+  function calm() { banner.hidden = true; banner.classList.remove("st-notice"); }
+  function notice(text) {
+    banner.textContent = text;
+    banner.classList.add("st-notice");
+    banner.hidden = false;
+  }
 
   function pendingIn(barcode) {
     return queue.filter(function (q) { return q.tube === barcode; }).length;
@@ -120,7 +126,8 @@
       ol.appendChild(li("st-waiting", masked(q.code), q.tube + " · " + hhmm(q.at) + " · " + T.waiting_one));
     });
     (state.recent || []).slice(0, Math.max(0, 10 - queue.length)).forEach(function (s) {
-      ol.appendChild(li("", s.name + " " + (s.id_number || ""), s.tube + " · " + hhmm(s.at)));
+      ol.appendChild(li("", s.name + " " + (s.id_number || ""),
+        s.tube + " · " + hhmm(s.at) + (s.manual ? " · " + T.manual : "")));
     });
   }
   function renderRefusals() {
@@ -146,6 +153,7 @@
       ul.appendChild(el);
     });
     $("st-today").textContent = state.today || 0;
+    if ($("st-manual-today")) $("st-manual-today").textContent = state.manual_today || 0;
   }
   function render() { renderTube(); renderQueue(); renderRecent(); renderRefusals(); renderHours(); }
 
@@ -185,7 +193,7 @@
     batch.forEach(function (q) { sent[q.client_id] = q; });
     return post(api + "/scans/batch", {
       scans: batch.map(function (q) {
-        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at };
+        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at, manual: !!q.manual };
       }),
     }).then(function (resp) {
       if (!resp.ok) {
@@ -207,6 +215,7 @@
           } else if (tube && r.tube === tube.barcode && r.capacity) {
             tube.filled = r.filled; tube.capacity = r.capacity;
           }
+          if (r.kind === "family" && r.status !== "refused" && r.message) notice(r.message);
         });
         queue = queue.filter(function (q) { return !answered[q.client_id]; });
         save("queue", queue); save("refusals", refusals); save("tube", tube);
@@ -249,11 +258,12 @@
     }).catch(function () { /* offline: the first scan's batch opens it later */ });
   }
 
-  function scanCode(code) {
+  function scanCode(code, manual) {
     if (!tube) { alarm(T.no_tube); return; }
     if (tube.filled + pendingIn(tube.barcode) >= tube.capacity) { alarm(T.tube_full); return; }
     calm();
-    queue.push({ client_id: uuid(), tube: tube.barcode, code: code, at: new Date().toISOString(), tries: 0 });
+    queue.push({ client_id: uuid(), tube: tube.barcode, code: code, at: new Date().toISOString(),
+                 tries: 0, manual: !!manual });
     save("queue", queue);
     render();
     sync();
@@ -262,7 +272,8 @@
   function handle(raw) {
     var value = (raw || "").trim().toUpperCase();
     if (!value) return;
-    if (!RESIDENT_CODE.test(value) && !ID_NUMBER.test(value) && TUBE.test(value)) openTube(value);
+    if (!RESIDENT_CODE.test(value) && !FAMILY_CODE.test(value) && !ID_NUMBER.test(value) &&
+        TUBE.test(value)) openTube(value);
     else scanCode(value);
   }
 
@@ -282,6 +293,41 @@
   input.addEventListener("blur", function () { setTimeout(refocus, 150); });
   document.addEventListener("click", function (e) {
     if (!e.target.closest("a, button, input, select, textarea")) input.focus();
+  });
+
+  // ------------------------------------------------------------------------ manual entry
+  // When a code will not scan: find the person by a document number or a name (children
+  // are listed under their guardian) and sample them; the scan is marked as manual.
+  var manualForm = $("st-manual");
+  if (manualForm) manualForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = $("st-manual-q").value.trim();
+    var list = $("st-manual-results");
+    if (!q) return;
+    fetch(api + "/people?q=" + encodeURIComponent(q), { credentials: "same-origin" }).then(function (resp) {
+      if (!resp.ok) return detail(resp).then(function (msg) { alarm(fmt(T.error, msg)); });
+      return resp.json().then(function (people) {
+        list.innerHTML = "";
+        if (!people.length) { list.appendChild(li("st-none", T.no_match, "")); return; }
+        people.forEach(function (p) {
+          var sub = [p.document, p.room, p.guardian ? fmt(T.under_guardian, p.guardian) : ""]
+            .filter(Boolean).join(" · ");
+          var row = li(p.guardian ? "st-ward" : "", p.name, sub);
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "btn small";
+          button.textContent = p.sampled ? T.sampled : T.sample;
+          button.disabled = p.sampled;
+          button.addEventListener("click", function () {
+            scanCode(p.code, true);
+            button.disabled = true;
+            button.textContent = T.sampled;
+          });
+          row.appendChild(button);
+          list.appendChild(row);
+        });
+      });
+    }).catch(function (err) { alarm(fmt(T.error, err.message)); });
   });
 
   // ----------------------------------------------------------------------------- buttons
