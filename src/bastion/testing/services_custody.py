@@ -112,6 +112,50 @@ def _names(barcodes: Iterable[str]) -> str:
 # ------------------------------------------------------------------------------------- bags
 
 
+def _container_open(
+    model, actor, round: Round, site: Site, barcode: str, client_id, at, source, other: str
+):
+    """Open a bag or a box: a retry (client id) or a rescan of the same label at the same site
+    and round returns the one made; a label in use elsewhere is refused."""
+    barcode = barcode_read(barcode)
+    if client_id and (found := model.objects.filter(client_id=client_id).first()):
+        return found
+    found = model.objects.filter(barcode=barcode).first()
+    if found is not None:
+        if found.site_id == site.pk and found.round_id == round.pk:
+            return found
+        raise Conflict(other % {"code": barcode}, field="barcode")
+    _site_serves(site, round)
+    _barcode_free(barcode)
+    made = model(
+        round=round,
+        site=site,
+        barcode=barcode,
+        created_at=at or timezone.now(),
+        created_by=_user(actor),
+        client_id=client_id,
+    )
+    _located_at(made, site)
+    try:
+        with transaction.atomic():
+            made.save()
+    except IntegrityError:  # the same label or request, at the same moment
+        found = model.objects.filter(client_id=client_id).first() if client_id else None
+        if found is not None:
+            return found
+        raise Conflict(
+            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
+        ) from None
+    history.record(
+        actor,
+        made,
+        "create",
+        {"barcode": [None, barcode], "site_id": [None, site.pk]},
+        source=source,
+    )
+    return made
+
+
 @transaction.atomic
 def bag_open(
     *,
@@ -125,45 +169,8 @@ def bag_open(
 ) -> Bag:
     """Start a bag at a site for a round. Opening the same barcode again at the same site and
     round returns the bag (a rescan of its label)."""
-    barcode = barcode_read(barcode)
-    if client_id and (found := Bag.objects.filter(client_id=client_id).first()):
-        return found
-    found = Bag.objects.filter(barcode=barcode).first()
-    if found is not None:
-        if found.site_id == site.pk and found.round_id == round.pk:
-            return found
-        raise Conflict(
-            _("Bag %(bag)s belongs to another site or round.") % {"bag": barcode}, field="barcode"
-        )
-    _site_serves(site, round)
-    _barcode_free(barcode)
-    bag = Bag(
-        round=round,
-        site=site,
-        barcode=barcode,
-        created_at=at or timezone.now(),
-        created_by=_user(actor),
-        client_id=client_id,
-    )
-    _located_at(bag, site)
-    try:
-        with transaction.atomic():
-            bag.save()
-    except IntegrityError:  # the same label or request, at the same moment
-        found = Bag.objects.filter(client_id=client_id).first() if client_id else None
-        if found is not None:
-            return found
-        raise Conflict(
-            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
-        ) from None
-    history.record(
-        actor,
-        bag,
-        "create",
-        {"barcode": [None, barcode], "site_id": [None, site.pk]},
-        source=source,
-    )
-    return bag
+    other = _("Bag %(code)s belongs to another site or round.")
+    return _container_open(Bag, actor, round, site, barcode, client_id, at, source, other)
 
 
 def _locked(bag: Bag) -> Bag:
@@ -394,45 +401,8 @@ def box_open(
     source: str = "web",
 ) -> Box:
     """Start a transport box at a site. The same barcode again at the same site returns it."""
-    barcode = barcode_read(barcode)
-    if client_id and (found := Box.objects.filter(client_id=client_id).first()):
-        return found
-    found = Box.objects.filter(barcode=barcode).first()
-    if found is not None:
-        if found.site_id == site.pk and found.round_id == round.pk:
-            return found
-        raise Conflict(
-            _("Box %(box)s belongs to another site or round.") % {"box": barcode}, field="barcode"
-        )
-    _site_serves(site, round)
-    _barcode_free(barcode)
-    box = Box(
-        round=round,
-        site=site,
-        barcode=barcode,
-        created_at=at or timezone.now(),
-        created_by=_user(actor),
-        client_id=client_id,
-    )
-    _located_at(box, site)
-    try:
-        with transaction.atomic():
-            box.save()
-    except IntegrityError:
-        found = Box.objects.filter(client_id=client_id).first() if client_id else None
-        if found is not None:
-            return found
-        raise Conflict(
-            _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
-        ) from None
-    history.record(
-        actor,
-        box,
-        "create",
-        {"barcode": [None, barcode], "site_id": [None, site.pk]},
-        source=source,
-    )
-    return box
+    other = _("Box %(code)s belongs to another site or round.")
+    return _container_open(Box, actor, round, site, barcode, client_id, at, source, other)
 
 
 def _locked_box(box: Box) -> Box:

@@ -165,17 +165,22 @@ def bag(request, bag_id: int):
     return _bag_page(request, queries_custody.bag_for(request.user, bag_id))
 
 
-def _bag_write(request, bag_id: int, form: str, write) -> object:
-    found = get_for_change(
-        Bag.objects.select_related("round", "site", "box"), request.user, pk=bag_id
-    )
+def _write(request, rows, pk: int, page, url_name: str, form: str, write) -> object:
+    """Fetch the bag or box for change, run `write` on it, and answer with its page: again
+    with the problems (422) when refused, else redirected with the message."""
+    found = get_for_change(rows, request.user, pk=pk)
     try:
         message = write(found)
     except DomainError as e:
         found.refresh_from_db()
-        return _bag_page(request, found, e.problems, status=422, form=form)
+        return page(request, found, e.problems, status=422, form=form)
     messages.success(request, message)
-    return redirect("testing:custody_bag", found.pk)
+    return redirect(url_name, found.pk)
+
+
+def _bag_write(request, bag_id: int, form: str, write) -> object:
+    rows = Bag.objects.select_related("round", "site", "box")
+    return _write(request, rows, bag_id, _bag_page, "testing:custody_bag", form, write)
 
 
 @login_required
@@ -272,14 +277,8 @@ def box(request, box_id: int):
 
 
 def _box_write(request, box_id: int, form: str, write) -> object:
-    found = get_for_change(Box.objects.select_related("round", "site"), request.user, pk=box_id)
-    try:
-        message = write(found)
-    except DomainError as e:
-        found.refresh_from_db()
-        return _box_page(request, found, e.problems, status=422, form=form)
-    messages.success(request, message)
-    return redirect("testing:custody_box", found.pk)
+    rows = Box.objects.select_related("round", "site")
+    return _write(request, rows, box_id, _box_page, "testing:custody_box", form, write)
 
 
 @login_required
