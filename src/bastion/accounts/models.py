@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bastion.geo.models import Located
+
 
 class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("City administrator")
@@ -62,8 +64,9 @@ class ApiToken(models.Model):
         return raw
 
 
-class RevealLog(models.Model):
-    """Who saw whose full ID or phone number, and when."""
+class RevealLog(Located):
+    """Who saw whose full ID or phone number, and when. Located where the subject lives, so
+    the admin's reveal log is scoped by one column like every other located table."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")

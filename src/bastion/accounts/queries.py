@@ -2,13 +2,12 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache, reduce
-from operator import or_
+from functools import cache
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,12 +15,8 @@ from bastion.accounts.models import RevealLog
 from bastion.accounts.scope import ADMIN
 from bastion.core.models import ChangeLog
 from bastion.geo.identity import mask_id_number, mask_mobile
-from bastion.geo.models import Located, Resident
+from bastion.geo.models import Located
 from bastion.geo.queries import FIELD_LABELS
-from bastion.people.models import Person
-
-# The located tables whose numbers can be revealed, by RevealLog.subject_type.
-REVEAL_SUBJECTS = {"resident": Resident, "person": Person}
 
 
 def reveal_log(
@@ -29,9 +24,7 @@ def reveal_log(
 ) -> QuerySet[RevealLog]:
     """Reveals of the numbers of residents and persons inside the user's admin scope, newest
     first; optionally by one login and between two dates (inclusive, local time)."""
-    entries = RevealLog.objects.select_related("user", "user__person")
-    if not user.is_superuser:  # a superuser also sees reveals of since-purged subjects
-        entries = entries.filter(_subjects_in_scope(user))
+    entries = RevealLog.objects.restrict(user, ADMIN).select_related("user", "user__person")
     if username.strip():
         entries = entries.filter(user__username=username.strip())
     if since:
@@ -44,14 +37,6 @@ def reveal_log(
 def _day_start(day: dt.date) -> dt.datetime:
     """Midnight of `day` in local time, so the filter uses the index on `at`."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _subjects_in_scope(user) -> Q:
-    clauses = (
-        Q(subject_type=name, subject_id__in=model.objects.restrict(user, ADMIN).values("pk"))
-        for name, model in REVEAL_SUBJECTS.items()
-    )
-    return reduce(or_, clauses)
 
 
 def change_log(user, *, object_type: str = "", object_id: int | None = None) -> QuerySet[ChangeLog]:

@@ -38,7 +38,7 @@ def personal_data_reveal(*, user: User, subject, field: str, via: str = "web") -
         raise DomainError(f"{field!r} cannot be revealed.", field="field")
     if not scope.can(user, scope.REVEAL, subject):
         raise PermissionDenied("Your role may not see this number in full.")
-    RevealLog.objects.create(
+    entry = RevealLog(
         user=user,
         subject_type=subject._meta.model_name,
         subject_id=subject.pk,
@@ -46,4 +46,6 @@ def personal_data_reveal(*, user: User, subject, field: str, via: str = "web") -
         field=field,
         via=via,
     )
+    entry.locate(subject)
+    entry.save()
     return getattr(subject, field) or ""

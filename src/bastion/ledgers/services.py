@@ -1013,6 +1013,21 @@ def _revealable(user, reveal: bool):
     )
 
 
+ANCESTOR_COLUMNS = [f"{level}_id" for level in LEVEL_ORDER]
+
+
+def _reveal_of_person(person) -> RevealLog:
+    entry = RevealLog(
+        subject_type="person",
+        subject_id=person.pk,
+        subject_name=person.name[:50],
+        field="phone",
+        via="export",
+    )
+    entry.locate(person)
+    return entry
+
+
 def _reveals_log(user, entries: list[RevealLog]) -> None:
     for entry in entries:
         entry.user = user
@@ -1064,6 +1079,7 @@ def residents_export(
                     subject_name=r["name"][:50],
                     via="export",
                     field=",".join(shown),
+                    **{c: r[c] for c in ANCESTOR_COLUMNS},
                 )
             )
         else:
@@ -1139,13 +1155,7 @@ def posts_export(
             phone = p.person.phone
             revealed.setdefault(
                 p.person_id,
-                RevealLog(
-                    subject_type="person",
-                    subject_id=p.person_id,
-                    subject_name=p.person.name[:50],
-                    field="phone",
-                    via="export",
-                ),
+                _reveal_of_person(p.person),
             )
         else:
             phone = mask_mobile(p.person.phone)

@@ -76,7 +76,7 @@ def test_reveal_log_filters_by_login_and_date(tree, reveals):
 
 def test_reveal_log_pages(tree):
     resident = Resident.objects.filter(grid=tree.grids[0]).first()
-    RevealLog.objects.bulk_create(
+    entries = [
         RevealLog(
             user=tree.users["grid"],
             subject_type="resident",
@@ -85,7 +85,10 @@ def test_reveal_log_pages(tree):
             field="phone",
         )
         for _ in range(51)
-    )
+    ]
+    for entry in entries:
+        entry.locate(resident)
+    RevealLog.objects.bulk_create(entries)
     client = client_for(tree.users["admin"])
     first = client.get(reverse("accounts:reveal_log"))
     assert (len(first.context["entries"]), first.context["has_next"]) == (50, True)
@@ -171,3 +174,17 @@ def test_changes_show_a_zone_whose_log_names_its_buildings(tree):
     )
     assert response.status_code == 200
     assert [row.entry.object_repr for row in response.context["entries"]] == ["一号指挥区"]
+
+
+def test_a_reveal_is_located_where_its_subject_lives(tree):
+    resident = Resident.objects.filter(grid=tree.grids[1]).first()
+    personal_data_reveal(user=tree.users["street"], subject=resident, field="phone")
+    entry = RevealLog.objects.get()
+    assert (entry.grid_id, entry.unit_id) == (resident.grid_id, resident.unit_id)
+    # so a grid-level admin of the first grid sees none of it, by that one column
+    admin_of_first = login("grid_admin", "city_admin", tree.grids[0])
+    assert client_for(admin_of_first).get(reverse("accounts:reveal_log")).context["entries"] == []
+    assert (
+        len(client_for(tree.users["admin"]).get(reverse("accounts:reveal_log")).context["entries"])
+        == 1
+    )
