@@ -499,7 +499,7 @@ def _finder_scans(
     tube_ids = insert_rows_returning(Tube, TUBE_COLUMNS, tube_rows)
     rows = [
         (_uuid(rng), running.pk, tube_id, station_id, ScanKind.RESIDENT, person[0], None)
-        + (False, at, at, None, "", None, *person[1:])
+        + (False, at, at, None, "", None, False, *person[1:])
         for tube_id, (group, times, station_id) in zip(tube_ids, planned, strict=True)
         for person, at in zip(group, times, strict=True)
     ]

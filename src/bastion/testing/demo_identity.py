@@ -174,6 +174,7 @@ def build_identity_demo(
             birth_date__lte=today.replace(year=today.year - 70, day=1),
         )
         .exclude(doc_kind=DocKind.NONE)
+        .exclude(id_number__in=linked)  # a person's phone stays the same as their resident's
         .order_by("pk")
         .values_list("pk", flat=True)
     )

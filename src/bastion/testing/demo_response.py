@@ -25,6 +25,7 @@ from bastion.notices.services import Recipient, notification_send
 from bastion.people import services as people
 from bastion.people.models import Person, PersonKind, PostRole
 from bastion.testing import response, services
+from bastion.testing.codes import resident_code
 from bastion.testing.models import Result, Retest, Round, Scan, Tube, TubeKind
 
 # Share of each positive pool retested, and of those the results back (first pool: all).
@@ -115,7 +116,7 @@ def _retest(finished: Round, pools: list[Tube], rng: random.Random) -> list[tupl
                     services.ScanInput(
                         client_id=_uuid(rng),
                         tube=barcode,
-                        code=retest.resident.id_number,
+                        code=resident_code(retest.resident_id),  # any document, or none
                         at=at,
                         single=True,
                     )

@@ -4,6 +4,7 @@ one "Menu" button on a phone that opens the grouped list (no sideways scrolling)
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.utils import translation
 
 from bastion.core.testing import PASSWORD, browser_login
 
@@ -11,7 +12,8 @@ from bastion.core.testing import PASSWORD, browser_login
 def render_nav(user, path: str) -> str:
     request = RequestFactory().get(path)
     request.user = user
-    return Template("{% load ui %}{% main_nav %}").render(Context({"request": request}))
+    with translation.override("en"):  # whatever language an earlier test left active
+        return Template("{% load ui %}{% main_nav %}").render(Context({"request": request}))
 
 
 def test_data_and_administration_sit_under_more_for_an_admin(tree):
