@@ -721,6 +721,16 @@ def district_find(residents: int) -> District | None:
     )
 
 
+def finder_paths(district: District) -> list[str]:
+    """The public site finder's page of every community of the district, as residents open it."""
+    from bastion.geo.models import Node
+
+    ids = Node.objects.filter(district_id=district.district_id, level="community").values_list(
+        "pk", flat=True
+    )
+    return [f"/find/{pk}/" for pk in ids.order_by("pk")]
+
+
 def unsampled_codes(district: District) -> list[str]:
     """ID numbers of the present residents not yet sampled in the round, in id order."""
     from bastion.geo.models import Presence, Resident

@@ -22,6 +22,8 @@ REQUIRED = (
     "insert_rows_per_s_single",
     "insert_rows_per_s_batched",
     "missing_export_ms",
+    "finder_requests_per_s",
+    "finder_p95_ms",
 )
 
 
@@ -71,6 +73,7 @@ def test_bench_reports_every_figure_and_true_coverage(bench_run, tmp_path):
     assert figures["coverage_expected"] == 2910
     # Coverage counts what was there plus every scan the clients saw accepted, once.
     assert figures["refused"] == 0, figures["refused_reasons"]
+    assert figures["finder_not_ok"] == 0  # every public finder page answered 200
     assert figures["accepted_single"] > 0 and figures["accepted_batched"] > 0
     assert figures["coverage_sampled"] == (
         figures["sampled_before"] + figures["accepted_single"] + figures["accepted_batched"]

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bastion.demo.management.commands.demo import RichProgress
 from bastion.testing import bench
+from bastion.testing.bench_finder import burst
 
 MODULES = ("testing",)
 
@@ -95,10 +96,11 @@ class Command(BaseCommand):
 
         stations = district.stations[:clients]
         split = len(codes) // 4
+        finder_paths = bench.finder_paths(district)
         connection.close()  # the clients are forked
-        processes = options["processes"] or (
-            os.cpu_count() or 1 if scratch.vendor == "postgresql" else 1
-        )
+        # SQLite takes one writer at a time: more processes would only queue on its lock.
+        cores = os.cpu_count() or 1
+        processes = options["processes"] or (cores if scratch.vendor == "postgresql" else 1)
         server = bench.Server(scratch, processes=processes)
         try:
             server.wait_ready()
@@ -123,6 +125,13 @@ class Command(BaseCommand):
                 seconds=seconds,
                 tag=tag + "B",
             )
+            err.print(f"Public site finder, {clients} clients, {min(seconds, 10):g} s...")
+            finder = burst(
+                f"http://127.0.0.1:{server.port}",
+                finder_paths,
+                clients=clients,
+                seconds=min(seconds, 10),
+            )
         finally:
             server.stop()
 
@@ -143,6 +152,9 @@ class Command(BaseCommand):
             "refused_reasons": {**single["reasons"], **batched["reasons"]},
             "insert_rows_per_s_single": round(insert_single, 1),
             "insert_rows_per_s_batched": round(insert_batched, 1),
+            "finder_requests_per_s": round(finder["rps"], 1),
+            "finder_p95_ms": round(finder["p95_ms"], 1),
+            "finder_not_ok": finder["requests"] - finder["ok"],
             **{k: round(v, 2) if isinstance(v, float) else v for k, v in reads.items()},
         }
         figures["ratio_single_to_insert"] = round(figures["scans_per_s_single"] / insert_single, 3)
@@ -218,6 +230,14 @@ def _table(f: dict) -> Table:
         "",
         "",
         "",
+    )
+    table.add_row(
+        "public site finder: requests/s (p95)",
+        f"{f['finder_requests_per_s']:,.0f} ({f['finder_p95_ms']:,.1f} ms)",
+        "",
+        "",
+        "",
+        "no error" if not f["finder_not_ok"] else f"{f['finder_not_ok']:,} not 200",
     )
     table.add_row(
         "coverage: expected / sampled",
