@@ -28,8 +28,10 @@ def _mount() -> None:
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
     from bastion.testing.api import router as testing_router
+    from bastion.testing.api import scan_router
     from bastion.testing.api_custody import router as custody_router
 
+    api.add_router("/testing", scan_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
     api.add_router("/people", people_router)

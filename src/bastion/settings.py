@@ -85,6 +85,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif os.environ.get("BASTION_PG_PREPARED", "1") == "1":
+    # Parameters bound by the server let psycopg prepare a statement run more than five
+    # times on a connection: the hot paths (a scan, a token login) are parsed and planned
+    # once per connection instead of at every request. Behind a pooler in transaction mode
+    # (PgBouncer without prepared-statement support) set BASTION_PG_PREPARED=0.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

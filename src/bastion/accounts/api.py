@@ -13,17 +13,14 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from bastion.accounts.models import ApiToken, Role, hash_token
+from bastion.accounts.queries import token_login
 from bastion.accounts.services import token_issue
 from bastion.core.api_support import READ_ERRORS
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        found = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        found = token_login(token)
         if found is None:
             return None
         request.user = found.user

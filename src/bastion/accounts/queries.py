@@ -1,21 +1,24 @@
-"""Reads for the admin pages: the reveal log and the change history, scoped to "admin"."""
+"""Reads for the admin pages (the reveal log and the change history, scoped to "admin") and
+the bearer-token login."""
 
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.accounts.models import RevealLog
-from bastion.accounts.scope import ADMIN
+from bastion.accounts.models import ApiToken, RevealLog, RoleAssignment, hash_token
+from bastion.accounts.scope import ADMIN, grants_prime
+from bastion.core import rawsql
 from bastion.core.models import ChangeLog
 from bastion.geo.identity import mask_id_number, mask_mobile
-from bastion.geo.models import Located
+from bastion.geo.models import Located, Node
 from bastion.geo.queries import FIELD_LABELS
 
 
@@ -157,3 +160,25 @@ def change_rows(entries: list[ChangeLog]) -> list[ChangeRow]:
         kind = str(model._meta.verbose_name) if model else entry.object_type
         rows.append(ChangeRow(entry, kind, changes))
     return rows
+
+
+def token_login(raw: str) -> ApiToken | None:
+    """The live token behind a raw bearer token, with its active user and the user's role
+    grants (primed for `scope`); None for a wrong or revoked token or a deactivated login.
+    One plain statement: every device request asks this."""
+    found = rawsql.instances(
+        f"SELECT {{columns}}, ra.role, n.level, ra.node_id FROM {rawsql.table(ApiToken)} t "
+        f"JOIN {rawsql.table(User)} u ON u.id = t.user_id "
+        f"LEFT JOIN {rawsql.table(RoleAssignment)} ra ON ra.user_id = u.id "
+        f"LEFT JOIN {rawsql.table(Node)} n ON n.id = ra.node_id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active = %s",
+        [hash_token(raw), True],
+        (ApiToken, "t"),
+        (User, "u"),
+    )
+    if not found:
+        return None
+    token, user = found[0][:2]
+    token.user = user
+    grants_prime(user, [tuple(row[2:]) for row in found if row[2] is not None])
+    return token

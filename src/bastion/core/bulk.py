@@ -9,6 +9,7 @@ Nothing here checks rules: callers are services that already did, and the databa
 constraints still apply to every row.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
@@ -18,6 +19,9 @@ BATCH = 2000
 # Parameters per statement: below SQLite's compiled limit (32,766 since 3.32) and
 # PostgreSQL's 65,535.
 MAX_PARAMS = 30_000
+
+
+_ADAPTED = (models.DateTimeField, models.DateField, models.DecimalField, models.UUIDField)
 
 
 def _adapter(field: models.Field) -> Callable | None:
@@ -34,8 +38,15 @@ def _adapter(field: models.Field) -> Callable | None:
     return None
 
 
-def _adapted(columns: list[models.Field], rows: Iterable[Sequence]) -> Iterable[list]:
-    adapters = [(i, a) for i, f in enumerate(columns) if (a := _adapter(f)) is not None]
+@functools.cache
+def _adapted_fields(columns: tuple[models.Field, ...]) -> tuple[tuple[int, models.Field], ...]:
+    """The positions and fields of `columns` whose values need adapting (asked per batch on
+    hot paths, so worked out once per column list)."""
+    return tuple((i, f) for i, f in enumerate(columns) if isinstance(f, _ADAPTED))
+
+
+def _adapted(columns: Sequence[models.Field], rows: Iterable[Sequence]) -> Iterable[list]:
+    adapters = [(i, _adapter(f)) for i, f in _adapted_fields(tuple(columns))]
     for row in rows:
         values = list(row)
         for i, adapt in adapters:
@@ -51,8 +62,13 @@ def _executemany(sql: str, columns: list[models.Field], rows: Iterable[Sequence]
 
 
 def _insert_head(model: type[models.Model], fields: Sequence[str]):
+    return _insert_sql(connection.vendor, model, tuple(fields))
+
+
+@functools.cache
+def _insert_sql(vendor: str, model: type[models.Model], fields: tuple[str, ...]):
     qn = connection.ops.quote_name
-    columns = [model._meta.get_field(f) for f in fields]  # by name or attname
+    columns = tuple(model._meta.get_field(f) for f in fields)  # by name or attname
     head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)})"
     return columns, head, "(" + ", ".join(["%s"] * len(columns)) + ")"
 
@@ -72,6 +88,8 @@ def insert_rows_returning(
         return []
     columns, head, one = _insert_head(model, fields)
     tail = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        return _insert_unnest(columns, head, tail, rows)
     per_statement = max(1, MAX_PARAMS // len(columns))
     values = iter(_adapted(columns, rows))
     ids: list[int] = []
@@ -79,6 +97,21 @@ def insert_rows_returning(
         while chunk := list(islice(values, per_statement)):
             params = [v for row in chunk for v in row]
             cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
+            ids.extend(r[0] for r in cursor.fetchall())
+    return ids
+
+
+def _insert_unnest(columns: tuple, head: str, tail: str, rows: Sequence[Sequence]) -> list[int]:
+    """PostgreSQL: the rows as one array per column, unnested. The statement's text is the
+    same for any number of rows, so it is parsed and planned once per connection, and there
+    is no placeholder per value for the driver to rewrite (a batch of 50 scans had 1,100)."""
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    sql = f"{head} SELECT * FROM unnest({arrays}){tail}"
+    values = iter(_adapted(columns, rows))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        while chunk := list(islice(values, BATCH)):
+            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
             ids.extend(r[0] for r in cursor.fetchall())
     return ids
 

@@ -46,6 +46,9 @@ from bastion.testing.models import (
 from bastion.testing.projection import deadline_projection
 
 router = Router(tags=["testing"])
+# The stations' scans, mounted first: URL resolution tries the API's paths in order, and these
+# are most of its requests on a testing day.
+scan_router = Router(tags=["testing"])
 MAX_BATCH = services.MAX_BATCH
 
 
@@ -474,8 +477,10 @@ def _tube_out(t: Tube) -> dict:
     }
 
 
-def _scan_out(o: services.ScanOutcome) -> dict:
-    return {**o.__dict__, "members": [_scan_out(m) for m in o.members]}
+def _scan_out(o: services.ScanOutcome) -> ScanOut:
+    """The answer to one scan, built without validation: its values are typed by the service,
+    and validating them through ninja cost a tenth of a scan's time (fifty in a batch)."""
+    return ScanOut.model_construct(**{**o.__dict__, "members": [_scan_out(m) for m in o.members]})
 
 
 def _place(resident) -> dict:
@@ -496,11 +501,12 @@ def _station_for_change(request, station_id: int) -> Station:
     return get_for_change(Station.objects.select_related("site"), request.auth, pk=station_id)
 
 
-def _station_for_scan(request, station_id: int) -> Station:
-    """The station a scan arrives at, answered as `get_for_change` answers (404 outside the
-    caller's scope, 403 for a role that may only look), from one plain statement and the
-    caller's grants (`scope.allows`) instead of a compiled scoped query per scan."""
-    station = services.station_by_id(station_id)
+def _station_for_scan(request, station_id: int, scans: list[services.ScanInput]) -> Station:
+    """The station `scans` arrive at, answered as `get_for_change` answers (404 outside the
+    caller's scope, 403 for a role that may only look), from one plain statement (with the
+    station's shifts around the scans) and the caller's grants (`scope.allows`) instead of
+    a compiled scoped query per scan."""
+    station = services.station_for_scans(station_id, [s.at for s in scans])
     if station is None or not scope.allows(request.auth, scope.VIEW, station):
         raise Http404
     if not scope.allows(request.auth, scope.CHANGE, station):
@@ -513,7 +519,8 @@ def _input(s: ScanIn) -> services.ScanInput:
         client_id=s.client_id,
         tube=s.tube,
         code=s.code,
-        at=s.at,
+        # A device clock without an offset is on local time (TIME_ZONE).
+        at=timezone.make_aware(s.at) if s.at and timezone.is_naive(s.at) else s.at,
         walk_in=s.walk_in,
         name=s.name,
         phone=s.phone,
@@ -1077,33 +1084,33 @@ def station_people(request, station_id: int, q: str):
     return queries.station_people(request.auth, station, q)
 
 
-@router.post(
+@scan_router.post(
     "/stations/{station_id}/scans",
     response={201: ScanOut, 200: ScanOut, 422: ScanRefusedOut, 403: DetailOut, 404: DetailOut},
 )
 def scan_create(request, station_id: int, payload: ScanIn):
     """One scan: 201 accepted, 200 replayed (this client id was stored before), 422 refused
     with the reason (for `already_sampled`, `scan.tube` is the tube they are in)."""
-    station = _station_for_scan(request, station_id)
+    item = _input(payload)
+    station = _station_for_scan(request, station_id, [item])
     try:
-        outcome = services.scan_record(actor=request.auth, station=station, item=_input(payload))
+        outcome = services.scan_record(actor=request.auth, station=station, item=item)
     except services.ScanRefused as refused:
         return Status(422, {"errors": refused.as_list(), "scan": _scan_out(refused.outcome)})
     return Status(201 if outcome.status == "accepted" else 200, _scan_out(outcome))
 
 
-@router.post("/stations/{station_id}/scans/batch", response={200: BatchOut, **WRITE_ERRORS})
+@scan_router.post("/stations/{station_id}/scans/batch", response={200: BatchOut, **WRITE_ERRORS})
 def scan_batch(request, station_id: int, payload: ScanBatchIn):
     """Up to 200 scans in one transaction, in order; one result per scan (accepted, replayed
     or refused with its reason). A refused scan does not stop the others."""
-    station = _station_for_scan(request, station_id)
-    outcomes = services.scans_record(
-        actor=request.auth, station=station, items=[_input(s) for s in payload.scans]
-    )
+    items = [_input(s) for s in payload.scans]
+    station = _station_for_scan(request, station_id, items)
+    outcomes = services.scans_record(actor=request.auth, station=station, items=items)
     counts = {"accepted": 0, "replayed": 0, "refused": 0}
     for o in outcomes:
         counts[o.status] += 1
-    return {**counts, "results": [_scan_out(o) for o in outcomes]}
+    return BatchOut.model_construct(**counts, results=[_scan_out(o) for o in outcomes])
 
 
 # ---------------------------------------------------------------------------------- codes

@@ -72,9 +72,13 @@ def pooled(tube: Tube) -> dict:
 class TubePooling:
     """The pooling of one batch of scans: its people's levels, read in one query."""
 
-    def __init__(self, people: Iterable) -> None:
+    def __init__(self, people: Iterable, levels: dict[int, str] | None = None) -> None:
+        """`levels`: {node id: level} of the active areas over these people, when the caller
+        read them with the people (else one query here)."""
         people = list(people)
-        self.levels = active_levels(i for p in people for i in ancestor_ids(p.located))
+        if levels is None:
+            levels = active_levels(i for p in people for i in ancestor_ids(p.located))
+        self.levels = levels
         self._homes: dict[int, tuple[int, int]] | None = None  # resident → (household, size)
         self._sealed = [p.id for p in people if self.level_of(p) == ControlLevel.SEALED]
 

@@ -12,7 +12,6 @@ is overfilled, no resident counted twice and no acknowledged scan lost.
 
 import contextlib
 import datetime as dt
-import functools
 import re
 import threading
 import uuid
@@ -22,24 +21,21 @@ from dataclasses import field as _dc_field
 
 from django.core.exceptions import ValidationError
 from django.db import (
-    DEFAULT_DB_ALIAS,
     IntegrityError,
     OperationalError,
     connection,
-    connections,
-    models,
     transaction,
 )
-from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.core import history
+from bastion.core import history, rawsql
 from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_id_number, normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, Resident
+from bastion.incidents.queries import active_area_join
 from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.people.models import Person
 from bastion.testing import response
@@ -467,7 +463,9 @@ def _new_tube(
     return tube
 
 
-def _tube_refusal(tube: Tube, round_id: int, station: Station) -> tuple[str, str] | None:
+def _tube_refusal(
+    tube: "Tube | _SeenTube", round_id: int, station: Station
+) -> tuple[str, str] | None:
     """(reason, message) if `tube` cannot take a scan of this round at this station."""
     if tube.round_id != round_id:
         return "tube_other_round", _("Tube %(tube)s was used in another round.") % {
@@ -630,7 +628,6 @@ class _Accepted:
     manual: bool = False
 
 
-_RESIDENT_VALUES = ("pk", "id_number", "doc_number", "name", *_ANCESTORS)
 SCAN_COLUMNS = (
     "client_id",
     "round_id",
@@ -650,77 +647,75 @@ SCAN_COLUMNS = (
 )
 
 
-# The hot path's reads and writes as plain SQL: the ORM spent more time compiling these few
-# statements than the database spent running them (about three quarters of a single scan's
-# time through HTTP). Rows still come back as model instances, every concrete column read and
-# converted as the ORM would, so fields added to these models later are read too.
+# The hot path's reads are plain SQL (`core.rawsql`): the ORM spent more time compiling these
+# few statements than the database spent running them.
 
 
-@functools.cache
-def _select_list(db, model: type[models.Model], alias: str) -> tuple[str, list[str], list]:
-    """The SELECT list of `model`'s concrete columns under `alias`, their attribute names, and
-    the (converters, column) that turn each value into its Python value on `db`."""
-    fields = model._meta.concrete_fields
-    qn = db.ops.quote_name
-    select = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
-    converters = []
-    for f in fields:
-        col = f.get_col(alias)
-        converters.append((db.ops.get_db_converters(col) + col.get_db_converters(db), col))
-    return select, [f.attname for f in fields], converters
+# A shift open at some time between two moments (the parameters: the end, then the start).
+_SHIFT_OPEN = "s.opened_at <= %s AND (s.closed_at IS NULL OR s.closed_at >= %s)"
+# How much wider than the scans' times `station_for_scans` reads shifts: `_scans_apply` stamps
+# undated scans a moment later, and any window it asks inside this one needs no second read.
+_SHIFTS_MARGIN = dt.timedelta(minutes=1)
 
 
-def _load(sql: str, params: Sequence, *parts: tuple[type[models.Model], str]) -> list[list]:
-    """Run `sql` (its `{columns}` filled with the columns of each (model, alias) of `parts`)
-    and return one list of model instances per row."""
-    db = connections[DEFAULT_DB_ALIAS]
-    specs = [_select_list(db, model, alias) for model, alias in parts]
-    with db.cursor() as cursor:
-        cursor.execute(sql.replace("{columns}", ", ".join(spec[0] for spec in specs)), params)
-        rows = cursor.fetchall()
-    loaded = []
-    for row in rows:
-        start, objs = 0, []
-        for (model, _alias), (_select, names, converters) in zip(parts, specs, strict=True):
-            values = list(row[start : start + len(names)])
-            start += len(names)
-            for i, (funcs, col) in enumerate(converters):
-                for convert in funcs:
-                    values[i] = convert(values[i], col, db)
-            objs.append(model.from_db(db.alias, names, values))
-        loaded.append(objs)
-    return loaded
-
-
-def _table(model: type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+def _shifts_of(rows: list[list]) -> list[Shift]:
+    """Shifts with their rounds and the rounds' areas, from (shift, round, node) rows."""
+    shifts = []
+    for shift, round_, node in rows:
+        if shift.pk is None:  # a station without a shift in the window (LEFT JOIN)
+            continue
+        round_.node = node
+        shift.round = round_
+        shifts.append(shift)
+    return shifts
 
 
 def _shifts_around(station: Station, start: dt.datetime, end: dt.datetime) -> list[Shift]:
     """The station's shifts open at some time between `start` and `end`, latest first, with
-    their rounds and the rounds' areas."""
+    their rounds and the rounds' areas: those read with the station when they cover it."""
+    read = getattr(station, "_shifts_read", None)
+    if read is not None and read[0] <= start and end <= read[1]:
+        return read[2]
     stamp = connection.ops.adapt_datetimefield_value
-    rows = _load(
-        f"SELECT {{columns}} FROM {_table(Shift)} s "
-        f"JOIN {_table(Round)} r ON r.id = s.round_id JOIN {_table(Node)} n ON n.id = r.node_id "
-        "WHERE s.station_id = %s AND s.opened_at <= %s "
-        "AND (s.closed_at IS NULL OR s.closed_at >= %s) ORDER BY s.opened_at DESC",
+    rows = rawsql.instances(
+        f"SELECT {{columns}} FROM {rawsql.table(Shift)} s "
+        f"JOIN {rawsql.table(Round)} r ON r.id = s.round_id "
+        f"JOIN {rawsql.table(Node)} n ON n.id = r.node_id "
+        f"WHERE s.station_id = %s AND {_SHIFT_OPEN} ORDER BY s.opened_at DESC",
         [station.pk, stamp(end), stamp(start)],
         (Shift, "s"),
         (Round, "r"),
         (Node, "n"),
     )
-    for shift, round_, node in rows:
-        round_.node = node
-        shift.round = round_
-    return [shift for shift, _round, _node in rows]
+    return _shifts_of(rows)
 
 
-def station_by_id(pk: int) -> Station | None:
-    """A station by its id, unscoped (the caller checks the scope on the row)."""
-    sql = f"SELECT {{columns}} FROM {_table(Station)} st WHERE st.id = %s"
-    rows = _load(sql, [pk], (Station, "st"))
-    return rows[0][0] if rows else None
+def station_for_scans(pk: int, times: Sequence[dt.datetime | None]) -> Station | None:
+    """A station by its id, unscoped (the caller checks the scope on the row), read in one
+    statement with its shifts around the times of the scans about to be recorded there
+    (None: now), which `scans_record` then takes instead of reading them again."""
+    now = timezone.now()
+    stamped = [t or now for t in times] or [now]
+    start = min(stamped) - _SHIFTS_MARGIN
+    end = max(stamped) + SHIFT_GRACE + _SHIFTS_MARGIN
+    stamp = connection.ops.adapt_datetimefield_value
+    rows = rawsql.instances(
+        f"SELECT {{columns}} FROM {rawsql.table(Station)} st "
+        f"LEFT JOIN {rawsql.table(Shift)} s ON s.station_id = st.id AND {_SHIFT_OPEN} "
+        f"LEFT JOIN {rawsql.table(Round)} r ON r.id = s.round_id "
+        f"LEFT JOIN {rawsql.table(Node)} n ON n.id = r.node_id "
+        "WHERE st.id = %s ORDER BY s.opened_at DESC",
+        [stamp(end), stamp(start), pk],
+        (Station, "st"),
+        (Shift, "s"),
+        (Round, "r"),
+        (Node, "n"),
+    )
+    if not rows:
+        return None
+    station = rows[0][0]
+    station._shifts_read = (start, end, _shifts_of([row[1:] for row in rows]))
+    return station
 
 
 def _tubes_locked(barcodes: set[str]) -> list[Tube]:
@@ -729,13 +724,12 @@ def _tubes_locked(barcodes: set[str]) -> list[Tube]:
     if not barcodes:
         return []
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    marks = ", ".join(["%s"] * len(barcodes))
+    among, params = rawsql.any_of("t.barcode", sorted(barcodes))
     return [
         tube
-        for (tube,) in _load(
-            f"SELECT {{columns}} FROM {_table(Tube)} t WHERE t.barcode IN ({marks}) "
-            f"ORDER BY t.id{lock}",
-            sorted(barcodes),
+        for (tube,) in rawsql.instances(
+            f"SELECT {{columns}} FROM {rawsql.table(Tube)} t WHERE {among} ORDER BY t.id{lock}",
+            params,
             (Tube, "t"),
         )
     ]
@@ -757,7 +751,7 @@ def _tube_fill(state: "_TubeState") -> bool:
     fitted = pooled(tube)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(Tube)} SET filled = %s, status = %s, closed_at = %s, kind = %s, "
+            f"UPDATE {rawsql.table(Tube)} SET filled = %s, status = %s, closed_at = %s, kind = %s, "
             "capacity = %s, household_id = %s WHERE id = %s AND filled = %s AND status = %s",
             [
                 state.filled,
@@ -774,21 +768,35 @@ def _tube_fill(state: "_TubeState") -> bool:
         return cursor.rowcount == 1
 
 
-def _residents(numbers: set[str], ids: set[int]) -> tuple[dict[str, _Person], dict[int, _Person]]:
+def _residents(
+    numbers: set[str], ids: set[int]
+) -> tuple[dict[str, _Person], dict[int, _Person], dict[int, str]]:
+    """The residents of these ID numbers and ids, by number and by id, and the control levels
+    of the active areas over them ({node id: level}), in one statement."""
     by_number: dict[str, _Person] = {}
     by_id: dict[int, _Person] = {}
-    if not numbers and not ids:
-        return by_number, by_id
-    rows = Resident.objects.filter(Q(id_number__in=numbers) | Q(pk__in=ids)).values_list(
-        *_RESIDENT_VALUES
+    levels: dict[int, str] = {}
+    wanted = [(column, sorted(values)) for column, values in (("id_number", numbers), ("id", ids))]
+    wanted = [(column, values) for column, values in wanted if values]
+    if not wanted:
+        return by_number, by_id, levels
+    matches = [rawsql.any_of(f"r.{column}", values) for column, values in wanted]
+    found = rawsql.rows(
+        "SELECT r.id, r.id_number, r.doc_number, r.name, "
+        f"{', '.join('r.' + c for c in _ANCESTORS)}, ca.node_id, ca.level "
+        f"FROM {rawsql.table(Resident)} r {active_area_join('r')} "
+        f"WHERE {' OR '.join(sql for sql, _params in matches)}",
+        [param for _sql, params in matches for param in params],
     )
-    for pk, number, doc_number, name, *located in rows:
+    for pk, number, doc_number, name, *located, area_node, area_level in found:
+        if area_node is not None:
+            levels[area_node] = area_level
         # People known by another document (or none) are kept apart by that number.
         number = number or doc_number
         person = _Person(pk, number, name, tuple(located))
         by_number[number] = person
         by_id[pk] = person
-    return by_number, by_id
+    return by_number, by_id, levels
 
 
 def _refused(item: ScanInput, reason: str, field_name: str, message: str, **extra) -> ScanOutcome:
@@ -1025,8 +1033,10 @@ def _evaluate(
     actor_id, station: Station, parsed: list, outcomes: list, now: dt.datetime, careful: bool
 ) -> None:
     """Decide each parsed scan in order, then write the accepted ones."""
-    by_number, by_id = _residents({p[5] for p in parsed if p[5]}, {p[6] for p in parsed if p[6]})
-    pooling = TubePooling(by_id.values())  # their control levels, one query
+    by_number, by_id, levels = _residents(
+        {p[5] for p in parsed if p[5]}, {p[6] for p in parsed if p[6]}
+    )
+    pooling = TubePooling(by_id.values(), levels)
     round_ids = {p[3].round_id for p in parsed}
 
     # Tubes, locked in id order so concurrent batches never deadlock on them.
@@ -1319,21 +1329,26 @@ def _evaluate(
         )
 
 
-def _tube_as_seen(state: _TubeState) -> Tube:
+@dataclass(frozen=True)
+class _SeenTube:
+    """What `_tube_refusal` reads of a tube, as a batch sees it part-way through."""
+
+    barcode: str
+    round_id: int
+    station_id: int
+    status: str
+    filled: int
+    capacity: int
+
+
+def _tube_as_seen(state: _TubeState) -> "Tube | _SeenTube":
     """The tube as the batch sees it so far (its fill and status after earlier items)."""
     tube = state.tube
     if tube.filled == state.filled and tube.status == state.status:
         return tube
-    view = Tube(
-        pk=tube.pk,
-        round_id=tube.round_id,
-        station_id=tube.station_id,
-        barcode=tube.barcode,
-        capacity=tube.capacity,
-        kind=tube.kind,
+    return _SeenTube(
+        tube.barcode, tube.round_id, tube.station_id, state.status, state.filled, tube.capacity
     )
-    view.filled, view.status = state.filled, state.status
-    return view
 
 
 def _in_area_values(person: _Person, area: Node) -> bool:

@@ -58,6 +58,10 @@ class Command(BaseCommand):
             _fork(lambda: _serve(application, listener, threads)) for _ in range(processes - 1)
         ]
         self.stdout.write(f"Bastion at http://{host}:{port}/  (Ctrl+C to stop)")
+        # Stopped by a signal (a service manager, the bench), the parent still runs the
+        # `finally` below; Python's default would end it at once and leave the forked
+        # processes serving on the socket.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             _serve(application, listener, threads)
         finally:
