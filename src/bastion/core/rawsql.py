@@ -13,13 +13,9 @@ from collections.abc import Iterable, Sequence
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
-def table(model: type[models.Model]) -> str:
-    """The model's table name, quoted for this database."""
-    return _quoted_table(connection.vendor, model)
-
-
 @functools.cache
-def _quoted_table(vendor: str, model: type[models.Model]) -> str:
+def table(model: type[models.Model]) -> str:
+    """The model's table name, quoted for the database (one per process: settings)."""
     return connection.ops.quote_name(model._meta.db_table)
 
 
