@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PO := $(wildcard src/bastion/locale/*/LC_MESSAGES/django.po)
 MO := $(PO:.po=.mo)
+# The whole suite runs in 2 worker processes (one per core; PYTEST_WORKERS=0 runs it in this
+# process), a test file per worker at a time so module fixtures (the demo street) are built once.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: demo test test-sqlite test-postgres setup system lint format messages bench clean
 
@@ -13,14 +17,14 @@ demo: setup
 
 test: setup system
 	$(BIN)/ruff check src
-	$(BIN)/pytest
-	scripts/with-postgres $(BIN)/pytest
+	$(PYTEST)
+	scripts/with-postgres $(PYTEST)
 
 test-sqlite: setup
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-postgres: setup system
-	scripts/with-postgres $(BIN)/pytest
+	scripts/with-postgres $(PYTEST)
 
 setup: $(STAMP) $(MO)
 

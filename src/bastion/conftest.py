@@ -3,7 +3,7 @@ import os
 import pytest
 from django.conf import settings
 
-from bastion.core.testing import build_small_tree
+from bastion.core.testing import Rows, build_small_tree
 
 
 def pytest_configure(config):
@@ -15,9 +15,21 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def tree(db):
+def fetched():
+    """The instances the snapshot fixtures handed to this test, by (model, pk)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def tree_rows(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return Rows(build_small_tree)
+
+
+@pytest.fixture
+def tree(db, tree_rows, fetched):
     """The small known tree (see bastion.core.testing)."""
-    return build_small_tree()
+    return tree_rows.insert(fetched)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1602,10 +1602,12 @@ def _retests_mark(round_: Round, tubes: list[Tube]) -> int:
     """Mark the residents of positive pools for a single-tube retest."""
     if not tubes:
         return 0
+    # In scan order, so retests are numbered in the order people were sampled (an unordered
+    # read follows PostgreSQL's heap, which changes as rows are updated).
     rows = list(
-        Scan.objects.filter(tube__in=tubes, kind=ScanKind.RESIDENT, retest=False).values_list(
-            "resident_id", "tube_id", *_ANCESTORS
-        )
+        Scan.objects.filter(tube__in=tubes, kind=ScanKind.RESIDENT, retest=False)
+        .order_by("pk")
+        .values_list("resident_id", "tube_id", *_ANCESTORS)
     )
     existing = set(
         Retest.objects.filter(round=round_, resident_id__in=[r[0] for r in rows]).values_list(

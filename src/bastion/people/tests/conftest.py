@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bastion.core.testing import Rows
 from bastion.geo.models import Household, Node
 from bastion.people import services
 from bastion.people.models import Person, Post
@@ -24,8 +25,7 @@ def person_at(unit: Node, name: str, phone: str) -> Person:
     return services.person_create(name=name, kind="cadre", phone=phone, home=home)
 
 
-@pytest.fixture
-def staffed(tree) -> Staffed:
+def build_staffed(tree) -> Staffed:
     """The street chief, one grid chief, two building chiefs and three unit chiefs, all in
     the first grid; every other chief post of the street is vacant."""
     admin = tree.users["admin"]
@@ -48,3 +48,16 @@ def staffed(tree) -> Staffed:
             assign("单元长庚", "13900000007", "unit_chief", u[2], u[2]),
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def staffed_rows(tree_rows, django_db_blocker):
+    with django_db_blocker.unblock():
+        return Rows(build_staffed, base=tree_rows)
+
+
+@pytest.fixture
+def staffed(tree, staffed_rows, fetched) -> Staffed:
+    """`build_staffed`, built once per session and inserted again for each test (see
+    bastion.core.testing.Rows)."""
+    return staffed_rows.insert(fetched)

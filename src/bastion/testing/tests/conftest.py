@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.utils import timezone
 
+from bastion.core.testing import Rows
 from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people
 from bastion.testing import services
@@ -43,8 +44,7 @@ def person(unit: Node, name: str, phone: str):
     return people.person_create(name=name, kind="medic", phone=phone, home=home)
 
 
-@pytest.fixture
-def testing(tree) -> Testing:
+def build_testing(tree) -> Testing:
     admin = tree.users["admin"]
     now = timezone.now()
     round_ = services.round_open(
@@ -89,3 +89,16 @@ def testing(tree) -> Testing:
     home_team = services.home_team_add(actor=admin, node=tree.grids[0], name="入户一队")
     services.station_open(actor=admin, station=home_team, round=round_)
     return Testing(tree, round_, sites, stations, home_team, admin)
+
+
+@pytest.fixture(scope="session")
+def testing_rows(tree_rows, django_db_blocker):
+    with django_db_blocker.unblock():
+        return Rows(build_testing, base=tree_rows)
+
+
+@pytest.fixture
+def testing(tree, testing_rows, fetched) -> Testing:
+    """The set-up above, built once per session and inserted again for each test (see
+    bastion.conftest.Rows)."""
+    return testing_rows.insert(fetched)
