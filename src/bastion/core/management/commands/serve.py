@@ -5,6 +5,7 @@ socket is opened once and N forked waitress processes accept on it, so a Postgre
 deployment uses every core behind one address; the processes share nothing but the database.
 """
 
+import gc
 import os
 import signal
 import socket
@@ -54,6 +55,9 @@ class Command(BaseCommand):
             worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "db_worker"])
         listener = socket.create_server((host, port), backlog=1024)
         connections.close_all()  # each forked process opens its own
+        # What is loaded by now lives as long as the process: keep it out of the collector's
+        # sweeps (and, forked, shared between the processes instead of copied on first touch).
+        gc.freeze()
         children = [
             _fork(lambda: _serve(application, listener, threads)) for _ in range(processes - 1)
         ]
