@@ -728,9 +728,13 @@ def district_build(*, residents: int, progress) -> District:
 
 def district_find(residents: int) -> District | None:
     """The district a kept scratch database already holds, if it has `residents`."""
+    from django.db import connection
+
     from bastion.geo.models import Node, Presence, Resident
     from bastion.testing.models import Result, Round, Station, Tube
 
+    if Node._meta.db_table not in connection.introspection.table_names():
+        return None  # an empty database: nothing kept in it yet
     district = Node.objects.filter(level="district", code=DISTRICT_CODE).first()
     if district is None:
         return None

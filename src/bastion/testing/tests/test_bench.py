@@ -27,8 +27,7 @@ REQUIRED = (
 )
 
 
-@pytest.fixture
-def bench_run(tmp_path: Path) -> tuple[dict, str]:
+def _bench(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if connection.vendor == "postgresql":
         database = f"bastion_bench_test_{os.getpid()}"
@@ -38,27 +37,39 @@ def bench_run(tmp_path: Path) -> tuple[dict, str]:
     # The user's var/ is never touched: the data directory points at the test's own.
     env["BASTION_DATA_DIR"] = str(tmp_path)
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bastion.cli",
-            "bench",
-            "testing",
-            "--residents",
-            "3000",
-            "--seconds",
-            "1",
-            "--database",
-            database,
-        ],
+        [sys.executable, "-m", "bastion.cli", "bench", "testing", "--residents", "3000"]
+        + ["--seconds", "1", "--database", database, *options],
         env=env,
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.strip().splitlines()
-    return json.loads(lines[-1]), done.stdout
+    return done
+
+
+def _figures(done: subprocess.CompletedProcess) -> dict:
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def bench_run(tmp_path: Path) -> tuple[dict, str]:
+    done = _bench(tmp_path)
+    return _figures(done), done.stdout
+
+
+def test_reuse_builds_a_district_when_none_is_kept_then_reuses_it(tmp_path):
+    try:
+        first = _bench(tmp_path, "--reuse", "--keep")  # nothing kept yet: an empty database
+        assert "building one" in first.stderr and "Built 3,000 residents" in first.stderr
+        again = _bench(tmp_path, "--reuse")
+        assert "Reusing the district of 3,000 residents" in again.stderr
+        # The second run starts from what the first left: fewer people still to sample.
+        assert _figures(again)["sampled_before"] > _figures(first)["sampled_before"]
+    finally:
+        if connection.vendor == "postgresql":
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "bastion_bench_test_{os.getpid()}"')
 
 
 def test_bench_reports_every_figure_and_true_coverage(bench_run, tmp_path):

@@ -70,6 +70,9 @@ class Command(BaseCommand):
         if not 1 <= clients <= bench.CLIENTS or not 1 <= batch <= 200:
             raise CommandError("--clients is 1 to 8 and --batch 1 to 200.")
         scratch = bench.scratch_open(name=options["database"], fresh=not options["reuse"])
+        if options["reuse"] and bench.district_find(residents) is None:
+            err.print(f"No kept district of {residents:,} residents there: building one.")
+            scratch = bench.scratch_open(name=options["database"], fresh=True)
         err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
         try:
             figures = self._run(scratch, residents, seconds, clients, batch, options, err)
