@@ -170,7 +170,8 @@ def _client(
         return answer["accepted"]
 
     try:
-        run.warm = send()  # the first request of a connection is not timed
+        if codes:  # a kept district may have nobody left for this client to sample
+            run.warm = send()  # the first request of a connection is not timed
         barrier.wait()
         started = time.perf_counter()
         deadline = started + seconds

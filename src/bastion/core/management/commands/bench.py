@@ -98,6 +98,11 @@ class Command(BaseCommand):
         token = bench.token_for_bench()
         codes = bench.unsampled_codes(district)
         sampled_before = district.expected - len(codes)
+        if options["reuse"] and len(codes) < clients * batch * 10:
+            err.print(
+                f"[yellow]Only {len(codes):,} residents are left to sample: the scan rates "
+                "below mean little. Run without --reuse for a fresh district.[/yellow]"
+            )
 
         err.print(f"Plain inserts, {seconds:g} s each...")
         insert_single, insert_batched = bench.insert_rates(min(seconds, 10))
