@@ -91,11 +91,14 @@ def test_bench_reports_every_figure_and_true_coverage(bench_run, tmp_path):
     assert figures["traceback_people"] == bench.POOL
     assert figures["coverage_grid_expected"] > 0
     assert "HTTP scans/s, single" in output
-    # The server's shape is part of the figures (two 2-thread processes per core on
-    # PostgreSQL, one 8-thread process on SQLite).
+    # The server's shape is part of the figures (on PostgreSQL threads enough for the clients
+    # over its processes, on SQLite one 8-thread process).
     shape = (figures["server_processes"], figures["server_threads"])
     assert f"server {shape[0]}×{shape[1]}" in output
-    assert shape[1] == (2 if figures["database"].startswith("postgresql") else 8)
+    if figures["database"].startswith("postgresql"):
+        assert shape[1] == -(-figures["clients"] // shape[0])  # ceil: one handler per client
+    else:
+        assert shape == (1, 8)
     # The scratch database is gone and nothing was written to the data directory.
     assert not (tmp_path / "bench.sqlite3").exists()
     assert not (tmp_path / "bastion.sqlite3").exists()
