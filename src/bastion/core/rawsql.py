@@ -19,7 +19,7 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def marks(values: Sequence) -> str:
+def _marks(values: Sequence) -> str:
     """`%s, %s, ...`: one placeholder per value, for an `IN (...)`."""
     return ", ".join(["%s"] * len(values))
 
@@ -33,7 +33,7 @@ def any_of(column: str, values: Iterable) -> tuple[str, list]:
         return f"{column} = %s", values
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [values]
-    return f"{column} IN ({marks(values)})", values
+    return f"{column} IN ({_marks(values)})", values
 
 
 def rows(sql: str, params: Sequence) -> list[tuple]:

@@ -519,8 +519,7 @@ def _input(s: ScanIn) -> services.ScanInput:
         client_id=s.client_id,
         tube=s.tube,
         code=s.code,
-        # A device clock without an offset is on local time (TIME_ZONE).
-        at=timezone.make_aware(s.at) if s.at and timezone.is_naive(s.at) else s.at,
+        at=s.at,
         walk_in=s.walk_in,
         name=s.name,
         phone=s.phone,

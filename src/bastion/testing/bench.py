@@ -788,7 +788,8 @@ def unsampled_codes(district: District) -> list[str]:
 # ------------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -798,7 +799,7 @@ class Server:
     """`bastion serve` (waitress) on a free loopback port over the scratch database."""
 
     def __init__(self, scratch: Scratch, threads: int = 8, processes: int = 1) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.log = scratch.directory / "server.log"
         env = {**os.environ, "DATABASE_URL": scratch.url}
         with open(self.log, "wb") as log:

@@ -551,6 +551,12 @@ class ScanInput:
     single: bool = False  # a new tube opened by this scan holds one person
     manual: bool = False  # typed in or picked by name at the station, not scanned
 
+    def __post_init__(self) -> None:
+        # A device clock without an offset is on local time (TIME_ZONE): every caller gets an
+        # aware time to compare with now and with the shifts.
+        if self.at is not None and timezone.is_naive(self.at):
+            object.__setattr__(self, "at", timezone.make_aware(self.at))
+
 
 @dataclass
 class ScanOutcome:

@@ -3,17 +3,12 @@
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bastion.testing.bench import free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -38,7 +33,7 @@ def _answers(port: int) -> bool:
 
 
 def test_stopping_the_server_stops_its_forked_processes(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # a SQLite of its own
     env["BASTION_DATA_DIR"] = str(tmp_path)
     server = subprocess.Popen(

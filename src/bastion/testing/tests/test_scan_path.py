@@ -87,6 +87,9 @@ def test_a_device_time_without_an_offset_is_local_time(testing):
     assert answer.status_code == 201, answer.content
     ScanOut.model_validate(answer.json())
     assert Scan.objects.get().at == local.replace(microsecond=0)
+    # The rule lives in the scan itself, whoever makes one.
+    made = services.ScanInput(uuid.uuid4(), "T-0002", people[1].id_number, at=naive)
+    assert made.at == local.replace(microsecond=0)
 
 
 def test_a_token_login_brings_the_callers_grants(tree):
