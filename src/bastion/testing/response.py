@@ -269,12 +269,6 @@ class PoolResponse:
             return None
         return self.last_resulted_at - self.tube.resulted_at
 
-    def open_for(self, now: dt.datetime) -> dt.timedelta | None:
-        """How long it has been running, while not everyone has a result."""
-        if self.all_resulted or self.tube.resulted_at is None:
-            return None
-        return now - self.tube.resulted_at
-
 
 def pool_responses(user, tubes: Iterable[Tube]) -> list[PoolResponse]:
     """The response figures of positive pools (the whole pool's people, as the traceback

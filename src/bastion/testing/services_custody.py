@@ -62,11 +62,6 @@ def _user(actor):
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
-def _located_at(obj, source) -> None:
-    for level in ("city", "district", "street", "community", "grid", "building", "unit"):
-        setattr(obj, f"{level}_id", getattr(source, f"{level}_id"))
-
-
 def barcode_read(raw: str, *, field: str = "barcode") -> str:
     """A bag or box barcode as stored: normalised like a tube's."""
     try:
@@ -112,6 +107,16 @@ def _names(barcodes: Iterable[str]) -> str:
 # ------------------------------------------------------------------------------------- bags
 
 
+def _replayed_open(found, site: Site, round: Round):
+    """The bag or box a retried open made: only for the same site and round, so a reused
+    client id never hands back another area's container."""
+    if found.site_id != site.pk or found.round_id != round.pk:
+        raise Conflict(
+            _("This request id was already used for another site or round."), field="client_id"
+        )
+    return found
+
+
 def _container_open(
     model, actor, round: Round, site: Site, barcode: str, client_id, at, source, other: str
 ):
@@ -119,7 +124,7 @@ def _container_open(
     and round returns the one made; a label in use elsewhere is refused."""
     barcode = barcode_read(barcode)
     if client_id and (found := model.objects.filter(client_id=client_id).first()):
-        return found
+        return _replayed_open(found, site, round)
     found = model.objects.filter(barcode=barcode).first()
     if found is not None:
         if found.site_id == site.pk and found.round_id == round.pk:
@@ -135,14 +140,14 @@ def _container_open(
         created_by=_user(actor),
         client_id=client_id,
     )
-    _located_at(made, site)
+    made.locate(site)
     try:
         with transaction.atomic():
             made.save()
     except IntegrityError:  # the same label or request, at the same moment
         found = model.objects.filter(client_id=client_id).first() if client_id else None
         if found is not None:
-            return found
+            return _replayed_open(found, site, round)
         raise Conflict(
             _("Barcode %(code)s is already in use.") % {"code": barcode}, field="barcode"
         ) from None
@@ -564,7 +569,7 @@ def box_handover(
         recorded_at=now,
         client_id=client_id,
     )
-    _located_at(handover, box)
+    handover.locate(box)
     try:
         with transaction.atomic():
             handover.save()
@@ -658,7 +663,7 @@ def box_receive(
     receipt.mismatch = bool(
         missing or extra or bags_counted != box.bags or tubes_counted != box.tubes
     )
-    _located_at(receipt, box)
+    receipt.locate(box)
     try:
         with transaction.atomic():
             receipt.save()

@@ -150,7 +150,7 @@ def _bag_page(request, bag: Bag, problems=(), status: int = 200, form: str = "")
             "bag": bag,
             "round": bag.round,
             "items": queries_custody.bag_tubes(bag),
-            "can_change": scope.can(request.user, scope.CHANGE, bag),
+            "can_change": scope.allows(request.user, scope.CHANGE, bag),
             "client_id": uuid.uuid4(),
             "problems": problems,
             "form": form,
@@ -261,7 +261,7 @@ def _box_page(request, box: Box, problems=(), status: int = 200, form: str = "")
             "legs": [
                 (leg, HandoverLeg(leg).label) for leg in custody.NEXT_LEGS[BoxStatus(box.status)]
             ],
-            "can_change": scope.can(request.user, scope.CHANGE, box),
+            "can_change": scope.allows(request.user, scope.CHANGE, box),
             "client_id": uuid.uuid4(),
             "problems": problems,
             "form": form,

@@ -109,6 +109,27 @@ def test_a_bag_is_not_sealed_on_a_wrong_count_and_the_refusal_names_the_tubes(te
         Bag.objects.filter(pk=sealed.pk).update(counted=5)
 
 
+def test_a_reused_open_id_never_returns_another_sites_bag(testing):
+    cid = uuid.uuid4()
+    bag = custody.bag_open(
+        actor=testing.admin,
+        round=testing.round,
+        site=testing.sites[0],
+        barcode="RB-9",
+        client_id=cid,
+    )
+    with pytest.raises(Conflict) as e:
+        custody.bag_open(
+            actor=testing.admin,
+            round=testing.round,
+            site=testing.sites[1],
+            barcode="RB-8",
+            client_id=cid,
+        )
+    assert e.value.problems[0].field == "client_id"
+    assert list(Bag.objects.values_list("pk", flat=True)) == [bag.pk]
+
+
 def test_retries_with_the_same_client_id_write_once(testing):
     tubes = fill_tubes(testing, testing.stations[0], ["R-0001", "R-0002"])
     ids = [uuid.uuid4() for _ in range(8)]
