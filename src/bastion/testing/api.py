@@ -1070,7 +1070,9 @@ def tube_open(request, station_id: int, payload: TubeIn):
 def tube_close(request, station_id: int, barcode: str):
     """Close a tube before it is full."""
     station = _station_for_change(request, station_id)
-    tube = queries._one(Tube.objects.filter(station=station), barcode=barcode.strip().upper())
+    tube = queries._one(
+        Tube.objects.filter(station=station), barcode=services.barcode_text(barcode)
+    )
     return _tube_out(services.tube_close(actor=request.auth, tube=tube))
 
 

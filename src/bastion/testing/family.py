@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +23,7 @@ from bastion.core.errors import DomainError
 from bastion.geo.models import Household, Presence, Resident
 from bastion.testing import services
 from bastion.testing.codes import is_family_code, read_scanned, resident_code
-from bastion.testing.models import Scan, Shift, Tube, TubeStatus
+from bastion.testing.models import Scan, Tube, TubeStatus
 
 FAMILY_KIND = "family"
 
@@ -61,16 +60,6 @@ def scans_with_families(
             run.append(item)
     flush()
     return outcomes
-
-
-def _shift(station, at):
-    shifts = list(
-        Shift.objects.filter(station=station, opened_at__lte=at + services.SHIFT_GRACE)
-        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at))
-        .select_related("round")
-        .order_by("-opened_at")
-    )
-    return services._shift_at(shifts, at)
 
 
 def _free(item: services.ScanInput, round_) -> int | None:
@@ -119,7 +108,7 @@ def family_scan(
     stored = set(
         Scan.objects.filter(client_id__in=derived.values()).values_list("resident_id", flat=True)
     )
-    shift = _shift(station, item.at or timezone.now())
+    shift = services.shift_at(station, item.at or timezone.now())
     if shift is None:
         return refused("station_closed", _("This station is not open."))
     sampled = set(

@@ -251,20 +251,16 @@ def _cached(key: str, now: dt.datetime, compute):
     return value
 
 
-def _places(queryset) -> list[Place]:
-    return [
-        Place(*row)
-        for row in queryset.values_list("pk", "name", "community_id", "street_id", "lat", "lon")
-    ]
+_PLACE_COLUMNS = ("pk", "name", "community_id", "street_id", "lat", "lon")
+_SHOWN_COLUMNS = ("address", "opens_at", "closes_at", "community__name")
 
 
-def _site_rows(ids: list[int]) -> dict[int, dict]:
-    from bastion.testing.models import Site
-
-    rows = Site.objects.filter(pk__in=ids).values(
-        "pk", "name", "address", "opens_at", "closes_at", "community__name"
-    )
-    return {r["pk"]: r for r in rows}
+def _candidates(queryset) -> tuple[list[Place], dict[int, dict]]:
+    """The candidate sites in one read: their places to order, and by id what a shown one
+    displays."""
+    rows = {r["pk"]: r for r in queryset.values(*_PLACE_COLUMNS, *_SHOWN_COLUMNS)}
+    places = [Place(*(r[c] for c in _PLACE_COLUMNS)) for r in rows.values()]
+    return places, rows
 
 
 def _open_stations(site_ids: list[int], now: dt.datetime) -> dict[int, list[dict]]:
@@ -318,14 +314,13 @@ def _compute(community: Node, now: dt.datetime) -> dict:
         .values_list("site_id", flat=True)
         .distinct()
     )
-    candidates = _places(
+    candidates, rows = _candidates(
         Site.objects.filter(Q(pk__in=serving_ids) | Q(district_id=community.district_id)).order_by(
             "street_id", "name", "pk"
         )[:CANDIDATES]
     )
     ordered = order_sites(candidates, serving_ids, community_id=cid, street_id=community.street_id)
     ids = [p.id for p, _km in ordered]
-    rows = _site_rows(ids)
     stations = _open_stations(ids, now)
     scans = _cached(_key("scans"), now, lambda: station_scans(now))
     sites = []

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from bastion.geo.models import LEVEL_ORDER, Node, Presence, Resident, ZoneBuilding
+from bastion.geo.models import Node, Presence, Resident, ZoneBuilding
 from bastion.testing.models import Round, Scan, ScanKind, SiteArea
+from bastion.testing.services import round_area_q
 
 RATE_WINDOW = dt.timedelta(hours=1)
 LISTED = 100  # buildings listed at most
@@ -103,14 +104,14 @@ class Projection:
 
 
 def _serving(round_: Round) -> dict[int, set[int]]:
-    """{building: sites} of the round's street(s): direct and through command zones."""
-    area = round_.node
-    if LEVEL_ORDER.index(area.level) <= LEVEL_ORDER.index("street"):
-        where = {f"site__{area.level}_id": area.pk}
-    else:  # a round over a community or grid: the sites of its street may serve it
-        where = {"site__street_id": area.street_id}
+    """{building: sites} of the sites serving the round (`services.serves`): the buildings
+    they serve directly and through command zones."""
     serving: dict[int, set[int]] = defaultdict(set)
-    areas = list(SiteArea.objects.filter(**where).values_list("site_id", "building_id", "zone_id"))
+    areas = list(
+        SiteArea.objects.filter(round_area_q(round_, "site__")).values_list(
+            "site_id", "building_id", "zone_id"
+        )
+    )
     zones = {z for _s, _b, z in areas if z}
     members: dict[int, list[int]] = defaultdict(list)
     for zone_id, building_id in ZoneBuilding.objects.filter(zone_id__in=zones).values_list(

@@ -38,6 +38,7 @@ from bastion.testing.models import (
     TubeStatus,
     WalkIn,
 )
+from bastion.testing.services import barcode_text
 
 BUCKET = dt.timedelta(minutes=10)
 
@@ -305,7 +306,7 @@ def tube_for(user, pk: int) -> Tube:
 def tube_by_barcode(user, barcode: str) -> Tube:
     return _one(
         tubes_for(user).select_related("round", "station", "station__site"),
-        barcode=barcode.strip().upper(),
+        barcode=barcode_text(barcode),
     )
 
 

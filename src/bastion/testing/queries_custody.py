@@ -25,6 +25,7 @@ from bastion.testing.models import (
     Tube,
     TubeStatus,
 )
+from bastion.testing.services import barcode_text
 from bastion.testing.services_custody import overdue_hours
 
 LISTED = 200  # rows per list on a page
@@ -66,7 +67,7 @@ def receipt_of(box: Box) -> BoxReceipt | None:
 
 def find(user, barcode: str) -> Bag | Box | Tube:
     """The bag, box or tube with this barcode that the user may see (404 otherwise)."""
-    code = (barcode or "").strip().upper()
+    code = barcode_text(barcode)
     if not code:
         raise Http404
     for queryset in (bags_for(user), boxes_for(user), Tube.objects.filter(scope_q(user))):

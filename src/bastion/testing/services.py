@@ -26,6 +26,7 @@ from django.db import (
     connection,
     transaction,
 )
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,14 +91,15 @@ def _locate_at(obj, source) -> None:
         setattr(obj, column, getattr(source, column))
 
 
-def _in_area(row, area: Node) -> bool:
-    """Whether a located row lies in `area`'s subtree (one column compare)."""
-    return getattr(row, f"{area.level}_id") == area.pk
+def barcode_text(raw: str | None) -> str:
+    """A barcode as stored (trimmed, uppercase) but unchecked: what a lookup searches for,
+    where a malformed code simply finds nothing."""
+    return (raw or "").strip().upper()
 
 
 def normalise_barcode(raw: str) -> str:
     """A tube barcode as stored: trimmed, uppercase; 4–40 letters, digits or dashes."""
-    value = (raw or "").strip().upper()
+    value = barcode_text(raw)
     if not _BARCODE_RE.match(value):
         raise DomainError(_("A tube barcode is 4 to 40 letters, digits or dashes."), field="tube")
     return value
@@ -369,12 +371,27 @@ def site_post_end(
 # ---------------------------------------------------------------------------------- shifts
 
 
-def _station_serves(station: Station, round: Round) -> bool:
-    """A station can work a round inside its street or over its own part of the tree."""
-    area = round.node
-    if LEVEL_ORDER.index(area.level) <= LEVEL_ORDER.index("street"):
-        return _in_area(station, area)
-    return station.street_id == area.street_id
+def _round_area(round: Round) -> tuple[str, int]:
+    """The ancestor column and id that a site or station serving `round` holds: the round's
+    node for a round over a street or more; its street for one over part of a street (a
+    street's sites and stations work all of it)."""
+    level = round.node.level
+    if LEVEL_ORDER.index(level) <= LEVEL_ORDER.index("street"):
+        return f"{level}_id", round.node_id
+    return "street_id", round.street_id
+
+
+def serves(located: Site | Station, round: Round) -> bool:
+    """Whether a site or station works `round` (see `_round_area`)."""
+    column, node_id = _round_area(round)
+    return getattr(located, column) == node_id
+
+
+def round_area_q(round: Round, prefix: str = "") -> Q:
+    """`serves` as a filter on sites or stations, or through `prefix` (e.g. "site__") on
+    rows pointing at them."""
+    column, node_id = _round_area(round)
+    return Q(**{f"{prefix}{column}": node_id})
 
 
 @transaction.atomic
@@ -398,7 +415,7 @@ def station_open(
         )
     if not round.is_open(at):
         raise DomainError(_("This round is not running now."), field="round")
-    if not _station_serves(station, round):
+    if not serves(station, round):
         raise DomainError(_("This station is outside the round's area."), field="round")
     shift = Shift(
         station=station, round=round, opened_at=at, opened_by=actor if _user(actor) else None
@@ -824,6 +841,11 @@ def _shift_at(shifts: list[Shift], at: dt.datetime) -> Shift | None:
             if shift.opened_at - grace <= at and (shift.closed_at is None or at <= shift.closed_at):
                 return shift
     return None
+
+
+def shift_at(station: Station, at: dt.datetime) -> Shift | None:
+    """The station's shift at `at` (see `_shift_at`), with its round and the round's area."""
+    return _shift_at(_shifts_around(station, at, at + SHIFT_GRACE), at)
 
 
 def _replayed(item: ScanInput, scan: Scan, station: Station) -> ScanOutcome:

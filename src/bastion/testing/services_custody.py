@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.geo.identity import normalise_mobile
-from bastion.geo.models import LEVEL_ORDER
 from bastion.people.models import Person
 from bastion.testing.models import (
     Bag,
@@ -46,7 +45,7 @@ from bastion.testing.models import (
     Tube,
     TubeStatus,
 )
-from bastion.testing.services import CLOCK_SKEW, normalise_barcode
+from bastion.testing.services import CLOCK_SKEW, normalise_barcode, serves
 
 # Hours after which a step is overdue: a closed tube not packed, an open bag not sealed, a
 # sealed bag not received by the lab. Override with the BASTION_CUSTODY_OVERDUE_HOURS setting.
@@ -85,17 +84,6 @@ def _barcode_free(barcode: str) -> None:
         )
 
 
-def _site_serves(site: Site, round: Round) -> None:
-    """A site packs for a round over its street or over a part of the tree holding it."""
-    level = round.node.level
-    if LEVEL_ORDER.index(level) <= LEVEL_ORDER.index("street"):
-        inside = getattr(site, f"{level}_id") == round.node_id
-    else:
-        inside = site.street_id == round.street_id
-    if not inside:
-        raise DomainError(_("This site is outside the round's area."), field="site")
-
-
 def _names(barcodes: Iterable[str]) -> str:
     ordered = sorted(barcodes)
     shown = ", ".join(ordered[:NAMED_AT_MOST])
@@ -130,7 +118,8 @@ def _container_open(
         if found.site_id == site.pk and found.round_id == round.pk:
             return found
         raise Conflict(other % {"code": barcode}, field="barcode")
-    _site_serves(site, round)
+    if not serves(site, round):
+        raise DomainError(_("This site is outside the round's area."), field="site")
     _barcode_free(barcode)
     made = model(
         round=round,
@@ -275,10 +264,15 @@ class SealCheck:
     """The packer's count against the system's, and, when the packer scanned the tubes in
     the bag, which differ."""
 
-    system: int
+    packed: list[str]  # in the system, read once: a refusal names them
     counted: int
+    scanned: bool  # whether the packer scanned the tubes in the bag
     missing: list[str]  # in the system, not scanned in the bag
     extra: list[str]  # scanned in the bag, not in the system
+
+    @property
+    def system(self) -> int:
+        return len(self.packed)
 
     @property
     def ok(self) -> bool:
@@ -288,12 +282,12 @@ class SealCheck:
 def seal_check(bag: Bag, counted: int, scanned: Iterable[str] | None = None) -> SealCheck:
     packed = set(BagTube.objects.filter(bag=bag).values_list("tube__barcode", flat=True))
     if scanned is None:
-        return SealCheck(len(packed), counted, [], [])
+        return SealCheck(sorted(packed), counted, False, [], [])
     seen = {normalise_barcode(code) for code in scanned if code.strip()}
-    return SealCheck(len(packed), counted, sorted(packed - seen), sorted(seen - packed))
+    return SealCheck(sorted(packed), counted, True, sorted(packed - seen), sorted(seen - packed))
 
 
-def _seal_refusal(bag: Bag, check: SealCheck, scanned: bool) -> DomainError:
+def _seal_refusal(bag: Bag, check: SealCheck) -> DomainError:
     problems = []
     if check.system != check.counted:
         problems.append(
@@ -322,13 +316,12 @@ def _seal_refusal(bag: Bag, check: SealCheck, scanned: bool) -> DomainError:
                 % {"tubes": _names(check.extra)},
             )
         )
-    if not scanned:
-        packed = BagTube.objects.filter(bag=bag).values_list("tube__barcode", flat=True)
+    if not check.scanned:
         problems.append(
             Problem(
                 "scanned",
                 _("Scan the tubes in the bag to find the difference. The system holds: %(tubes)s.")
-                % {"tubes": _names(packed) or "—"},
+                % {"tubes": _names(check.packed) or "—"},
             )
         )
     return DomainError(problems)
@@ -374,7 +367,7 @@ def bag_seal(
     if bag.tubes == 0:
         raise DomainError(_("An empty bag cannot be sealed."), field="count")
     if not check.ok:
-        raise _seal_refusal(bag, check, bool(scanned))
+        raise _seal_refusal(bag, check)
     bag.status = BagStatus.SEALED
     bag.counted = counted
     bag.sealed_at = at or timezone.now()

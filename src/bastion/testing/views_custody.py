@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from bastion.accounts import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
-from bastion.testing import queries, queries_custody
+from bastion.testing import queries, queries_custody, services
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, Box, BoxStatus, HandoverLeg, Round, Site, Tube
 
@@ -43,12 +43,8 @@ def _lines(raw: str) -> list[str]:
 
 
 def _sites(user, round_: Round) -> list[Site]:
-    """The sites this login packs at for a round: in its scope, inside the round's area."""
-    sites = queries.sites_for(user, scope.CHANGE)
-    if round_.node.level in ("city", "district", "street"):
-        sites = sites.filter(**{f"{round_.node.level}_id": round_.node_id})
-    else:
-        sites = sites.filter(street_id=round_.street_id)
+    """The sites this login packs at for a round: in its scope, serving the round."""
+    sites = queries.sites_for(user, scope.CHANGE).filter(services.round_area_q(round_))
     return list(sites.order_by("name"))
 
 
@@ -209,7 +205,7 @@ def bag_unpack(request, bag_id: int):
         barcode = request.POST.get("barcode", "")
         found = custody.tube_unpack(actor=request.user, bag=found, barcode=barcode)
         return _("Tube %(tube)s taken out: %(n)s in the bag.") % {
-            "tube": barcode.strip().upper(),
+            "tube": services.barcode_text(barcode),
             "n": found.tubes,
         }
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from bastion.core.testing import Rows
+from bastion.geo import services as geo
 from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people
 from bastion.testing import services
@@ -42,6 +43,25 @@ def scan(station: Station, tube: str, code: str, *, actor=None, **extra) -> serv
 def person(unit: Node, name: str, phone: str):
     home = Household.objects.filter(unit=unit).order_by("room").first()
     return people.person_create(name=name, kind="medic", phone=phone, home=home)
+
+
+def site_elsewhere(testing: Testing) -> Site:
+    """A site with one station in another street of the district, serving a building there."""
+    street = geo.node_create(parent=testing.tree.district, name="另一街道", code="S2")
+    community = geo.node_create(parent=street, name="远社区", code="C9")
+    grid = geo.node_create(parent=community, name="远网格", code="G9")
+    building = geo.node_create(parent=grid, name="远楼", code="B9", floors=2)
+    site = services.site_create(
+        actor=testing.admin,
+        node=grid,
+        name="远处采样点",
+        address="远处",
+        opens_at=dt.time(6),
+        closes_at=dt.time(20),
+        buildings=[building],
+    )
+    services.station_add(actor=testing.admin, site=site, name="1号台")
+    return site
 
 
 def build_testing(tree) -> Testing:

@@ -146,7 +146,11 @@ def test_station_open_close_and_tubes(testing, street):
     state = street.get(f"{API}/stations/{station}").json()
     assert state["round"]["id"] == testing.round.pk
     assert state["tubes"] == [{"barcode": "T-0001", "filled": 0, "capacity": 1, "kind": "single"}]
-    shut = post(street, f"/stations/{station}/tubes/T-0001/close", {})
+    for malformed in ("T", "T_0001"):  # not a barcode: no such tube, not a refusal
+        assert street.get(f"{API}/tubes/by-barcode/{malformed}").status_code == 404
+        assert post(street, f"/stations/{station}/tubes/{malformed}/close", {}).status_code == 404
+    assert street.get(f"{API}/tubes/by-barcode/t-0001").json()["barcode"] == "T-0001"
+    shut = post(street, f"/stations/{station}/tubes/t-0001/close", {})
     assert shut.json()["status"] == "closed"
 
 

@@ -7,7 +7,9 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from bastion.core.errors import Conflict, DomainError
@@ -16,7 +18,7 @@ from bastion.testing import queries_custody as q
 from bastion.testing import services
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Tube
-from bastion.testing.tests.conftest import scan
+from bastion.testing.tests.conftest import scan, site_elsewhere
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +109,29 @@ def test_a_bag_is_not_sealed_on_a_wrong_count_and_the_refusal_names_the_tubes(te
     # the database refuses a sealed bag whose count is not its tubes
     with pytest.raises(IntegrityError), transaction.atomic():
         Bag.objects.filter(pk=sealed.pk).update(counted=5)
+
+
+def test_a_refused_seal_reads_the_bags_tubes_once(testing, packed):
+    with CaptureQueriesContext(connection) as queries, pytest.raises(DomainError) as refused:
+        custody.bag_seal(actor=testing.admin, bag=packed, counted=2)
+    assert "The system holds: C-0001, C-0002, C-0003" in str(refused.value)
+    reads = [q["sql"] for q in queries.captured_queries if "testing_bagtube" in q["sql"]]
+    assert len(reads) == 1, reads
+
+
+def test_a_bag_or_box_is_opened_only_at_a_site_serving_the_round(testing):
+    far = site_elsewhere(testing)
+    for open_ in (custody.bag_open, custody.box_open):
+        with pytest.raises(DomainError, match="site is outside the round's area"):
+            open_(actor=testing.admin, round=testing.round, site=far, barcode="FAR-1")
+    assert not Bag.objects.exists() and not Box.objects.exists()
+
+
+def test_a_lookup_by_a_malformed_barcode_finds_nothing(testing, packed):
+    assert q.find(testing.admin, " b-0001 ") == packed
+    for code in ("", "B", "B 0001"):
+        with pytest.raises(Http404):
+            q.find(testing.admin, code)
 
 
 def test_a_reused_open_id_never_returns_another_sites_bag(testing):

@@ -14,6 +14,7 @@ from bastion.accounts.services import token_issue
 from bastion.core.testing import PASSWORD
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover
+from bastion.testing.tests.conftest import site_elsewhere
 from bastion.testing.tests.test_custody import fill_tubes
 
 API = "/api/v1/testing/custody"
@@ -236,6 +237,22 @@ def test_the_pages_pack_refuse_seal_box_and_show_the_trail(testing):
         assert step in trail
     overdue = client.get(reverse("testing:custody_overdue", args=[testing.round.pk]))
     assert overdue.status_code == 200
+
+
+def test_the_round_page_offers_the_sites_serving_the_round_and_names_an_unpacked_tube(testing):
+    site_elsewhere(testing)
+    client = login(testing.admin)
+    page = client.get(reverse("testing:custody", args=[testing.round.pk]))
+    assert list(page.context["sites"]) == sorted(testing.sites, key=lambda s: s.name)
+
+    fill_tubes(testing, testing.stations[0], ["U-0001"])
+    bag = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="UB-1"
+    )
+    custody.tube_pack(actor=testing.admin, bag=bag, barcode="U-0001")
+    unpack = reverse("testing:custody_bag_unpack", args=[bag.pk])
+    taken = client.post(unpack, {"barcode": " u-0001 "}, follow=True)
+    assert "Tube U-0001 taken out: 0 in the bag." in taken.content.decode()
 
 
 @pytest.mark.parametrize("lang,word", [("en", "Chain of custody"), ("zh-hans", "样本交接")])

@@ -262,6 +262,22 @@ def test_the_cache_is_per_community_and_expires(arranged, django_assert_num_quer
     assert finder.finder_data(999_999, now) is None
 
 
+def test_a_miss_reads_the_community_its_serving_sites_the_candidates_and_stations_once(
+    arranged, django_assert_num_queries
+):
+    testing, now = arranged
+    first, second = testing.tree.communities[:2]
+    finder.finder_data(second.pk, now)  # the city's scans, cached for every community
+    with django_assert_num_queries(4):
+        data = finder.finder_data(first.pk, now)
+    shown = _site(data, testing.sites[0])  # what is shown comes from the same read
+    assert (shown["address"], shown["community"], shown["opens_at"]) == (
+        "广场1号",
+        first.name,
+        "00:00",
+    )
+
+
 # ------------------------------------------------------------------------- the public page
 
 

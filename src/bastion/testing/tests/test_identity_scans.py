@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bastion.accounts.services import token_issue
 from bastion.geo import services as geo
@@ -14,7 +15,7 @@ from bastion.geo.models import DocKind, Household, Presence, Resident
 from bastion.testing import queries, services
 from bastion.testing.codes import family_code, read_scanned, resident_code
 from bastion.testing.family import member_client_id
-from bastion.testing.models import Scan, Tube, WalkIn
+from bastion.testing.models import Scan, Shift, Tube, WalkIn
 from bastion.testing.tests.conftest import scan
 
 
@@ -137,6 +138,18 @@ def test_a_family_that_does_not_fit_the_tube_is_refused_whole(testing, family):
     assert Tube.objects.get(barcode="T-0001").filled == 2
     # A new tube takes them all.
     assert scan(testing.stations[0], "T-0002", family_code(household.pk)).filled == 4
+
+
+def test_a_family_code_counts_in_the_shift_of_its_time_like_any_scan(testing, family):
+    household, members = family
+    station = testing.stations[0]
+    during = timezone.now() - dt.timedelta(minutes=30)
+    Shift.objects.filter(station=station).update(opened_at=during - dt.timedelta(minutes=20))
+    services.station_close(actor=testing.admin, station=station)
+    now = scan(station, "T-0001", family_code(household.pk))
+    assert (now.status, now.reason) == ("refused", "station_closed")
+    queued = scan(station, "T-0002", family_code(household.pk), at=during)
+    assert (queued.status, queued.filled) == ("accepted", len(members))
 
 
 def test_a_family_code_with_a_wrong_check_is_refused(testing, family):

@@ -13,7 +13,8 @@ from bastion.accounts.services import token_issue
 from bastion.geo.models import Resident
 from bastion.testing import services
 from bastion.testing.models import Round
-from bastion.testing.projection import deadline_projection, finish_times
+from bastion.testing.projection import _serving, deadline_projection, finish_times
+from bastion.testing.tests.conftest import site_elsewhere
 
 NOW = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -34,6 +35,21 @@ def test_finish_times_share_a_sites_pace_among_its_buildings():
     assert finish[14] is None  # its site sampled nobody in the last hour
     assert finish[15] == NOW  # nobody left
     assert finish[16] is None  # no site serves it
+
+
+def test_the_buildings_are_served_by_the_sites_serving_the_round(testing):
+    tree = testing.tree
+    far = site_elsewhere(testing)
+    far_building = far.areas.get().building_id
+    street = _serving(testing.round)
+    assert set(street) == {b.pk for b in tree.buildings[:4]} and far_building not in street
+    assert street[tree.buildings[0].pk] == {testing.sites[0].pk}
+    over_community = Round(node=tree.communities[1])  # served by its street's sites
+    over_community.locate(tree.communities[1])
+    assert _serving(over_community) == street
+    over_district = Round(node=tree.district)
+    over_district.locate(tree.district)
+    assert _serving(over_district) == {**street, far_building: {far.pk}}
 
 
 @pytest.fixture

@@ -13,8 +13,17 @@ from bastion.geo import services as geo
 from bastion.geo.identity import make_id_number
 from bastion.testing import services
 from bastion.testing.codes import resident_code
-from bastion.testing.models import Round, Scan, ScanKind, Shift, Tube, TubeStatus, WalkIn
-from bastion.testing.tests.conftest import scan
+from bastion.testing.models import (
+    Round,
+    Scan,
+    ScanKind,
+    Shift,
+    Site,
+    Tube,
+    TubeStatus,
+    WalkIn,
+)
+from bastion.testing.tests.conftest import scan, site_elsewhere
 
 STRANGER = make_id_number("110101", dt.date(1980, 5, 17), 123)  # valid, lives nowhere here
 
@@ -146,6 +155,40 @@ def test_closing_a_round_closes_its_stations(testing):
     )
     assert (out.reason, out.field) == ("station_closed", "station")
     assert not Shift.objects.filter(closed_at__isnull=True).exists()
+
+
+def test_a_round_is_served_inside_its_area_or_over_part_of_a_street_by_the_whole_street(testing):
+    tree, near = testing.tree, testing.sites[0]  # near: in the first community
+    far = site_elsewhere(testing)
+    far_station = far.stations.get()
+    serving = {
+        tree.district: {near, far},
+        tree.street: {near},
+        tree.communities[1]: {near},  # not in it, but in its street
+        tree.grids[3]: {near},
+    }
+    for node, expected in serving.items():
+        round_ = Round(node=node)
+        round_.locate(node)
+        assert {s for s in (near, far) if services.serves(s, round_)} == expected, node
+        in_filter = Site.objects.filter(services.round_area_q(round_), pk__in=[near.pk, far.pk])
+        assert set(in_filter) == expected, node
+        assert services.serves(far_station, round_) == (far in expected)
+    with pytest.raises(DomainError, match="outside the round's area"):
+        services.station_open(actor=testing.admin, station=far_station, round=testing.round)
+    assert not Shift.objects.filter(station=far_station).exists()
+
+
+def test_a_stations_shift_at_a_moment_allows_the_grace_and_ends_at_its_close(testing):
+    station = testing.stations[0]
+    opened = timezone.now() - dt.timedelta(hours=1)
+    Shift.objects.filter(station=station).update(opened_at=opened)
+    closed = services.station_close(actor=testing.admin, station=station)
+    assert services.shift_at(station, opened + dt.timedelta(minutes=30)) == closed
+    assert services.shift_at(station, opened - services.SHIFT_GRACE) == closed  # a slow clock
+    assert services.shift_at(station, opened - services.SHIFT_GRACE * 2) is None
+    assert services.shift_at(station, closed.closed_at + dt.timedelta(seconds=1)) is None
+    assert services.shift_at(station, opened).round.node == testing.round.node
 
 
 @pytest.mark.parametrize(
