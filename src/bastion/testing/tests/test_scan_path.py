@@ -6,6 +6,8 @@ matching their schema."""
 import datetime as dt
 import uuid
 
+import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bastion.accounts.models import RoleAssignment
@@ -14,7 +16,8 @@ from bastion.accounts.scope import _grants
 from bastion.accounts.services import token_issue
 from bastion.testing import services
 from bastion.testing.api import BatchOut, ScanOut
-from bastion.testing.models import Scan, Shift
+from bastion.testing.models import Scan, Shift, Tube
+from bastion.testing.tests.conftest import scan
 from bastion.testing.tests.test_api import bearer, post, scan_body
 
 
@@ -109,3 +112,32 @@ def test_a_token_of_a_login_without_roles_has_no_grants(tree):
     user = tree.users["nobody"]
     token = token_login(token_issue(user=user))
     assert token.user == user and token.user._bastion_grants == []
+
+
+@pytest.mark.parametrize(
+    ("model", "column"),
+    [
+        (Scan, "resident_id"),
+        (Scan, "walk_in_id"),
+        (Scan, "tube_id"),
+        (Scan, "round_id"),
+        (Scan, "station_id"),
+        (Scan, "unit_id"),  # one of the ancestors copied from the resident's row
+        (Tube, "household_id"),
+    ],
+)
+def test_the_database_refuses_a_scan_or_tube_pointing_at_nothing(testing, model, column):
+    """The hot tables' references live in the database too, not only in the services."""
+    person = testing.residents_of(testing.tree.grids[0])[0]
+    outcome = scan(testing.stations[0], "T-0001", person.id_number)
+    row = Scan.objects.get(pk=outcome.scan_id) if model is Scan else Tube.objects.get()
+    bent = {column: 999_999_999}
+    if column == "walk_in_id":  # a walk-in's scan names no resident
+        bent.update(kind="walk_in", resident_id=None)
+    if column == "household_id":  # only a household tube names one
+        bent.update(kind="household")
+    saved = {name: getattr(row, name) for name in bent}
+    model.objects.filter(pk=row.pk).update(**bent)
+    with pytest.raises(IntegrityError, match=column), transaction.atomic():
+        connection.check_constraints(table_names=[model._meta.db_table])
+    model.objects.filter(pk=row.pk).update(**saved)  # the test's own end checks them again
