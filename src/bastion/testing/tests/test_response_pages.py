@@ -3,6 +3,8 @@ round's figures (filterable by state), the traceback of a positive pool with its
 and who has read the notification, the hold on the resident page — and none of it for
 another grid's login."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -51,6 +53,20 @@ def test_the_retest_page_shows_states_holds_and_the_response(testing, responded)
 
     due = login(testing.tree.users["grid"]).get(url, {"state": "pending"}).content.decode()
     assert due.count('class="tag warm">Retest due') == 3 and 'class="tag ok">Negative' not in due
+
+
+def test_the_retest_tables_name_each_cell_for_a_phone(testing, responded):
+    """On a phone the tables read as cards: every cell carries its column's name."""
+    url = reverse("testing:retests", args=[testing.round.pk])
+    html = login(testing.tree.users["grid"]).get(url).content.decode()
+    tables = re.findall(r'<table class="data stack">(.*?)</table>', html, re.S)
+    assert len(tables) == 2  # the positive pools, and the people to retest
+    for table in tables:
+        heads = re.findall(r'<th scope="col">(.*?)</th>', table)
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+        assert rows
+        for row in rows:
+            assert re.findall(r'<td data-label="(.*?)"', row) == heads
 
 
 def test_the_traceback_of_a_positive_pool_shows_its_response(testing, responded):
