@@ -10,7 +10,8 @@ from bastion.accounts.models import ApiToken, RevealLog, Role, RoleAssignment
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 
-REVEALABLE_FIELDS = ("id_number", "doc_number", "phone")
+# A person's numbers, and the mobiles of a sample box's hand-over (a driver, a lab clerk).
+REVEALABLE_FIELDS = ("id_number", "doc_number", "phone", "from_phone", "to_phone")
 
 
 def role_assign(*, user: User, role: str, node: Node) -> RoleAssignment:
@@ -33,8 +34,9 @@ def token_revoke_all(*, user: User) -> int:
 
 @transaction.atomic
 def personal_data_reveal(*, user: User, subject, field: str, via: str = "web") -> str:
-    """Show one full ID or phone number of a resident or person the user may reveal; log it."""
-    if field not in REVEALABLE_FIELDS:
+    """Show one full ID or phone number of a resident, person or hand-over the user may
+    reveal; log it."""
+    if field not in REVEALABLE_FIELDS or field not in {f.name for f in subject._meta.fields}:
         raise DomainError(f"{field!r} cannot be revealed.", field="field")
     if not scope.can(user, scope.REVEAL, subject):
         raise PermissionDenied("Your role may not see this number in full.")

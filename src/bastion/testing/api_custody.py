@@ -18,11 +18,12 @@ from uuid import UUID
 from ninja import Field, Router, Schema, Status
 
 from bastion.accounts import scope
+from bastion.accounts.services import personal_data_reveal
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.people.models import Person
 from bastion.testing import queries, queries_custody
 from bastion.testing import services_custody as custody
-from bastion.testing.models import Bag, Box, Site
+from bastion.testing.models import Bag, Box, Handover, Site
 
 router = Router(tags=["testing: custody"])
 
@@ -245,8 +246,8 @@ def _handover_out(h) -> dict:
         "leg": h.leg,
         "leg_label": h.get_leg_display(),
         "at": h.at,
-        "giver": queries_custody.side(h.from_person, h.from_name, h.from_phone),
-        "taker": queries_custody.side(h.to_person, h.to_name, h.to_phone),
+        "giver": queries_custody.side(h, "from"),
+        "taker": queries_custody.side(h, "to"),
     }
 
 
@@ -466,3 +467,22 @@ def round_bags(request, round_id: int, status: Literal["open", "sealed"] | None 
     if status:
         bags = bags.filter(status=status)
     return [_bag_out(b) for b in bags[:1000]]
+
+
+class HandoverRevealIn(Schema):
+    side: Literal["from", "to"] = Field(description="who handed over, or who took over")
+
+
+class HandoverRevealOut(Schema):
+    side: str
+    phone: str
+
+
+@router.post("/handovers/{handover_id}/reveal", response={200: HandoverRevealOut, **WRITE_ERRORS})
+def handover_reveal(request, handover_id: int, payload: HandoverRevealIn):
+    """One side's mobile in full, as given at the hand-over. Only roles that may reveal numbers
+    may; each reveal is logged."""
+    handover = scope.get_scoped_or_404(Handover, request.auth, scope.REVEAL, pk=handover_id)
+    field = queries_custody.HANDOVER_SIDES[payload.side]
+    phone = personal_data_reveal(user=request.auth, subject=handover, field=field, via="api")
+    return {"side": payload.side, "phone": phone}

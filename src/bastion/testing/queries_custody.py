@@ -77,11 +77,18 @@ def find(user, barcode: str) -> Bag | Box | Tube:
     raise Http404
 
 
-def side(person, name: str, phone: str) -> dict:
-    """One side of a hand-over as shown: the name and the masked mobile."""
-    if person is not None:
-        name, phone = person.name, person.phone
-    return {"name": name, "phone": mask_mobile(phone)}
+HANDOVER_SIDES = {"from": "from_phone", "to": "to_phone"}
+
+
+def side(handover: Handover, which: str) -> dict:
+    """One side ("from" or "to") of a hand-over as shown: the name, the masked mobile (the
+    one given at the hand-over, which a reveal shows in full) and the field to reveal."""
+    person = getattr(handover, f"{which}_person")
+    revealable = HANDOVER_SIDES[which]
+    given = getattr(handover, revealable)
+    phone = given or (person.phone if person is not None else "")
+    name = person.name if person is not None else getattr(handover, f"{which}_name")
+    return {"name": name, "phone": mask_mobile(phone), "field": revealable if given else None}
 
 
 # ---------------------------------------------------------------------------- round summary
@@ -295,8 +302,7 @@ def trail(user, tube: Tube) -> Trail:
                 )
             )
             for h in handovers(box):
-                giver = side(h.from_person, h.from_name, h.from_phone)
-                taker = side(h.to_person, h.to_name, h.to_phone)
+                giver, taker = side(h, "from"), side(h, "to")
                 steps.append(
                     Step(
                         h.at,

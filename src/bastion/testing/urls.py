@@ -34,5 +34,10 @@ urlpatterns = [
     path("boxes/<int:box_id>/bags/", views_custody.box_add, name="custody_box_add"),
     path("boxes/<int:box_id>/handover/", views_custody.box_handover, name="custody_box_handover"),
     path("boxes/<int:box_id>/receive/", views_custody.box_receive, name="custody_box_receive"),
+    path(
+        "handovers/<int:handover_id>/reveal/<str:which>/",
+        views_custody.handover_reveal,
+        name="custody_handover_reveal",
+    ),
     path("tubes/<int:tube_id>/trail/", views_custody.trail, name="custody_trail"),
 ]

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bastion.accounts import scope
+from bastion.accounts.services import personal_data_reveal
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.testing import queries, queries_custody, services
 from bastion.testing import services_custody as custody
-from bastion.testing.models import Bag, Box, BoxStatus, HandoverLeg, Round, Site, Tube
+from bastion.testing.models import Bag, Box, BoxStatus, Handover, HandoverLeg, Round, Site, Tube
 
 
 def _client_id(request) -> uuid.UUID | None:
@@ -245,11 +246,7 @@ def _box_page(request, box: Box, problems=(), status: int = 200, form: str = "")
             "round": box.round,
             "bags": queries_custody.box_bags(box),
             "handovers": [
-                (
-                    h,
-                    queries_custody.side(h.from_person, h.from_name, h.from_phone),
-                    queries_custody.side(h.to_person, h.to_name, h.to_phone),
-                )
+                (h, queries_custody.side(h, "from"), queries_custody.side(h, "to"))
                 for h in queries_custody.handovers(box)
             ],
             "receipt": receipt,
@@ -258,6 +255,7 @@ def _box_page(request, box: Box, problems=(), status: int = 200, form: str = "")
                 (leg, HandoverLeg(leg).label) for leg in custody.NEXT_LEGS[BoxStatus(box.status)]
             ],
             "can_change": scope.allows(request.user, scope.CHANGE, box),
+            "can_reveal": scope.allows(request.user, scope.REVEAL, box),
             "client_id": uuid.uuid4(),
             "problems": problems,
             "form": form,
@@ -290,6 +288,22 @@ def box_add(request, box_id: int):
         return _("Bag %(bag)s put into the box.") % {"bag": added.barcode}
 
     return _box_write(request, box_id, "add", write)
+
+
+@login_required
+@require_POST
+def handover_reveal(request, handover_id: int, which: str):
+    """One side's mobile in full (logged): htmx gets the number, a plain post a message on
+    the box's page."""
+    handover = scope.get_scoped_or_404(Handover, request.user, scope.REVEAL, pk=handover_id)
+    if which not in queries_custody.HANDOVER_SIDES:
+        raise Http404
+    field = queries_custody.HANDOVER_SIDES[which]
+    value = personal_data_reveal(user=request.user, subject=handover, field=field)
+    if request.headers.get("HX-Request"):
+        return render(request, "geo/_revealed.html", {"value": value, "field": "phone"})
+    messages.info(request, value)
+    return redirect("testing:custody_box", handover.box_id)
 
 
 @login_required

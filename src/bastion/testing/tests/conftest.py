@@ -14,7 +14,8 @@ from bastion.geo import services as geo
 from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people
 from bastion.testing import services
-from bastion.testing.models import Round, Site, Station
+from bastion.testing import services_custody as custody
+from bastion.testing.models import Round, Site, Station, Tube
 
 
 @dataclass
@@ -122,3 +123,45 @@ def testing(tree, testing_rows, fetched) -> Testing:
     """The set-up above, built once per session and inserted again for each test (see
     bastion.conftest.Rows)."""
     return testing_rows.insert(fetched)
+
+
+def fill_tubes(testing, station, barcodes: list[str], offset: int = 0) -> list[Tube]:
+    """Full (so closed) tubes of 5 residents each, sampled at `station`."""
+    people = testing.residents_of(testing.tree.grids[0])[offset:]
+    for k, barcode in enumerate(barcodes):
+        for r in people[5 * k : 5 * k + 5]:
+            assert scan(station, barcode, r.id_number).ok
+    tubes = list(Tube.objects.filter(barcode__in=barcodes).order_by("barcode"))
+    assert all(t.status == "closed" for t in tubes)
+    return tubes
+
+
+@pytest.fixture
+def packed(testing):
+    """Bag B-0001 at site 0 holding three closed tubes of station 0."""
+    tubes = fill_tubes(testing, testing.stations[0], ["C-0001", "C-0002", "C-0003"])
+    bag = custody.bag_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="b-0001"
+    )
+    for t in tubes:
+        custody.tube_pack(actor=testing.admin, bag=bag, barcode=t.barcode)
+    bag.refresh_from_db()
+    return bag
+
+
+@pytest.fixture
+def picked_up(testing, packed):
+    """Box X-0001 with bag B-0001, picked up at site 0 by a driver typed in by name."""
+    bag = custody.bag_seal(actor=testing.admin, bag=packed, counted=3)
+    box = custody.box_open(
+        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="X-0001"
+    )
+    custody.bag_box(actor=testing.admin, box=box, barcode=bag.barcode)
+    return custody.box_handover(
+        actor=testing.admin,
+        box=box,
+        leg="pickup",
+        giver=custody.party_of(testing.admin),
+        taker=custody.Party(name="司机王", phone="13912340000"),
+        client_id=uuid.uuid4(),
+    )

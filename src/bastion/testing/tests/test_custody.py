@@ -18,7 +18,7 @@ from bastion.testing import queries_custody as q
 from bastion.testing import services
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Tube
-from bastion.testing.tests.conftest import scan, site_elsewhere
+from bastion.testing.tests.conftest import fill_tubes, scan, site_elsewhere
 
 
 @pytest.fixture(autouse=True)
@@ -26,30 +26,6 @@ def english():
     """The services' texts in English, whatever an earlier test's request activated."""
     with translation.override("en"):
         yield
-
-
-def fill_tubes(testing, station, barcodes: list[str], offset: int = 0) -> list[Tube]:
-    """Full (so closed) tubes of 5 residents each, sampled at `station`."""
-    people = testing.residents_of(testing.tree.grids[0])[offset:]
-    for k, barcode in enumerate(barcodes):
-        for r in people[5 * k : 5 * k + 5]:
-            assert scan(station, barcode, r.id_number).ok
-    tubes = list(Tube.objects.filter(barcode__in=barcodes).order_by("barcode"))
-    assert all(t.status == "closed" for t in tubes)
-    return tubes
-
-
-@pytest.fixture
-def packed(testing):
-    """Bag B-0001 at site 0 holding three closed tubes of station 0."""
-    tubes = fill_tubes(testing, testing.stations[0], ["C-0001", "C-0002", "C-0003"])
-    bag = custody.bag_open(
-        actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="b-0001"
-    )
-    for t in tubes:
-        custody.tube_pack(actor=testing.admin, bag=bag, barcode=t.barcode)
-    bag.refresh_from_db()
-    return bag
 
 
 def test_a_bag_is_packed_with_closed_tubes_of_its_site_only(testing, packed):

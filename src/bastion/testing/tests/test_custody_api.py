@@ -10,12 +10,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from bastion.accounts.models import RevealLog
 from bastion.accounts.services import token_issue
 from bastion.core.testing import PASSWORD
 from bastion.testing import services_custody as custody
 from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover
-from bastion.testing.tests.conftest import site_elsewhere
-from bastion.testing.tests.test_custody import fill_tubes
+from bastion.testing.tests.conftest import fill_tubes, site_elsewhere
 
 API = "/api/v1/testing/custody"
 
@@ -51,9 +51,9 @@ def test_the_whole_chain_through_the_api_with_retries(testing):
     bag_id = first.json()["id"]
     assert again.json()["id"] == bag_id and first.json()["barcode"] == "AB-1"
     for code, key in (("A-0001", "p1"), ("A-0002", "p2"), ("A-0002", "p2")):
-        packed = post(grid, f"/bags/{bag_id}/tubes", {"barcode": code, "client_id": ids[key]})
-        assert packed.status_code == 200, packed.json()
-    assert packed.json()["tubes"] == 2 and len(packed.json()["items"]) == 2
+        put = post(grid, f"/bags/{bag_id}/tubes", {"barcode": code, "client_id": ids[key]})
+        assert put.status_code == 200, put.json()
+    assert put.json()["tubes"] == 2 and len(put.json()["items"]) == 2
 
     wrong = post(grid, f"/bags/{bag_id}/seal", {"count": 3, "scanned": ["A-0001", "A-0003"]})
     assert wrong.status_code == 422
@@ -262,3 +262,37 @@ def test_the_custody_page_speaks_both_languages(testing, lang, word):
     with translation.override("en"):  # the request's language does not outlive the test
         page = client.get(reverse("testing:custody", args=[testing.round.pk])).content.decode()
     assert word in page
+
+
+def test_a_drivers_mobile_is_revealed_to_those_who_may_and_logged(testing, picked_up):
+    path = f"/handovers/{picked_up.pk}/reveal"
+    grid = bearer(testing.tree.users["grid"])
+    shown = post(grid, path, {"side": "to"})
+    assert shown.status_code == 200 and shown.json() == {"side": "to", "phone": "13912340000"}
+    log = RevealLog.objects.get()
+    assert (log.user, log.subject_type, log.subject_id, log.field, log.via) == (
+        testing.tree.users["grid"],
+        "handover",
+        picked_up.pk,
+        "to_phone",
+        "api",
+    )
+    # a volunteer or a building chief may not reveal; another grid sees nothing
+    for who in ("volunteer", "building", "other_grid"):
+        assert post(bearer(testing.tree.users[who]), path, {"side": "to"}).status_code == 404
+    assert post(grid, path, {"side": "lab"}).status_code == 422
+    assert RevealLog.objects.count() == 1
+
+    page = reverse("testing:custody_box", args=[picked_up.box_id])
+    shown_page = login(testing.tree.users["grid"]).get(page).content.decode()
+    assert "139****0000" in shown_page and "13912340000" not in shown_page
+    reveal = reverse("testing:custody_handover_reveal", args=[picked_up.pk, "to"])
+    assert f'hx-post="{reveal}"' in shown_page
+    volunteer = login(testing.tree.users["volunteer"])  # sees the grid, reveals nothing
+    seen = volunteer.get(page)
+    assert seen.status_code == 200 and "139****0000" in seen.content.decode()
+    assert f'hx-post="{reveal}"' not in seen.content.decode()
+    assert volunteer.post(reveal).status_code == 404
+    answer = login(testing.tree.users["grid"]).post(reveal, headers={"hx-request": "true"})
+    assert answer.status_code == 200 and 'href="tel:13912340000"' in answer.content.decode()
+    assert RevealLog.objects.filter(via="web", field="to_phone").count() == 1

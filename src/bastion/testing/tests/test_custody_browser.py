@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from bastion.core.testing import PASSWORD, browser_login
 from bastion.testing.models import Bag
-from bastion.testing.tests.test_custody import fill_tubes
+from bastion.testing.tests.conftest import fill_tubes
 
 SHOTS = Path(os.environ.get("BASTION_SHOTS", "/tmp/bastion-shots"))
 
