@@ -57,8 +57,8 @@ def _notification(n: Notification) -> dict:
     return {
         "id": n.pk,
         "kind": n.kind,
-        "title": n.title,
-        "body": n.body,
+        "title": n.shown_title,
+        "body": n.shown_body,
         "link": n.link,
         "node_id": n.node_id,
         "source_type": n.source_type,

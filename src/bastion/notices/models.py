@@ -12,7 +12,7 @@ recipient."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from bastion.geo.models import Located
@@ -32,6 +32,9 @@ class Notification(Located):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # A notification the system writes carries its text in every language of the UI
+    # ({"en": [title, body], ...}), each reader sees their own; a person's message has none.
+    texts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -47,6 +50,20 @@ class Notification(Located):
 
     def __str__(self) -> str:
         return self.title
+
+    def _shown(self) -> tuple[str, str]:
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        text = self.texts.get(language) or self.texts.get(language.split("-")[0])
+        return tuple(text) if text else (self.title, self.body)
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language (the active one), where the system wrote it so."""
+        return self._shown()[0]
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown()[1]
 
 
 class Delivery(models.Model):

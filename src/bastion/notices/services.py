@@ -1,12 +1,13 @@
 """Every write of notifications: send one (idempotent per source object and per recipient)
 and mark a delivery read. Keyword-only, transactional."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bastion.core import history
 from bastion.core.errors import DomainError
@@ -48,6 +49,16 @@ def _unique(recipients: Iterable[Recipient]) -> list[Recipient]:
     return kept
 
 
+def in_every_language(write: Callable[[], tuple[str, str]]) -> dict[str, list[str]]:
+    """A system-written (title, body) in each language of the UI, for `notification_send`'s
+    `texts`: `write` runs once per language with that language active."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = list(write())
+    return texts
+
+
 def notification_send(
     *,
     kind: str,
@@ -59,10 +70,12 @@ def notification_send(
     source: Model | None = None,
     sender=None,
     at=None,
+    texts: dict[str, list[str]] | None = None,
 ) -> Notification:
     """Send a notification to its recipients. With a source object it is sent once: sending
     again for the same kind and source only adds the recipients that do not have it yet (and
-    keeps the first text), so a re-run changes nothing."""
+    keeps the first text), so a re-run changes nothing. `texts` (see `in_every_language`)
+    lets each reader see it in their language; `title` and `body` are the system's."""
     if not title.strip():
         raise DomainError("A notification needs a title.", field="title")
     source_type = source_label(source) if source is not None else ""
@@ -86,6 +99,7 @@ def notification_send(
                 source_id=source_id,
                 sender=sender if sender is not None and sender.is_authenticated else None,
                 created_at=at or timezone.now(),
+                texts=texts or {},
             )
             notification.locate(node)
             notification.save()

@@ -40,14 +40,18 @@ from django.db.models import (
     When,
 )
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bastion.accounts.models import Role, RoleAssignment
 from bastion.geo.models import Node
 from bastion.notices import queries as notice_queries
 from bastion.notices.models import Notification
-from bastion.notices.services import Recipient, notification_send, source_label
+from bastion.notices.services import (
+    Recipient,
+    in_every_language,
+    notification_send,
+    source_label,
+)
 from bastion.people.models import Post, PostRole
 from bastion.testing.models import (
     Result,
@@ -171,8 +175,8 @@ def _concerns(tube: Tube) -> Node:
 
 
 def pool_notify(*, tube: Tube, round_: Round, at: dt.datetime | None = None) -> Notification:
-    """Send (or complete: idempotent) the notification of one positive pool. Its text is
-    written in the system's language (settings.LANGUAGE_CODE)."""
+    """Send (or complete: idempotent) the notification of one positive pool, written in every
+    language of the UI (each reader sees theirs)."""
     people = Scan.objects.filter(tube=tube).count()
     buildings = list(
         Node.objects.filter(
@@ -181,7 +185,8 @@ def pool_notify(*, tube: Tube, round_: Round, at: dt.datetime | None = None) -> 
         .order_by("path")
         .values_list("name", flat=True)
     )
-    with translation.override(settings.LANGUAGE_CODE):
+
+    def write() -> tuple[str, str]:
         title = _("Positive pool %(tube)s") % {"tube": tube.barcode}
         body = _(
             "Pooled tube %(tube)s of %(round)s is positive: %(n)s people (%(places)s). "
@@ -193,10 +198,15 @@ def pool_notify(*, tube: Tube, round_: Round, at: dt.datetime | None = None) -> 
             "n": people,
             "places": "、".join(buildings[:6]) + ("…" if len(buildings) > 6 else ""),
         }
+        return title, body
+
+    texts = in_every_language(write)
+    title, body = texts[settings.LANGUAGE_CODE]
     return notification_send(
         kind=KIND_POSITIVE_POOL,
         title=title,
         body=body,
+        texts=texts,
         link=reverse("testing:tube", args=[tube.pk]),
         node=_concerns(tube),
         source=tube,

@@ -6,7 +6,11 @@ round's median and maximum."""
 import datetime as dt
 
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
+from bastion.accounts.services import token_issue
 from bastion.notices.models import Delivery, Notification
 from bastion.people import services as people
 from bastion.people.models import Person
@@ -92,6 +96,30 @@ def test_a_positive_pool_notifies_exactly_the_people_of_its_area(testing, area, 
         (None, "community", "community_staff"),  # every login with a role on the community
     }
     # Left out: grid 2's chief, grid 3's home team, community 2's liaison, street and city.
+
+
+def test_each_reader_sees_a_pool_notification_in_their_language(testing, area, pool):
+    _import(testing, ("P-0001", "positive"))
+    delivery = Delivery.objects.get(user=testing.tree.users["grid"])
+    page = reverse("notices:delivery", args=[delivery.pk])
+    readers = (
+        ("en", "Positive pool P-0001", "5 people"),
+        ("zh-hans", "混管阳性 P-0001", "共 5 人"),
+    )
+    # (a request activates its language in this thread: the override puts the test's back)
+    with translation.override(translation.get_language()):
+        _read_in_each_language(testing, page, readers)
+
+
+def _read_in_each_language(testing, page: str, readers) -> None:
+    for language, title, words in readers:
+        client = Client(headers={"accept-language": language})
+        client.force_login(testing.tree.users["grid"])
+        html = client.get(page).content.decode()
+        assert f"<h1>{title}</h1>" in html and words in html
+        token = token_issue(user=testing.tree.users["grid"])
+        inbox = client.get("/api/v1/notices/inbox", headers={"authorization": f"Bearer {token}"})
+        assert inbox.json()["items"][0]["notification"]["title"] == title
 
 
 def test_a_pool_across_two_grids_notifies_both_grids_and_sits_on_the_community(testing, area):
