@@ -73,6 +73,11 @@ class RoundIn(Schema):
     )
     controlled_pool_size: Literal[1, 5, 10, 20] = 10
     precaution_pool_size: Literal[1, 5, 10, 20] = 20
+    pack_within: int = Field(1, description="Hours before a closed tube not packed is overdue.")
+    seal_within: int = Field(2, description="Hours before an open bag not sealed is overdue.")
+    receive_within: int = Field(
+        2, description="Hours before a sealed bag the lab has not received is overdue."
+    )
     client_id: UUID | None = None
 
 
@@ -87,6 +92,9 @@ class RoundOut(Schema):
     sealed_tube: str
     controlled_pool_size: int
     precaution_pool_size: int
+    pack_within: int
+    seal_within: int
+    receive_within: int
     state: Literal["planned", "running", "ended"]
 
 
@@ -447,6 +455,9 @@ def _round_out(r: Round) -> dict:
         "sealed_tube": r.sealed_tube,
         "controlled_pool_size": r.controlled_pool_size,
         "precaution_pool_size": r.precaution_pool_size,
+        "pack_within": r.pack_within,
+        "seal_within": r.seal_within,
+        "receive_within": r.receive_within,
         "state": queries.round_state(r),
     }
 
@@ -550,6 +561,9 @@ def round_create(request, payload: RoundIn):
         sealed_tube=payload.sealed_tube,
         controlled_pool_size=payload.controlled_pool_size,
         precaution_pool_size=payload.precaution_pool_size,
+        pack_within=payload.pack_within,
+        seal_within=payload.seal_within,
+        receive_within=payload.receive_within,
         client_id=payload.client_id,
         source="api",
     )

@@ -35,6 +35,7 @@ from django.utils.translation import pgettext_lazy
 from bastion.geo.models import Located
 
 POOL_SIZES = (1, 5, 10, 20)
+CUSTODY_HOURS = (1, 48)  # the least and the most hours a custody step may take
 MAX_TUBE_CAPACITY = 20
 DEFAULT_DEADLINE = dt.timedelta(hours=24)
 
@@ -78,6 +79,14 @@ class Round(Located):
     precaution_pool_size = models.PositiveSmallIntegerField(
         _("pooling size in precaution areas"), choices=[(n, str(n)) for n in POOL_SIZES], default=20
     )
+    # Hours after which a custody step is late (`queries_custody.overdue`): a closed tube not
+    # packed, an open bag not sealed, a sealed bag not received by the lab. A far lab or a
+    # night round sets its own.
+    pack_within = models.PositiveSmallIntegerField(_("hours to pack a closed tube"), default=1)
+    seal_within = models.PositiveSmallIntegerField(_("hours to seal a bag"), default=2)
+    receive_within = models.PositiveSmallIntegerField(
+        _("hours for the lab to receive a sealed bag"), default=2
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
@@ -103,6 +112,14 @@ class Round(Located):
                 condition=Q(pool_size__in=POOL_SIZES), name="round_pool_size_valid"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="round_has_name"),
+            models.CheckConstraint(
+                condition=Q(
+                    pack_within__range=CUSTODY_HOURS,
+                    seal_within__range=CUSTODY_HOURS,
+                    receive_within__range=CUSTODY_HOURS,
+                ),
+                name="round_custody_hours_valid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -168,7 +168,7 @@ def overdue(user, round_: Round, now: dt.datetime | None = None, *, limit: int =
     """What is late at each step, in the user's area: closed tubes not packed, bags not
     sealed, sealed bags not received by the lab (the oldest first)."""
     now = now or timezone.now()
-    hours = overdue_hours()
+    hours = overdue_hours(round_)
     tubes = (
         Tube.objects.filter(
             scope_q(user),

@@ -42,6 +42,7 @@ from bastion.people.models import Person
 from bastion.testing import response
 from bastion.testing.codes import documents_resolve, is_family_code, read_scanned
 from bastion.testing.models import (
+    CUSTODY_HOURS,
     DEFAULT_DEADLINE,
     POOL_SIZES,
     Result,
@@ -81,6 +82,9 @@ ROUND_FIELDS = (
     "sealed_tube",
     "controlled_pool_size",
     "precaution_pool_size",
+    "pack_within",
+    "seal_within",
+    "receive_within",
 )
 SITE_FIELDS = ("name", "node_id", "address", "opens_at", "closes_at")
 SITE_POST_FIELDS = ("person_id", "role", "site_id", "station_id", "started_on", "ended_on")
@@ -121,11 +125,15 @@ def round_open(
     sealed_tube: str = "single",
     controlled_pool_size: int = 10,
     precaution_pool_size: int = 20,
+    pack_within: int = 1,
+    seal_within: int = 2,
+    receive_within: int = 2,
     client_id: uuid.UUID | None = None,
     source: str = "web",
 ) -> Round:
     """Decide a testing round over `node`'s subtree, with its deadline (24 hours after the
-    start by default) and its pooling by control level (`testing.pooling`)."""
+    start by default), its pooling by control level (`testing.pooling`) and the hours each
+    custody step may take before it is overdue."""
     problems = []
     if not name.strip():
         problems.append(Problem("name", _("Name is required.")))
@@ -136,6 +144,19 @@ def round_open(
     ):
         if size not in POOL_SIZES:
             problems.append(Problem(field_name, _("Pooling size must be 1, 5, 10 or 20.")))
+    least, most = CUSTODY_HOURS
+    for field_name, hours in (
+        ("pack_within", pack_within),
+        ("seal_within", seal_within),
+        ("receive_within", receive_within),
+    ):
+        if not least <= hours <= most:
+            problems.append(
+                Problem(
+                    field_name,
+                    _("Between %(least)s and %(most)s hours.") % {"least": least, "most": most},
+                )
+            )
     if sealed_tube not in ("single", "household"):
         problems.append(
             Problem("sealed_tube", _("Sealed areas use a single tube or one per household."))
@@ -162,6 +183,9 @@ def round_open(
         sealed_tube=sealed_tube,
         controlled_pool_size=controlled_pool_size,
         precaution_pool_size=precaution_pool_size,
+        pack_within=pack_within,
+        seal_within=seal_within,
+        receive_within=receive_within,
         created_by=actor if _user(actor) else None,
         client_id=client_id,
     )

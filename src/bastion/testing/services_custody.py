@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -47,14 +46,16 @@ from bastion.testing.models import (
 )
 from bastion.testing.services import CLOCK_SKEW, normalise_barcode, serves
 
-# Hours after which a step is overdue: a closed tube not packed, an open bag not sealed, a
-# sealed bag not received by the lab. Override with the BASTION_CUSTODY_OVERDUE_HOURS setting.
-OVERDUE_HOURS = {"pack": 1, "seal": 2, "receive": 2}
 NAMED_AT_MOST = 30  # tubes named in a refusal, at most
 
 
-def overdue_hours() -> dict[str, int]:
-    return OVERDUE_HOURS | getattr(settings, "BASTION_CUSTODY_OVERDUE_HOURS", {})
+def overdue_hours(round_: Round) -> dict[str, int]:
+    """The hours after which each custody step of the round is overdue."""
+    return {
+        "pack": round_.pack_within,
+        "seal": round_.seal_within,
+        "receive": round_.receive_within,
+    }
 
 
 def _user(actor):

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -66,6 +67,34 @@ def test_a_round_is_created_listed_and_read(testing, street):
     grid_chief = bearer(testing.tree.users["grid"])
     refused = post(grid_chief, "/rounds", body | {"client_id": str(uuid.uuid4())})
     assert refused.status_code == 404  # the other community is outside their scope
+
+
+def test_a_round_sets_how_long_each_custody_step_may_take(testing, street):
+    now = timezone.now()
+    body = {
+        "node_id": testing.tree.communities[1].pk,
+        "name": "远程化验轮",
+        "starts_at": now.isoformat(),
+        "ends_at": (now + dt.timedelta(hours=6)).isoformat(),
+        "receive_within": 6,  # a far lab
+    }
+    created = post(street, "/rounds", body)
+    assert created.status_code == 201
+    out = created.json()
+    assert (out["pack_within"], out["seal_within"], out["receive_within"]) == (1, 2, 6)
+    late = street.get(f"{API}/custody/rounds/{out['id']}/overdue").json()
+    assert late["hours"] == {"pack": 1, "seal": 2, "receive": 6}
+
+    bad = post(street, "/rounds", body | {"seal_within": 0, "receive_within": 49})
+    assert bad.status_code == 422
+    assert {(e["field"], e["message"]) for e in bad.json()["errors"]} == {
+        ("seal_within", "Between 1 and 48 hours."),
+        ("receive_within", "Between 1 and 48 hours."),
+    }
+    assert Round.objects.count() == 2
+    # and the database holds the limits itself
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Round.objects.filter(pk=out["id"]).update(pack_within=0)
 
 
 def test_single_scans_accept_replay_and_refuse(testing, street):

@@ -17,7 +17,7 @@ from bastion.core.models import ChangeLog
 from bastion.testing import queries_custody as q
 from bastion.testing import services
 from bastion.testing import services_custody as custody
-from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Tube
+from bastion.testing.models import Bag, BagTube, Box, BoxReceipt, Handover, Round, Tube
 from bastion.testing.tests.conftest import fill_tubes, scan, site_elsewhere
 
 
@@ -286,7 +286,7 @@ def test_a_receipt_that_does_not_match_is_recorded_and_the_missing_bag_stays_ove
     log = ChangeLog.objects.filter(object_type="testing.box").latest("id")
     assert log.changes["mismatch"][1]["missing"] == ["MB-2"]
 
-    later = timezone.now() + dt.timedelta(hours=custody.overdue_hours()["receive"] + 1)
+    later = timezone.now() + dt.timedelta(hours=testing.round.receive_within + 1)
     late = q.overdue(testing.admin, testing.round, later)
     assert [b.barcode for b in late.unreceived] == ["MB-2"]
     assert "missing at the lab's receipt" in q.where_is(late.unreceived[0])
@@ -294,8 +294,9 @@ def test_a_receipt_that_does_not_match_is_recorded_and_the_missing_bag_stays_ove
     assert trail.steps[-1].what == "Bag missing at the lab's receipt" and trail.steps[-1].warn
 
 
-def test_overdue_lists_each_step_late_in_the_user_s_area_only(testing, settings):
-    settings.BASTION_CUSTODY_OVERDUE_HOURS = {"pack": 1, "seal": 1, "receive": 2}
+def test_overdue_lists_each_step_late_in_the_user_s_area_only(testing):
+    Round.objects.filter(pk=testing.round.pk).update(seal_within=1)  # the round's own limit
+    testing.round.refresh_from_db()
     fill_tubes(testing, testing.stations[0], ["O-0001", "O-0002"])
     bag = custody.bag_open(
         actor=testing.admin, round=testing.round, site=testing.sites[0], barcode="OB-1"
