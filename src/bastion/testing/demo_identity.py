@@ -13,6 +13,8 @@ import itertools
 import random
 import uuid
 
+from django.utils import timezone
+
 from bastion.geo import services as geo
 from bastion.geo.identity import make_pr_2023_number, make_residence_permit_number
 from bastion.geo.models import DocKind, Household, Node, Presence, Relation, Resident
@@ -191,6 +193,7 @@ def build_identity_demo(
     # new tube, and people entered by hand at a station.
     station = stations[0]
     at = now - dt.timedelta(minutes=20)
+    day = f"{timezone.localtime(now):%m%d}"  # the round's local date, as a crew's barcodes
     family_households = [c.household_id for c in children[:FAMILY_SCANS]]
     for i, household_id in enumerate(family_households):
         family_scan(
@@ -198,7 +201,7 @@ def build_identity_demo(
             station=station,
             item=services.ScanInput(
                 client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                tube=f"FAM{now:%m%d}{i + 1:04d}",
+                tube=f"FAM{day}{i + 1:04d}",
                 code=family_code(household_id),
                 at=at + dt.timedelta(minutes=3 * i),
             ),
@@ -209,7 +212,7 @@ def build_identity_demo(
         items=[
             services.ScanInput(
                 client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                tube=f"MAN{now:%m%d}0001",
+                tube=f"MAN{day}0001",
                 code=resident_code(r.pk),
                 at=at + dt.timedelta(minutes=12 + i),
                 manual=True,
