@@ -255,6 +255,19 @@ class OtherGrid:
         bag_box(actor=self.chief, box=box, barcode=self.bag.barcode)
         return box
 
+    @cached_property
+    def handover(self):
+        from bastion.testing.services_custody import Party, box_handover, party_of
+
+        return box_handover(
+            actor=self.chief,
+            box=self.box,
+            leg="pickup",
+            giver=party_of(self.chief),
+            taker=Party(name="司机", phone="13900000000"),
+            client_id=uuid.uuid4(),
+        )
+
     # requests: a household's request (with a photo) on the agenda of its community's
     # meeting, an errand, and the household's secret link
     @cached_property
@@ -431,6 +444,8 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "barcode": lambda o: o.tube.barcode,
     "bag_id": lambda o: o.bag.pk,
     "box_id": lambda o: o.box.pk,
+    "handover_id": lambda o: o.handover.pk,
+    "which": lambda o: "to",  # a hand-over's side
     # requests
     "request_id": lambda o: o.request.pk,
     "meeting_id": lambda o: o.meeting.pk,
@@ -520,7 +535,7 @@ EXEMPT: dict[str, str] = {
 GENERIC_NAMES = {"pk", "id", "slug", "token", "key", "kind", "action"}
 
 # Parameters that name no object: a URL with only these is also asked with ?node=.
-VALUE_PARAMETERS = {"dataset", "field"}
+VALUE_PARAMETERS = {"dataset", "field", "which"}
 
 # Who repeats a refused request, in this order, for the negative control.
 CONTROL_LOGINS = ("street", "other_grid", "admin")
