@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bastion.accounts import scope
-from bastion.accounts.services import REVEALABLE_FIELDS, personal_data_reveal
+from bastion.accounts.services import personal_data_reveal
 from bastion.core.errors import DomainError
 from bastion.geo import queries
 from bastion.geo.forms import ResidentForm
@@ -120,9 +120,10 @@ def resident_detail(request, resident_id: int):
 def resident_reveal(request, resident_id: int, field: str):
     """Show one full number: the service checks the reveal scope (403 if not) and logs it."""
     resident = _resident(request, resident_id)
-    if field not in REVEALABLE_FIELDS:
-        raise Http404
-    value = personal_data_reveal(user=request.user, subject=resident, field=field, via="web")
+    try:
+        value = personal_data_reveal(user=request.user, subject=resident, field=field, via="web")
+    except DomainError:  # not a number a resident has
+        raise Http404 from None
     if _is_htmx(request):
         return render(request, "geo/_revealed.html", {"value": value, "field": field})
     return _resident_page(request, resident, revealed={field: value})

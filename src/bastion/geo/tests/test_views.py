@@ -292,6 +292,15 @@ def test_resident_page_masks_numbers_and_offers_reveal_to_a_grid_chief(client, t
     assert reverse("geo:resident_edit", args=[resident.pk]) in response.text
 
 
+def test_a_field_a_resident_does_not_have_is_not_found(client, tree):
+    resident = first_resident(tree)
+    login(client, tree, "grid")
+    for field in ("name", "to_phone"):  # not revealable; a hand-over's, not a resident's
+        url = reverse("geo:resident_reveal", args=[resident.pk, field])
+        assert client.post(url).status_code == 404
+    assert not RevealLog.objects.exists()
+
+
 def test_grid_chief_reveals_a_number_and_the_reveal_is_logged(client, tree):
     resident = first_resident(tree)
     login(client, tree, "grid")
