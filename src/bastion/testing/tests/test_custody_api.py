@@ -296,3 +296,6 @@ def test_a_drivers_mobile_is_revealed_to_those_who_may_and_logged(testing, picke
     answer = login(testing.tree.users["grid"]).post(reveal, headers={"hx-request": "true"})
     assert answer.status_code == 200 and 'href="tel:13912340000"' in answer.content.decode()
     assert RevealLog.objects.filter(via="web", field="to_phone").count() == 1
+    log_page = login(testing.tree.users["admin"]).get(reverse("accounts:reveal_log")).content
+    assert log_page.decode().count('<span class="tag quiet">Hand-over</span>') == 2
+    assert "to_phone" not in log_page.decode()  # named as a mobile, like any other
