@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from bastion.accounts.services import token_issue
@@ -84,6 +85,10 @@ def test_a_round_sets_how_long_each_custody_step_may_take(testing, street):
     assert (out["pack_within"], out["seal_within"], out["receive_within"]) == (1, 2, 6)
     late = street.get(f"{API}/custody/rounds/{out['id']}/overdue").json()
     assert late["hours"] == {"pack": 1, "seal": 2, "receive": 6}
+    page = Client(headers={"accept-language": "en"})
+    page.force_login(testing.tree.users["street"])
+    shown = page.get(reverse("testing:round", args=[out["id"]])).content.decode()
+    assert "a bag sealed within 2 h, received by the lab within 6 h of sealing" in shown
 
     bad = post(street, "/rounds", body | {"seal_within": 0, "receive_within": 49})
     assert bad.status_code == 422
