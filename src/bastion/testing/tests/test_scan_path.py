@@ -122,7 +122,6 @@ def test_a_token_of_a_login_without_roles_has_no_grants(tree):
         (Scan, "tube_id"),
         (Scan, "round_id"),
         (Scan, "station_id"),
-        (Scan, "unit_id"),  # one of the ancestors copied from the resident's row
         (Tube, "household_id"),
     ],
 )
