@@ -109,3 +109,13 @@ def test_a_station_is_closed_and_opened_from_the_site_plan(testing):
     assert Shift.objects.filter(station=station, closed_at__isnull=True).exists()
     other = login(testing.tree.users["other_grid"]).post(url)
     assert other.status_code == 404
+
+
+def test_on_the_station_page_the_fill_comes_right_after_the_scan_field(testing):
+    """On a phone the crew sees the tube's fill without scrolling past the manual entry."""
+    page = login(testing.tree.users["grid"]).get(
+        reverse("testing:station", args=[testing.stations[0].pk])
+    )
+    html = page.content.decode()
+    order = [html.index(mark) for mark in ('id="st-scan"', 'class="st-gauge"', "st-manual-box")]
+    assert order == sorted(order)
