@@ -81,14 +81,13 @@ HANDOVER_SIDES = {"from": "from_phone", "to": "to_phone"}
 
 
 def side(handover: Handover, which: str) -> dict:
-    """One side ("from" or "to") of a hand-over as shown: the name, the masked mobile (the
-    one given at the hand-over, which a reveal shows in full) and the field to reveal."""
+    """One side ("from" or "to") of a hand-over as shown: the name, the masked mobile, and
+    whether a reveal can show it in full (the number given at the hand-over)."""
     person = getattr(handover, f"{which}_person")
-    revealable = HANDOVER_SIDES[which]
-    given = getattr(handover, revealable)
+    given = getattr(handover, HANDOVER_SIDES[which])
     phone = given or (person.phone if person is not None else "")
     name = person.name if person is not None else getattr(handover, f"{which}_name")
-    return {"name": name, "phone": mask_mobile(phone), "field": revealable if given else None}
+    return {"name": name, "phone": mask_mobile(phone), "revealable": bool(given)}
 
 
 # ---------------------------------------------------------------------------- round summary

@@ -296,9 +296,9 @@ def handover_reveal(request, handover_id: int, which: str):
     """One side's mobile in full (logged): htmx gets the number, a plain post a message on
     the box's page."""
     handover = scope.get_scoped_or_404(Handover, request.user, scope.REVEAL, pk=handover_id)
-    if which not in queries_custody.HANDOVER_SIDES:
+    field = queries_custody.HANDOVER_SIDES.get(which)
+    if field is None:
         raise Http404
-    field = queries_custody.HANDOVER_SIDES[which]
     value = personal_data_reveal(user=request.user, subject=handover, field=field)
     if request.headers.get("HX-Request"):
         return render(request, "geo/_revealed.html", {"value": value, "field": "phone"})
