@@ -44,16 +44,20 @@ def scan_body(tube: str, code: str, **extra) -> dict:
     }
 
 
-def test_a_round_is_created_listed_and_read(testing, street):
+def round_body(testing, name: str, **extra) -> dict:
+    """A round over the second community, six hours from now."""
     now = timezone.now()
-    body = {
+    return {
         "node_id": testing.tree.communities[1].pk,
-        "name": "社区二轮",
+        "name": name,
         "starts_at": now.isoformat(),
         "ends_at": (now + dt.timedelta(hours=6)).isoformat(),
-        "pool_size": 20,
-        "client_id": str(uuid.uuid4()),
+        **extra,
     }
+
+
+def test_a_round_is_created_listed_and_read(testing, street):
+    body = round_body(testing, "社区二轮", pool_size=20, client_id=str(uuid.uuid4()))
     created = post(street, "/rounds", body)
     assert created.status_code == 201
     again = post(street, "/rounds", body)
@@ -71,14 +75,7 @@ def test_a_round_is_created_listed_and_read(testing, street):
 
 
 def test_a_round_sets_how_long_each_custody_step_may_take(testing, street):
-    now = timezone.now()
-    body = {
-        "node_id": testing.tree.communities[1].pk,
-        "name": "远程化验轮",
-        "starts_at": now.isoformat(),
-        "ends_at": (now + dt.timedelta(hours=6)).isoformat(),
-        "receive_within": 6,  # a far lab
-    }
+    body = round_body(testing, "远程化验轮", receive_within=6)  # a far lab
     created = post(street, "/rounds", body)
     assert created.status_code == 201
     out = created.json()
