@@ -33,9 +33,11 @@ def token_revoke_all(*, user: User) -> int:
 
 
 @transaction.atomic
-def personal_data_reveal(*, user: User, subject, field: str, via: str = "web") -> str:
+def personal_data_reveal(
+    *, user: User, subject, field: str, via: str = "web", whose: str = ""
+) -> str:
     """Show one full ID or phone number of a resident, person or hand-over the user may
-    reveal; log it."""
+    reveal; log it, under `whose` name when the subject is not the person (a hand-over)."""
     if field not in REVEALABLE_FIELDS or field not in {f.name for f in subject._meta.fields}:
         raise DomainError(f"{field!r} cannot be revealed.", field="field")
     if not scope.allows(user, scope.REVEAL, subject):  # the row in hand: no query
@@ -44,7 +46,7 @@ def personal_data_reveal(*, user: User, subject, field: str, via: str = "web") -
         user=user,
         subject_type=subject._meta.model_name,
         subject_id=subject.pk,
-        subject_name=str(subject)[:50],
+        subject_name=(whose or str(subject))[:50],
         field=field,
         via=via,
     )

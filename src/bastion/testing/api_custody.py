@@ -18,7 +18,6 @@ from uuid import UUID
 from ninja import Field, Router, Schema, Status
 
 from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.people.models import Person
 from bastion.testing import queries, queries_custody
@@ -483,6 +482,7 @@ def handover_reveal(request, handover_id: int, payload: HandoverRevealIn):
     """One side's mobile in full, as given at the hand-over. Only roles that may reveal numbers
     may; each reveal is logged."""
     handover = scope.get_scoped_or_404(Handover, request.auth, scope.REVEAL, pk=handover_id)
-    field = queries_custody.HANDOVER_SIDES[payload.side]
-    phone = personal_data_reveal(user=request.auth, subject=handover, field=field, via="api")
+    phone = custody.handover_phone_reveal(
+        user=request.auth, handover=handover, side=payload.side, via="api"
+    )
     return {"side": payload.side, "phone": phone}

@@ -794,8 +794,15 @@ class Handover(Located):
             ),
         ]
 
+    # The mobile given for each side ("from": who handed over, "to": who took over).
+    PHONE_FIELDS = {"from": "from_phone", "to": "to_phone"}
+
     def __str__(self) -> str:
         return f"{self.box_id}:{self.leg}"
+
+    def side_name(self, side: str) -> str:
+        person = getattr(self, f"{side}_person")
+        return person.name if person is not None else getattr(self, f"{side}_name")
 
 
 class BoxReceipt(Located):

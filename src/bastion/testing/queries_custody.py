@@ -77,17 +77,17 @@ def find(user, barcode: str) -> Bag | Box | Tube:
     raise Http404
 
 
-HANDOVER_SIDES = {"from": "from_phone", "to": "to_phone"}
-
-
 def side(handover: Handover, which: str) -> dict:
     """One side ("from" or "to") of a hand-over as shown: the name, the masked mobile, and
     whether a reveal can show it in full (the number given at the hand-over)."""
     person = getattr(handover, f"{which}_person")
-    given = getattr(handover, HANDOVER_SIDES[which])
+    given = getattr(handover, Handover.PHONE_FIELDS[which])
     phone = given or (person.phone if person is not None else "")
-    name = person.name if person is not None else getattr(handover, f"{which}_name")
-    return {"name": name, "phone": mask_mobile(phone), "revealable": bool(given)}
+    return {
+        "name": handover.side_name(which),
+        "phone": mask_mobile(phone),
+        "revealable": bool(given),
+    }
 
 
 # ---------------------------------------------------------------------------- round summary

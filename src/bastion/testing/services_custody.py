@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bastion.accounts.services import personal_data_reveal
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.geo.identity import normalise_mobile
@@ -47,6 +48,17 @@ from bastion.testing.models import (
 from bastion.testing.services import CLOCK_SKEW, normalise_barcode, serves
 
 NAMED_AT_MOST = 30  # tubes named in a refusal, at most
+
+
+def handover_phone_reveal(*, user, handover: Handover, side: str, via: str = "web") -> str:
+    """One side's mobile in full, as given at the hand-over, logged under that side's name
+    (the scope and role checks are `personal_data_reveal`'s)."""
+    field = Handover.PHONE_FIELDS.get(side)
+    if field is None:
+        raise DomainError(_("A hand-over has two sides: from and to."), field="side")
+    return personal_data_reveal(
+        user=user, subject=handover, field=field, via=via, whose=handover.side_name(side)
+    )
 
 
 def overdue_hours(round_: Round) -> dict[str, int]:

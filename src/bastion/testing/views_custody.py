@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.testing import queries, queries_custody, services
@@ -296,10 +295,10 @@ def handover_reveal(request, handover_id: int, which: str):
     """One side's mobile in full (logged): htmx gets the number, a plain post a message on
     the box's page."""
     handover = scope.get_scoped_or_404(Handover, request.user, scope.REVEAL, pk=handover_id)
-    field = queries_custody.HANDOVER_SIDES.get(which)
-    if field is None:
-        raise Http404
-    value = personal_data_reveal(user=request.user, subject=handover, field=field)
+    try:
+        value = custody.handover_phone_reveal(user=request.user, handover=handover, side=which)
+    except DomainError:  # not a side
+        raise Http404 from None
     if request.headers.get("HX-Request"):
         return render(request, "geo/_revealed.html", {"value": value, "field": "phone"})
     messages.info(request, value)

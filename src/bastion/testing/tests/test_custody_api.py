@@ -277,6 +277,7 @@ def test_a_drivers_mobile_is_revealed_to_those_who_may_and_logged(testing, picke
         "to_phone",
         "api",
     )
+    assert log.subject_name == "司机王"  # whose number: the side's person, not the hand-over
     # a volunteer or a building chief may not reveal; another grid sees nothing
     for who in ("volunteer", "building", "other_grid"):
         assert post(bearer(testing.tree.users[who]), path, {"side": "to"}).status_code == 404
