@@ -10,13 +10,14 @@ MO := $(PO:.po=.mo)
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: demo test test-sqlite test-postgres setup system lint format messages bench clean
+.PHONY: demo test test-sqlite test-postgres setup system lint format messages bench openapi clean
 
 demo: setup
 	$(BIN)/bastion demo
 
 test: setup system
-	$(BIN)/ruff check src
+	$(BIN)/ruff check src tools
+	$(BIN)/lint-imports
 	$(PYTEST)
 	scripts/with-postgres $(PYTEST)
 
@@ -51,8 +52,17 @@ bench: setup
 	$(BIN)/bastion bench testing $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff check src tools
+	$(BIN)/ruff format --check src tools
+	$(BIN)/lint-imports
+
+# The committed copy of the API schema (web/tests/test_openapi.py compares the served one
+# with it): run after changing the API on purpose, and commit both.
+openapi: $(STAMP)
+	DJANGO_SETTINGS_MODULE=bastion.settings $(BIN)/python -c 'import django, json; \
+	django.setup(); from bastion.api import api; \
+	print(json.dumps(api.get_openapi_schema(), indent=1, sort_keys=True, ensure_ascii=False))' \
+	> docs/openapi.json
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src

@@ -1,12 +1,27 @@
 """The JSON API under /api/v1/: one NinjaAPI, one router per module. A caller logs in with a
 bearer token, or with the web UI's session (CSRF-checked on writes)."""
 
+import sys
+
 from ninja import NinjaAPI
+from ninja.operation import Operation
 
 from bastion.accounts.api import BearerAuth, SessionAuth
 from bastion.core.api_support import register_error_handlers
 
-api = NinjaAPI(
+
+class BastionAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """`<prefix>_<function>`, the prefix being the API module's `OPERATION_PREFIX` where it
+        sets one (a module moved into a sub-package keeps the ids clients were generated
+        with), else its dotted path, as ninja names them."""
+        view = operation.view_func
+        module = sys.modules[view.__module__]
+        prefix = getattr(module, "OPERATION_PREFIX", module.__name__.replace(".", "_"))
+        return f"{prefix}_{view.__name__}"
+
+
+api = BastionAPI(
     title="Bastion API",
     version="1",
     urls_namespace="api",

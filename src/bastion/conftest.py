@@ -3,7 +3,8 @@ import os
 import pytest
 from django.conf import settings
 
-from bastion.core.testing import Rows, build_small_tree
+from bastion.accounts.testing import build_small_tree
+from bastion.core.testing import Rows
 
 
 def pytest_configure(config):
@@ -28,8 +29,25 @@ def tree_rows(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def tree(db, tree_rows, fetched):
-    """The small known tree (see bastion.core.testing)."""
+    """The small known tree (see bastion.accounts.testing)."""
     return tree_rows.insert(fetched)
+
+
+# Fixtures for the tests of the layers below accounts (geo), which may not import it.
+@pytest.fixture
+def reveal_log():
+    """The reveal log's model, where a test asserts that a number shown was logged."""
+    from bastion.accounts.models import RevealLog
+
+    return RevealLog
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(user)`: a test client calling the API with a new bearer token of `user`."""
+    from bastion.accounts.testing import api_client
+
+    return api_client
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.accounts.models import ApiToken, RevealLog, RoleAssignment, hash_token
-from bastion.accounts.scope import ADMIN, grants_prime
 from bastion.core import rawsql
-from bastion.core.models import ChangeLog
+from bastion.core.models import ChangeLog, Located
+from bastion.core.scope import ADMIN, grants_prime
 from bastion.geo.identity import mask_id_number, mask_mobile
-from bastion.geo.models import Located, Node
+from bastion.geo.models import Node
 from bastion.geo.queries import FIELD_LABELS
 
 

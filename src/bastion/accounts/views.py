@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from bastion.accounts import queries, scope
+from bastion.accounts import queries
 from bastion.accounts.forms import ChangeFilterForm, RevealFilterForm
+from bastion.core import scope
 
 PER_PAGE = 50
 

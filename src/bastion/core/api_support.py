@@ -1,5 +1,5 @@
-"""What every API router shares: the error shapes and their handlers, the scoped fetch for
-writes, and idempotent creation keyed by a client-made id.
+"""What every API router shares: the error shapes and their handlers, and the scoped fetch for
+writes. (Idempotent creation keyed by a client-made id is `core.idempotency`.)
 
 Errors answer in one shape whatever raised them:
 - a refused write (`DomainError`, or a body that fails the schema) → 422 {"errors": [...]},
@@ -10,18 +10,16 @@ Errors answer in one shape whatever raised them:
   404 {"detail": ...}; no or a bad token → 401 (ninja's own handler).
 """
 
-from collections.abc import Callable
 from typing import TypeVar
-from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import ValidationError
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import Conflict, DomainError
 
 M = TypeVar("M", bound=models.Model)
@@ -111,34 +109,3 @@ def get_for_change(queryset, user, **lookup):
         if visible:
             raise PermissionDenied(_("Your role may not change this.")) from None
         raise
-
-
-def _replay(model: type[M], client_id: UUID, user) -> M | None:
-    found = model.objects.filter(client_id=client_id).first()
-    if found is None:
-        return None
-    if not scope.can(user, scope.VIEW, found):
-        raise Conflict(_("This client id was already used for another record."), field="client_id")
-    return found
-
-
-def create_once(
-    model: type[M], client_id: UUID | None, user, create: Callable[[], M]
-) -> tuple[M, bool]:
-    """Create a row once per client-made id: a retried request with the same `client_id`
-    returns the row the first one made (and `False`), writing nothing. `create` calls the
-    service; the id is stored on the row in the same transaction."""
-    if client_id is not None and (found := _replay(model, client_id, user)) is not None:
-        return found, False
-    try:
-        with transaction.atomic():
-            obj = create()
-            if client_id is not None and obj.client_id != client_id:
-                model.objects.filter(pk=obj.pk).update(client_id=client_id)
-                obj.client_id = client_id
-    except IntegrityError:
-        # Two copies of the same request raced; the other one won.
-        if client_id is None or (found := _replay(model, client_id, user)) is None:
-            raise
-        return found, False
-    return obj, True

@@ -1,10 +1,55 @@
-"""The change log: who changed what, when, written by the services themselves."""
+"""What every module's tables stand on: the levels of the jurisdiction tree, the located row
+(ancestor columns, scoped by `core.scope`) and the change log, written by the services
+themselves."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from bastion.geo.models import Located
+from bastion.core.scope import ScopedQuerySet
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+    BUILDING = "building", _("Building")
+    UNIT = "unit", _("Unit")
+
+
+LEVEL_ORDER = [level.value for level in Level]
+
+
+def child_level(level: str) -> str | None:
+    index = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+class Located(models.Model):
+    """Ancestor ids copied onto a row, one column per level, so that counting and scoping
+    filter on one indexed column instead of walking the tree (DESIGN.md §3). A row hanging on
+    a node of level L has the columns down to L filled and the rest empty."""
+
+    city = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    district = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    street = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    community = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    grid = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    building = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+    unit = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def locate(self, node: "Located") -> None:
+        """Fill the ancestor columns from `node` (a tree node, or any located row)."""
+        for level in LEVEL_ORDER:
+            setattr(self, f"{level}_id", getattr(node, f"{level}_id"))
 
 
 class ChangeLog(Located):
@@ -32,3 +77,6 @@ class ChangeLog(Located):
                 condition=Q(action__in=["create", "update", "delete"]), name="changelog_action"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} #{self.object_id}"

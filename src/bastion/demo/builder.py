@@ -36,19 +36,11 @@ from django.utils.translation import gettext as _
 
 from bastion.accounts.models import RevealLog
 from bastion.accounts.services import role_assign
-from bastion.core.models import ChangeLog
+from bastion.core.models import ChangeLog, Located
 from bastion.demo import spec
 from bastion.demo.modules import modules_build
 from bastion.demo.plan import DemoPlan, ResidentRow, plan_demo
-from bastion.geo.models import (
-    LEVEL_ORDER,
-    CommandZone,
-    Household,
-    Located,
-    Node,
-    Resident,
-    ZoneBuilding,
-)
+from bastion.geo.models import LEVEL_ORDER, CommandZone, Household, Node, Resident, ZoneBuilding
 from bastion.geo.queries import counts_by
 from bastion.geo.services import RESIDENT_FIELDS
 from bastion.people.models import Organisation, Person, Post, PostRole

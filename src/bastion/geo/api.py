@@ -12,10 +12,11 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
-from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, create_once, get_for_change
+from bastion.core import scope
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.idempotency import create_once
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo import queries, services
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import (

@@ -7,49 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from bastion.accounts.scope import ScopedQuerySet, ScopedQuerySetMixin
-
-
-class Level(models.TextChoices):
-    CITY = "city", _("City")
-    DISTRICT = "district", _("District")
-    STREET = "street", _("Street")
-    COMMUNITY = "community", _("Community")
-    GRID = "grid", _("Grid")
-    BUILDING = "building", _("Building")
-    UNIT = "unit", _("Unit")
-
-
-LEVEL_ORDER = [level.value for level in Level]
-
-
-def child_level(level: str) -> str | None:
-    index = LEVEL_ORDER.index(level)
-    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
-
-
-class Located(models.Model):
-    """Ancestor ids copied onto a row, one column per level, so that counting and scoping
-    filter on one indexed column instead of walking the tree (DESIGN.md §3). A row hanging on
-    a node of level L has the columns down to L filled and the rest empty."""
-
-    city = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    district = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    street = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    community = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    grid = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    building = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-    unit = models.ForeignKey("geo.Node", models.PROTECT, related_name="+", null=True)
-
-    objects = ScopedQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def locate(self, node: "Node") -> None:
-        """Fill the ancestor columns from `node` (which must carry its own columns)."""
-        for level in LEVEL_ORDER:
-            setattr(self, f"{level}_id", getattr(node, f"{level}_id"))
+from bastion.core.models import LEVEL_ORDER, Level, Located, child_level
+from bastion.core.scope import ScopedQuerySetMixin
 
 
 class NodeQuerySet(ScopedQuerySetMixin, MP_NodeQuerySet):

@@ -10,8 +10,8 @@ from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from bastion.accounts.scope import get_scoped_or_404, root_node_ids
 from bastion.core.history import history_of
+from bastion.core.scope import get_scoped_or_404, root_node_ids
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import (
     LEVEL_ORDER,

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
+from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo import queries
 from bastion.geo.forms import ResidentForm
 from bastion.geo.models import Household, Level, Node, Resident

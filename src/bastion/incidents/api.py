@@ -7,8 +7,9 @@ from uuid import UUID
 
 from ninja import Field, Router, Schema, Status
 
-from bastion.accounts import scope
-from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, create_once, get_for_change
+from bastion.core import scope
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
+from bastion.core.idempotency import create_once
 from bastion.geo.models import Node
 from bastion.incidents import queries, services
 from bastion.incidents.models import ControlArea

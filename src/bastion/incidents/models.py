@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bastion.geo.models import Located
+from bastion.core.models import Located
 
 
 class ControlLevel(models.TextChoices):

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from bastion.accounts.scope import VIEW, root_node_ids, scope_q
 from bastion.core import rawsql
+from bastion.core.scope import VIEW, root_node_ids, scope_q
 from bastion.geo.models import LEVEL_ORDER, Node
 from bastion.incidents.models import AREA_LEVELS, STRICTNESS, ControlArea
 

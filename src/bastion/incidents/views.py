@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
-from bastion.accounts.scope import get_scoped_or_404
+from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.scope import get_scoped_or_404
 from bastion.geo.models import Node
 from bastion.incidents import queries, services
 from bastion.incidents.models import AREA_LEVELS, ControlLevel

@@ -9,7 +9,7 @@ from django.utils import translation
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
 from bastion.ledgers import queries, services
 from bastion.ledgers.responses import export_response, xlsx_response

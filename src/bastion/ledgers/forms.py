@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 from bastion.ledgers import queries

@@ -4,7 +4,7 @@ function (`restrict` / `get_scoped_or_404`)."""
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.geo.models import LEVEL_ORDER, Node, Resident
 from bastion.ledgers.models import ImportJob
 from bastion.people.models import Post

@@ -23,9 +23,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from bastion.accounts import scope
 from bastion.accounts.models import RevealLog
-from bastion.core import history
+from bastion.core import history, scope
 from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff

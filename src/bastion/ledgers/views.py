@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.ledgers import queries, services
 from bastion.ledgers.columns import is_chinese

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from bastion.geo.models import Located
+from bastion.core.models import Located
 
 
 class Notification(Located):

@@ -5,7 +5,7 @@ each notification concerns)."""
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 
-from bastion.accounts.scope import get_scoped_or_404
+from bastion.core.scope import get_scoped_or_404
 from bastion.notices.models import Delivery, Notification
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.notices import queries, services
 
 SHOWN = 200

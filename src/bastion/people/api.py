@@ -9,16 +9,11 @@ from uuid import UUID
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
 
-from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
-from bastion.core.api_support import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    Conflict,
-    create_once,
-    get_for_change,
-)
+from bastion.core import scope
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Conflict, get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.idempotency import create_once
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo import queries as geo_queries
 from bastion.geo.api import NodeRef, RevealIn, RevealOut
 from bastion.geo.identity import mask_id_number, mask_mobile

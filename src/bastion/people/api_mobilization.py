@@ -16,16 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from bastion.accounts import scope
-from bastion.core.api_support import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    DetailOut,
-    ErrorsOut,
-    create_once,
-    get_for_change,
-)
+from bastion.core import scope
+from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, DetailOut, ErrorsOut, get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.idempotency import create_once
 from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Node

@@ -5,7 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.geo.models import CommandZone, Node
 from bastion.people.models import Person, PostRole

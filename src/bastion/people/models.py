@@ -9,7 +9,8 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bastion.geo.models import CommandZone, Household, Located
+from bastion.core.models import Located
+from bastion.geo.models import CommandZone, Household
 
 
 class PersonKind(models.TextChoices):

@@ -17,15 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bastion.accounts.scope import CHANGE, REVEAL, VIEW, can, get_scoped_or_404, scope_q
-from bastion.geo.models import (
-    LEVEL_ORDER,
-    CommandZone,
-    Located,
-    Node,
-    ZoneBuilding,
-    child_level,
-)
+from bastion.core.models import Located
+from bastion.core.scope import CHANGE, REVEAL, VIEW, can, get_scoped_or_404, scope_q
+from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, ZoneBuilding, child_level
 from bastion.people.models import (
     CHIEF_OF_LEVEL,
     AllowanceLine,

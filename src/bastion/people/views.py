@@ -1,6 +1,6 @@
 """Pages about people and posts: the vacancy report, the posts of a subtree, assigning and
 ending posts, revealing a number, and the printable building notice. Thin: scope through
-accounts.scope / geo.queries, reads in people.queries, writes in people.services."""
+core.scope / geo.queries, reads in people.queries, writes in people.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
-from bastion.accounts.services import personal_data_reveal
+from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Node
 from bastion.people import queries, services

@@ -4,7 +4,7 @@ their rosters, check-in and check-out, the gaps of tomorrow, the point chief's p
 organisations at sites, allowances.
 
 Thin: every row is fetched through the scope (people.queries' access helpers and
-accounts.scope), reads come from people.queries, writes go through people.services. The
+core.scope), reads come from people.queries, writes go through people.services. The
 forms here only collect input; the services decide."""
 
 import datetime as dt
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import LEVEL_ORDER, Node

@@ -23,7 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from bastion.geo.models import Located
+from bastion.core.models import Located
 
 ROLLUP_LEVELS = ("city", "district", "street", "community")
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from bastion.accounts.scope import CHANGE, can
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.scope import CHANGE, can
 from bastion.geo.models import Level, Node
 from bastion.geo.queries import ancestors, root_nodes
 from bastion.reports import queries, services, tasks

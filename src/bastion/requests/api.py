@@ -19,8 +19,9 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
+from bastion.core.idempotency import replayed
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Node, Resident
 from bastion.requests import queries, services
@@ -594,10 +595,6 @@ def _photos_in(photos: list[UploadedFile] | None, field: str = "photos"):
     return services.photos_check(photos or [], field=field)
 
 
-def _replay(model, client_id: UUID | None) -> bool:
-    return bool(client_id) and model.objects.filter(client_id=client_id).exists()
-
-
 # --------------------------------------------------------------------------- requests
 
 
@@ -630,7 +627,7 @@ def request_create(request, payload: RequestIn):
         )
     elif payload.node_id is not None:
         node = get_for_change(Node, user, pk=payload.node_id)
-    replay = _replay(Request, payload.client_id)
+    replay = replayed(Request, payload.client_id, user) is not None
     r = services.request_create(
         actor=user,
         household=household,
@@ -871,7 +868,7 @@ def meeting_schedule(request, payload: MeetingIn):
     community = get_for_change(
         Node.objects.filter(level="community"), request.user, pk=payload.community_id
     )
-    replay = _replay(Meeting, payload.client_id)
+    replay = replayed(Meeting, payload.client_id, request.user) is not None
     meeting = services.meeting_schedule(
         actor=request.user,
         community=community,
@@ -966,7 +963,7 @@ def errand_order(request, payload: ErrandIn):
     household = get_for_change(
         Household.objects.select_related("unit"), request.user, pk=payload.household_id
     )
-    replay = _replay(Errand, payload.client_id)
+    replay = replayed(Errand, payload.client_id, request.user) is not None
     e = services.errand_order(
         actor=request.user,
         household=household,
@@ -1155,7 +1152,7 @@ def _member(link: HouseholdLink, resident_id: int | None) -> Resident | None:
 )
 def home_request_create(request, payload: HomeRequestIn):
     link: HouseholdLink = request.auth
-    replay = _replay(Request, payload.client_id)
+    replay = replayed(Request, payload.client_id, link) is not None
     r = services.request_create(
         actor=None,
         link=link,
@@ -1242,7 +1239,7 @@ def home_request_reopen(request, request_id: int, payload: ReopenIn):
 )
 def home_errand_order(request, payload: HomeErrandIn):
     link: HouseholdLink = request.auth
-    replay = _replay(Errand, payload.client_id)
+    replay = replayed(Errand, payload.client_id, link) is not None
     e = services.errand_order(
         household=link.household,
         link=link,

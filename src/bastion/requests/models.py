@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bastion.geo.models import Household, Located, Node, Resident
+from bastion.core.models import Located
+from bastion.geo.models import Household, Node, Resident
 from bastion.people.models import Person
 
 
@@ -510,6 +511,10 @@ class HouseholdLink(Located):
 
     def __str__(self) -> str:
         return f"link {self.pk} of household {self.household_id}"
+
+    def sees(self, row) -> bool:
+        """A household's link sees its own household's rows (`core.idempotency`'s caller)."""
+        return getattr(row, "household_id", None) == self.household_id
 
 
 class Submission(models.Model):

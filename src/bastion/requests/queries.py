@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bastion.accounts import scope
-from bastion.accounts.scope import get_scoped_or_404
+from bastion.core import scope
+from bastion.core.scope import get_scoped_or_404
 from bastion.geo.models import LEVEL_ORDER, Household, Node, child_level
 from bastion.people.models import Person, PersonKind
 from bastion.requests.models import (

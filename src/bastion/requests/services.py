@@ -14,20 +14,21 @@ import base64
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
+from bastion.core.idempotency import create_once
 from bastion.geo.identity import normalise_mobile
 from bastion.geo.models import Household, Node, Resident
 from bastion.people.models import Person, PersonKind
@@ -267,30 +268,6 @@ def _changed(
     history.record(actor, obj, "update", changes, source=source)
 
 
-def _create_once(
-    model: type[M], client_id: uuid.UUID | None, owns: Callable[[M], bool], create: Callable[[], M]
-) -> tuple[M, bool]:
-    """Create a row once per client id: a retry by the same caller returns the first row."""
-
-    def replay() -> M | None:
-        found = model.objects.filter(client_id=client_id).first() if client_id else None
-        if found is not None and not owns(found):
-            raise Conflict(
-                _("This client id was already used for another record."), field="client_id"
-            )
-        return found
-
-    if (found := replay()) is not None:
-        return found, False
-    try:
-        with transaction.atomic():
-            return create(), True
-    except IntegrityError:
-        if (found := replay()) is None:
-            raise
-        return found, False
-
-
 # --------------------------------------------------------------------------- photos
 
 
@@ -408,11 +385,6 @@ def request_create(
     if link is not None:
         household, channel = link.household, Channel.RESIDENT_PAGE
 
-    def owns(found: Request) -> bool:
-        if link is not None:
-            return found.household_id == link.household_id and found.created_by_id is None
-        return found.created_by_id == getattr(actor, "pk", None)
-
     def create() -> Request:
         problems: list[Problem] = []
         clean_title = _text(
@@ -473,7 +445,7 @@ def request_create(
         )
         return request
 
-    request, _created = _create_once(Request, client_id, owns, create)
+    request, _created = create_once(Request, client_id, link or actor, create)
     return request
 
 
@@ -861,9 +833,7 @@ def meeting_schedule(
             )
         return meeting
 
-    meeting, _created = _create_once(
-        Meeting, client_id, lambda m: m.created_by_id == getattr(actor, "pk", None), create
-    )
+    meeting, _created = create_once(Meeting, client_id, actor, create)
     return meeting
 
 
@@ -1005,11 +975,6 @@ def errand_order(
     if link is not None:
         household = link.household
 
-    def owns(found: Errand) -> bool:
-        if link is not None:
-            return found.household_id == link.household_id and found.created_by_id is None
-        return found.created_by_id == getattr(actor, "pk", None)
-
     def create() -> Errand:
         problems: list[Problem] = []
         clean = []
@@ -1066,7 +1031,7 @@ def errand_order(
         )
         return errand
 
-    errand, _created = _create_once(Errand, client_id, owns, create)
+    errand, _created = create_once(Errand, client_id, link or actor, create)
     return errand
 
 

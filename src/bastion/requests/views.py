@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.geo import queries as geo_queries

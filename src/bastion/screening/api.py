@@ -16,7 +16,7 @@ from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Node, Resident

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bastion.geo.models import Located
+from bastion.core.models import Located
 
 FEVER_FROM = 37.3  # °C: a temperature at or above this is fever
 

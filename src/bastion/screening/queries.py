@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bastion.accounts.scope import CHANGE, VIEW, get_scoped_or_404, root_node_ids, scope_q
 from bastion.core.errors import DomainError
+from bastion.core.scope import CHANGE, VIEW, get_scoped_or_404, root_node_ids, scope_q
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import Node, Resident, child_level
 from bastion.people.models import Post, PostRole

@@ -2,7 +2,7 @@
 raising DomainError (naming field and row) before anything is half-written.
 
 Objects passed in (a campaign household, a call row, a callback, a follow-up, a resident) must
-already have been fetched through the scope (`accounts.scope.get_scoped_or_404`, usually via
+already have been fetched through the scope (`core.scope.get_scoped_or_404`, usually via
 `screening.queries`); services that take ids themselves (a batch of visits) narrow them with
 `restrict(actor, "change")`, and an id outside the scope is answered as a missing one (404).
 """
@@ -22,10 +22,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.accounts.scope import CHANGE
 from bastion.core import history
 from bastion.core.bulk import insert_rows, update_rows
 from bastion.core.errors import Conflict, DomainError, Problem
+from bastion.core.idempotency import created_once
+from bastion.core.scope import CHANGE
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
 from bastion.ledgers.columns import header_key, normalise
@@ -95,17 +96,6 @@ def _check_travel(
         )
 
 
-def _replay(model, client_id: uuid.UUID | None, actor):
-    """The row a request with this client id already made (a retry), if the same login made
-    it; a client id used by someone else is refused."""
-    if client_id is None:
-        return None
-    found = model.objects.filter(client_id=client_id).first()
-    if found is not None and found.created_by_id != getattr(actor, "pk", None):
-        raise Conflict(_("This client id was already used for another record."), field="client_id")
-    return found
-
-
 # --------------------------------------------------------------------------- campaigns
 
 
@@ -118,6 +108,7 @@ def _not_yet(campaign_id: int, household: Sequence) -> tuple:
     return (campaign_id, HouseholdStatus.NOT_YET, "", 0, *household)
 
 
+@created_once(Campaign)
 @transaction.atomic
 def campaign_open(
     *,
@@ -131,8 +122,6 @@ def campaign_open(
 ) -> Campaign:
     """Open a door-knock campaign over `node`'s subtree: one status row per household, all
     "not yet". Refused when another campaign over an overlapping area overlaps the period."""
-    if (existing := _replay(Campaign, client_id, actor)) is not None:
-        return existing
     problems = []
     name = name.strip()
     if not name:
@@ -756,6 +745,7 @@ def read_call_list(*, kind: str, filename: str, content: bytes) -> list[CallRowD
     return rows
 
 
+@created_once(CallList)
 @transaction.atomic
 def call_list_import(
     *,
@@ -770,8 +760,6 @@ def call_list_import(
 ) -> CallList:
     """Import an outside list into `node`'s area, all or nothing: match its rows to residents
     and open a callback on the resident's grid for every matched row."""
-    if (existing := _replay(CallList, client_id, actor)) is not None:
-        return existing
     if kind not in ListKind.values:
         raise DomainError(_("Unknown kind of list."), field="kind")
     if node.level in ("building", "unit"):

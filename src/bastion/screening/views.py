@@ -16,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
-from bastion.accounts.scope import get_scoped_or_404
+from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.scope import get_scoped_or_404
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Node, Resident
 from bastion.screening import queries, services

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import (
     READ_ERRORS,
     WRITE_ERRORS,

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from ninja import Field, Router, Schema, Status
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.people.models import Person
 from bastion.testing import queries, queries_custody

@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from bastion.geo.models import Located
+from bastion.core.models import Located
 
 POOL_SIZES = (1, 5, 10, 20)
 CUSTODY_HOURS = (1, 48)  # the least and the most hours a custody step may take

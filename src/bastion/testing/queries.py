@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.accounts.scope import VIEW, get_scoped_or_404, root_node_ids, scope_q
+from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids, scope_q
 from bastion.geo.identity import mask_id_number
 from bastion.geo.models import Household, Node, Presence, Resident, child_level
 from bastion.people.models import CHIEF_OF_LEVEL, Post, PostRole

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.accounts.scope import VIEW, get_scoped_or_404, scope_q
+from bastion.core.scope import VIEW, get_scoped_or_404, scope_q
 from bastion.geo.identity import mask_mobile
 from bastion.testing.models import (
     Bag,

@@ -25,9 +25,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.accounts.services import personal_data_reveal
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo.identity import normalise_mobile
 from bastion.people.models import Person
 from bastion.testing.models import (

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
-from bastion.accounts.scope import get_scoped_or_404
+from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.scope import get_scoped_or_404
 from bastion.geo.models import Household, Node, Resident
 from bastion.testing import queries, response, services
 from bastion.testing.codes import family_code, resident_code

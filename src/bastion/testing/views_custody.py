@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.testing import queries, queries_custody, services

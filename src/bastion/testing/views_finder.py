@@ -1,7 +1,7 @@
 """The public site finder's pages (no login), and the crews' queue count on the station page.
 
 The finder pages are the one place in the web UI that does not narrow through
-`accounts.scope`: they are public by design and show only what a notice board at a site
+`core.scope`: they are public by design and show only what a notice board at a site
 shows (its name, address, hours, open stations, a wait band), for any community, and
 nothing of any person. So that a whole city can ask at once, they:
 
@@ -30,7 +30,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.testing import finder, queries, services
 

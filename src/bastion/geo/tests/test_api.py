@@ -7,8 +7,6 @@ import uuid
 import pytest
 from django.test import Client
 
-from bastion.accounts.models import RevealLog
-from bastion.accounts.services import token_issue
 from bastion.core.models import ChangeLog
 from bastion.geo import services
 from bastion.geo.identity import make_id_number
@@ -17,10 +15,6 @@ from bastion.geo.models import Household, Resident, aged_cutoff
 API = "/api/v1/geo"
 JSON = "application/json"
 NO_FLAGS = {"immobile": 0, "disabled": 0, "chronic_illness": 0, "pregnant": 0, "infant": 0}
-
-
-def as_user(user) -> Client:
-    return Client(headers={"authorization": f"Bearer {token_issue(user=user)}"})
 
 
 def birth(seq: int) -> dt.date:
@@ -40,8 +34,8 @@ GRID0 = range(1, 33)  # residents 居民1..居民32 live in grids[0], 33..64 in 
 
 
 @pytest.fixture
-def grid(tree) -> Client:
-    return as_user(tree.users["grid"])
+def grid(tree, api_as) -> Client:
+    return api_as(tree.users["grid"])
 
 
 def node_json(node, parent, households, seqs) -> dict:
@@ -59,16 +53,16 @@ def node_json(node, parent, households, seqs) -> dict:
 # --- nodes ----------------------------------------------------------------------------------
 
 
-def test_roots_are_the_callers_role_nodes_with_counts(tree, grid):
+def test_roots_are_the_callers_role_nodes_with_counts(tree, grid, api_as):
     assert grid.get(f"{API}/nodes").json() == [
         node_json(tree.grids[0], tree.communities[0], 16, GRID0)
     ]
-    street = as_user(tree.users["street"]).get(f"{API}/nodes").json()
+    street = api_as(tree.users["street"]).get(f"{API}/nodes").json()
     assert street == [node_json(tree.street, tree.district, 64, range(1, 129))]
-    assert as_user(tree.users["nobody"]).get(f"{API}/nodes").json() == []
+    assert api_as(tree.users["nobody"]).get(f"{API}/nodes").json() == []
 
 
-def test_a_node_with_counts_ancestors_and_descendants(tree, grid):
+def test_a_node_with_counts_ancestors_and_descendants(tree, grid, api_as):
     response = grid.get(f"{API}/nodes/{tree.grids[0].pk}")
     assert response.status_code == 200
     assert response.json() == {
@@ -77,7 +71,7 @@ def test_a_node_with_counts_ancestors_and_descendants(tree, grid):
         "descendants": {"building": 2, "unit": 4},
         "can_change": True,
     }
-    street = as_user(tree.users["street"]).get(f"{API}/nodes/{tree.grids[0].pk}").json()
+    street = api_as(tree.users["street"]).get(f"{API}/nodes/{tree.grids[0].pk}").json()
     assert [a["name"] for a in street["ancestors"]] == ["测试街道", "社区1"]
 
 
@@ -192,7 +186,7 @@ def test_resident_detail(tree, grid):
     assert grid.get(f"{API}/residents/{other.pk}").status_code == 404
 
 
-def test_reveal_shows_the_full_number_and_logs_it(tree, grid):
+def test_reveal_shows_the_full_number_and_logs_it(tree, grid, reveal_log):
     resident = Resident.objects.get(name="居民2")
     response = grid.post(
         f"{API}/residents/{resident.pk}/reveal", {"field": "id_number"}, content_type=JSON
@@ -204,7 +198,7 @@ def test_reveal_shows_the_full_number_and_logs_it(tree, grid):
     )
     assert phone.json() == {"field": "phone", "value": "13800000002"}
     log = list(
-        RevealLog.objects.order_by("id").values_list(
+        reveal_log.objects.order_by("id").values_list(
             "user__username", "subject_type", "subject_id", "subject_name", "field", "via"
         )
     )
@@ -214,7 +208,7 @@ def test_reveal_shows_the_full_number_and_logs_it(tree, grid):
     ]
 
 
-def test_reveal_refusals_log_nothing(tree, grid):
+def test_reveal_refusals_log_nothing(tree, grid, reveal_log, api_as):
     mine = Resident.objects.get(name="居民2")
     theirs = Resident.objects.get(name="居民34")
     bad_field = grid.post(f"{API}/residents/{mine.pk}/reveal", {"field": "name"}, content_type=JSON)
@@ -228,13 +222,13 @@ def test_reveal_refusals_log_nothing(tree, grid):
     )
     # Roles that do not need full numbers may not see them.
     for role in ("volunteer", "building"):
-        refused = as_user(tree.users[role]).post(
+        refused = api_as(tree.users[role]).post(
             f"{API}/residents/{mine.pk}/reveal", {"field": "phone"}, content_type=JSON
         )
         assert refused.status_code == 403
         assert "detail" in refused.json()
-    assert not RevealLog.objects.exists()
-    found = as_user(tree.users["volunteer"]).get(f"{API}/residents/{mine.pk}").json()
+    assert not reveal_log.objects.exists()
+    found = api_as(tree.users["volunteer"]).get(f"{API}/residents/{mine.pk}").json()
     assert found["can_reveal"] is False and found["phone"] == "138****0002"
 
 
@@ -313,10 +307,10 @@ def test_create_resident_retried_with_its_client_id_writes_once(tree, grid):
     assert dup.status_code == 422
 
 
-def test_a_client_id_used_outside_the_scope_is_a_conflict(tree, grid):
+def test_a_client_id_used_outside_the_scope_is_a_conflict(tree, grid, api_as):
     client_id = str(uuid.uuid4())
     theirs = Household.objects.get(unit=tree.units[4], room="101")
-    other = as_user(tree.users["other_grid"])
+    other = api_as(tree.users["other_grid"])
     assert (
         other.post(
             f"{API}/households/{theirs.pk}/residents",
@@ -336,7 +330,7 @@ def test_a_client_id_used_outside_the_scope_is_a_conflict(tree, grid):
     assert "新居民" not in response.content.decode()
 
 
-def test_create_resident_outside_the_scope_or_as_a_volunteer(tree, grid):
+def test_create_resident_outside_the_scope_or_as_a_volunteer(tree, grid, api_as):
     theirs = Household.objects.get(unit=tree.units[4], room="101")
     mine = Household.objects.get(unit=tree.units[0], room="101")
     assert (
@@ -345,7 +339,7 @@ def test_create_resident_outside_the_scope_or_as_a_volunteer(tree, grid):
         ).status_code
         == 404
     )
-    volunteer = as_user(tree.users["volunteer"])
+    volunteer = api_as(tree.users["volunteer"])
     assert (
         volunteer.post(
             f"{API}/households/{mine.pk}/residents", new_resident(), content_type=JSON
@@ -422,7 +416,7 @@ def test_move_resident(tree, grid):
     assert resident.household_id == target.pk
 
 
-def test_update_outside_the_scope_or_as_a_volunteer(tree, grid):
+def test_update_outside_the_scope_or_as_a_volunteer(tree, grid, api_as):
     theirs = Resident.objects.get(name="居民40")
     mine = Resident.objects.get(name="居民4")
     assert (
@@ -431,7 +425,7 @@ def test_update_outside_the_scope_or_as_a_volunteer(tree, grid):
         ).status_code
         == 404
     )
-    volunteer = as_user(tree.users["volunteer"])
+    volunteer = api_as(tree.users["volunteer"])
     refused = volunteer.patch(f"{API}/residents/{mine.pk}", {"presence": "away"}, content_type=JSON)
     assert refused.status_code == 403
     assert Resident.objects.filter(presence="away").count() == 0
@@ -462,7 +456,7 @@ def test_household_detail_with_residents(tree, grid):
     assert grid.get(f"{API}/households/{theirs.pk}").status_code == 404
 
 
-def test_create_household_on_a_unit(tree, grid):
+def test_create_household_on_a_unit(tree, grid, api_as):
     url = f"{API}/units/{tree.units[0].pk}/households"
     response = grid.post(url, {"room": " 301 ", "floor": 3}, content_type=JSON)
     assert response.status_code == 201
@@ -492,7 +486,7 @@ def test_create_household_on_a_unit(tree, grid):
         == 404
     )
     assert (
-        as_user(tree.users["volunteer"])
+        api_as(tree.users["volunteer"])
         .post(url, {"room": "9", "floor": 1}, content_type=JSON)
         .status_code
         == 403
@@ -529,8 +523,8 @@ def zones(tree):
     ]
 
 
-def test_zones_in_scope_with_buildings(tree, zones):
-    street = as_user(tree.users["street"])
+def test_zones_in_scope_with_buildings(tree, zones, api_as):
+    street = api_as(tree.users["street"])
     b = tree.buildings
     ref = lambda n: {"id": n.pk, "name": n.name, "level": "building"}  # noqa: E731
     expected = [

@@ -4,7 +4,6 @@
 import pytest
 from playwright.sync_api import expect
 
-from bastion.accounts.models import RevealLog
 from bastion.core.testing import PASSWORD, browser_login
 from bastion.geo.models import Resident
 
@@ -39,7 +38,7 @@ def test_phone_opens_a_building_and_sees_its_units(tree, phone_page, tmp_path):
     expect(page.locator("table.people tbody tr")).to_have_count(2)
 
 
-def test_phone_searches_as_you_type_and_reveals_a_logged_number(tree, phone_page):
+def test_phone_searches_as_you_type_and_reveals_a_logged_number(tree, phone_page, reveal_log):
     resident = Resident.objects.filter(grid=tree.grids[0]).order_by("id").first()
     page = phone_page
     browser_login(page, "grid", PASSWORD)
@@ -55,5 +54,5 @@ def test_phone_searches_as_you_type_and_reveals_a_logged_number(tree, phone_page
     expect(number).not_to_contain_text(resident.phone)
     number.get_by_role("button").click()
     expect(number.locator(".revealed")).to_have_text(resident.phone)
-    assert RevealLog.objects.filter(subject_id=resident.pk, field="phone").count() == 1
+    assert reveal_log.objects.filter(subject_id=resident.pk, field="phone").count() == 1
     assert page_width(page) <= 390

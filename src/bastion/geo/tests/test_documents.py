@@ -9,9 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from bastion.accounts.models import RevealLog
-from bastion.accounts.services import personal_data_reveal
 from bastion.core.errors import DomainError
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo import services
 from bastion.geo.identity import (
     id_check_char,
@@ -253,11 +252,11 @@ def test_registered_elsewhere_is_the_registered_address(household):
     assert r.registered_address == "河南省信阳市浉河区" and r.registered_elsewhere
 
 
-def test_revealing_a_document_number_is_logged(household, tree):
+def test_revealing_a_document_number_is_logged(household, tree, reveal_log):
     r = _foreigner(household)
     admin = tree.users["admin"]
     assert personal_data_reveal(user=admin, subject=r, field="doc_number") == "C01X00T47"
-    log = RevealLog.objects.get(subject_id=r.pk)
+    log = reveal_log.objects.get(subject_id=r.pk)
     assert (log.field, log.user) == ("doc_number", admin)
 
 

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from python_calamine import CalamineWorkbook
 
-from bastion.accounts import scope
 from bastion.accounts.models import RevealLog
 from bastion.accounts.services import role_assign
-from bastion.core.testing import login
+from bastion.accounts.testing import login
+from bastion.core import scope
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Resident
 from bastion.ledgers import queries, services

@@ -182,7 +182,7 @@ def test_pages_need_a_login(sent):
 def test_a_phone_opens_the_inbox_from_the_badge(phone_page):
     from playwright.sync_api import expect
 
-    from bastion.core.testing import build_small_tree
+    from bastion.accounts.testing import build_small_tree
 
     tree = build_small_tree()
     services.notification_send(

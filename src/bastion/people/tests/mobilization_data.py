@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from bastion.core.testing import SmallTree, login
+from bastion.accounts.testing import SmallTree, login
 from bastion.geo.models import Household, Node
 from bastion.people import services
 from bastion.people.models import Person, Place

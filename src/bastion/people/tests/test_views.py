@@ -10,6 +10,7 @@ from bastion.accounts.models import RevealLog
 from bastion.core.history import history_of
 from bastion.core.models import ChangeLog
 from bastion.geo import services as geo
+from bastion.geo.models import Resident
 from bastion.people import services
 from bastion.people.models import Post
 from bastion.people.tests.conftest import person_at
@@ -312,3 +313,46 @@ def test_page_queries_do_not_grow_with_rows(tree, staffed):
             zone=zone,
         )
     assert counts() == before
+
+
+def test_admin_sees_post_changes_with_numbers_masked(tree):
+    """The accounts change page, read for posts (moved here: accounts sits below people)."""
+    admin = tree.users["admin"]
+    person = person_at(tree.units[0], "楼长丙", "13900000003")
+    post = services.post_assign(
+        person=person, role="building_chief", node=tree.buildings[0], actor=tree.users["grid"]
+    )
+    services.post_end(post=post, actor=admin)
+    client = client_for(admin)
+    response = client.get(reverse("accounts:changes"), {"object_type": "people.post"})
+    entries = [row.entry for row in response.context["entries"]]
+    assert [(e.action, e.actor) for e in entries] == [
+        ("update", admin),
+        ("create", tree.users["grid"]),
+    ]
+    html = response.content.decode()
+    assert "Ended on" in html and "Building chief" in html and "楼长丙" in html
+    residents = client.get(reverse("accounts:changes"), {"object_type": "geo.resident"})
+    html = residents.content.decode()
+    assert len(residents.context["entries"]) == 50 and residents.context["has_next"]
+    assert "138****" in html
+    phone = Resident.objects.get(name="居民1").phone
+    assert phone not in html  # numbers stay masked in the history
+
+
+def test_change_page_queries_do_not_grow_with_post_entries(tree):
+    client = client_for(tree.users["admin"])
+
+    def count(**params):
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("accounts:changes"), {"object_type": "people.post", **params})
+        return len(ctx.captured_queries)
+
+    person = person_at(tree.units[0], "楼长丙", "13900000003")
+    services.post_assign(person=person, role="building_chief", node=tree.buildings[0])
+    one = count()
+    for i, unit in enumerate(tree.units[:10]):
+        services.post_assign(
+            person=person_at(unit, f"单元长{i}", f"139000001{i:02d}"), role="unit_chief", node=unit
+        )
+    assert count() == one

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from bastion.accounts.services import role_assign
-from bastion.core.testing import login
+from bastion.accounts.testing import login
 from bastion.geo.models import Household
 from bastion.people.services import person_create
 from bastion.requests import services

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bastion.core.testing import build_small_tree
+from bastion.accounts.testing import build_small_tree
 from bastion.geo.models import Resident
 from bastion.testing import services
 from bastion.testing.models import Scan, Tube

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from bastion.accounts.models import RoleAssignment
 from bastion.accounts.queries import token_login
-from bastion.accounts.scope import _grants
 from bastion.accounts.services import token_issue
+from bastion.core.scope import _grants
 from bastion.testing import services
 from bastion.testing.api import BatchOut, ScanOut
 from bastion.testing.models import Scan, Shift, Tube

@@ -6,7 +6,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import Level
 

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from bastion.core.testing import PASSWORD, browser_login
+from bastion.web.templatetags.ui import NavItem, nav_links
 
 
 def render_nav(user, path: str) -> str:
@@ -47,3 +48,17 @@ def test_the_phone_menu_opens_grouped_links(tree, phone_page):
     reveal.click()
     page.wait_for_url("**/reveals/**")
     assert "号码查看记录" in page.locator(".nav-menu summary").inner_text()
+
+
+def test_nav_skips_pages_that_do_not_exist_yet_and_roles_that_lack_the_action(tree):
+    items = (
+        NavItem("web:home", "Home"),
+        NavItem("nowhere:page", "Missing"),
+        NavItem("geo:search", "Search", "admin"),
+    )
+    assert [link["label"] for link in nav_links(tree.users["grid"], "/", items)] == ["Home"]
+    links = nav_links(tree.users["admin"], "/geo/search/", items)
+    assert [(link["label"], link["active"]) for link in links] == [
+        ("Home", False),
+        ("Search", True),
+    ]

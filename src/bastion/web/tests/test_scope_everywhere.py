@@ -40,10 +40,10 @@ from django.utils import timezone
 
 from bastion.accounts.models import ApiToken, RevealLog
 from bastion.accounts.services import token_issue
-from bastion.core.models import ChangeLog
-from bastion.core.testing import SmallTree
+from bastion.accounts.testing import SmallTree
+from bastion.core.models import ChangeLog, Located
 from bastion.geo import services as geo_services
-from bastion.geo.models import Household, Located, Node, Resident
+from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people_services
 from bastion.people.models import Post
 

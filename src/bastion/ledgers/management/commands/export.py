@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.ledgers import services
 from bastion.ledgers.management.commands._common import progress_bar, user_and_node
 

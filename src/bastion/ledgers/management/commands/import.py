@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.table import Table
 
-from bastion.accounts import scope
+from bastion.core import scope
 from bastion.ledgers import services
 from bastion.ledgers.management.commands._common import progress_bar, user_and_node
 from bastion.ledgers.models import ImportStatus

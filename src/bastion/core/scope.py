@@ -9,6 +9,7 @@ which is the node's whole subtree; no tree walk is needed.
 from functools import reduce
 from operator import or_
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -48,13 +49,13 @@ def _grants(user) -> list[tuple[str, str, int]]:
     """(role, node level, node id) of a login, cached on the user object for the request."""
     cached = getattr(user, "_bastion_grants", None)
     if cached is None:
-        from bastion.accounts.models import RoleAssignment
-        from bastion.geo.models import Node
-
+        # The tables by name: core stands below the apps that own them (accounts, geo).
         # Plain SQL: every request asks this, and compiling the query cost more than running it.
+        assignments = rawsql.table(apps.get_model("accounts", "RoleAssignment"))
+        nodes = rawsql.table(apps.get_model("geo", "Node"))
         cached = rawsql.rows(
-            f"SELECT ra.role, n.level, ra.node_id FROM {rawsql.table(RoleAssignment)} ra "
-            f"JOIN {rawsql.table(Node)} n ON n.id = ra.node_id WHERE ra.user_id = %s",
+            f"SELECT ra.role, n.level, ra.node_id FROM {assignments} ra "
+            f"JOIN {nodes} n ON n.id = ra.node_id WHERE ra.user_id = %s",
             [user.pk],
         )
         user._bastion_grants = cached

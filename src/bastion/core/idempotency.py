@@ -1,0 +1,78 @@
+"""Writes a device may retry: a row is created once per client-made id.
+
+A phone on a bad network sends the same write again; the retry must return what the first one
+made and write nothing. The one rule for a client id already used: the caller gets the row
+back only if it may see that row (a login through the scope, a public credential such as a
+household's link through its own `sees`); anyone else is refused with 409, so a guessed id
+never reveals another's row.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
+
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from bastion.core import scope
+from bastion.core.errors import Conflict
+
+M = TypeVar("M", bound=models.Model)
+
+
+def caller_sees(caller, row: models.Model) -> bool:
+    """Whether `caller` may see `row`: a credential that is not a login (it has `sees`)
+    answers for itself; a login asks the scope, on the row's own ancestor columns."""
+    if hasattr(caller, "sees"):
+        return caller.sees(row)
+    return scope.allows(caller, scope.VIEW, row)
+
+
+def replayed(model: type[M], client_id: UUID | None, caller) -> M | None:
+    """The row an earlier request with this client id made, if any; refused (409) when the
+    caller may not see it."""
+    if client_id is None:
+        return None
+    found = model.objects.filter(client_id=client_id).first()
+    if found is not None and not caller_sees(caller, found):
+        raise Conflict(_("This client id was already used for another record."), field="client_id")
+    return found
+
+
+def create_once(
+    model: type[M], client_id: UUID | None, caller, create: Callable[[], M]
+) -> tuple[M, bool]:
+    """Create a row once per client-made id: a retried request with the same `client_id`
+    returns the row the first one made (and `False`), writing nothing. `create` calls the
+    service; the id is stored on the row in the same transaction."""
+    if (found := replayed(model, client_id, caller)) is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            obj = create()
+            if client_id is not None and obj.client_id != client_id:
+                model.objects.filter(pk=obj.pk).update(client_id=client_id)
+                obj.client_id = client_id
+    except IntegrityError:
+        # Two copies of the same request raced; the other one won.
+        if (found := replayed(model, client_id, caller)) is None:
+            raise
+        return found, False
+    return obj, True
+
+
+def created_once(model: type[M], *, caller: Callable[[dict], object] = lambda kw: kw["actor"]):
+    """`create_once` around a keyword-only service that creates one `model` row from its
+    `client_id` argument; `caller` picks the caller from the service's arguments."""
+
+    def wrap(service: Callable[..., M]) -> Callable[..., M]:
+        @functools.wraps(service)
+        def run(**kwargs) -> M:
+            client_id = kwargs.get("client_id")
+            obj, _created = create_once(model, client_id, caller(kwargs), lambda: service(**kwargs))
+            return obj
+
+        return run
+
+    return wrap
