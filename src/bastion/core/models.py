@@ -5,27 +5,9 @@ themselves."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
+from bastion.core.levels import LEVEL_ORDER
 from bastion.core.scope import ScopedQuerySet
-
-
-class Level(models.TextChoices):
-    CITY = "city", _("City")
-    DISTRICT = "district", _("District")
-    STREET = "street", _("Street")
-    COMMUNITY = "community", _("Community")
-    GRID = "grid", _("Grid")
-    BUILDING = "building", _("Building")
-    UNIT = "unit", _("Unit")
-
-
-LEVEL_ORDER = [level.value for level in Level]
-
-
-def child_level(level: str) -> str | None:
-    index = LEVEL_ORDER.index(level)
-    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
 
 
 class Located(models.Model):

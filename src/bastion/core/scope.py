@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from bastion.core import rawsql
+from bastion.core.levels import LEVEL_ORDER
 
 VIEW = "view"
 CHANGE = "change"
@@ -90,6 +91,28 @@ def has_action(user, action: str) -> bool:
 def root_node_ids(user) -> list[int]:
     """The nodes at the top of a login's view (its role nodes)."""
     return sorted({node_id for _r, _l, node_id in _grants(user)})
+
+
+def above_ids(user) -> set[int]:
+    """The nodes above a login's role nodes (their ancestors), cached on the user object."""
+    cached = getattr(user, "_bastion_above", None)
+    if cached is None:
+        columns = [f"{level}_id" for level in LEVEL_ORDER]
+        roots = root_node_ids(user)
+        rows = apps.get_model("geo", "Node").objects.filter(pk__in=roots).values_list(*columns)
+        cached = {pk for row in rows for pk in row if pk is not None} - set(roots)
+        user._bastion_above = cached
+    return cached
+
+
+def seen_from_below_q(user, action: str = VIEW, *, field: str = "node") -> Q:
+    """`scope_q`, and to see (never to change) the rows set on a node above the user's: a
+    street's round or control area binds the grid chief working under it. `field` names the
+    row's node."""
+    q = scope_q(user, action)
+    if action != VIEW or not user.is_authenticated or user.is_superuser:
+        return q
+    return q | Q(**{f"{field}_id__in": sorted(above_ids(user))})
 
 
 class ScopedQuerySetMixin:

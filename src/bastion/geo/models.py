@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from bastion.core.models import LEVEL_ORDER, Level, Located, child_level
+from bastion.core.levels import LEVEL_ORDER, Level, child_level
+from bastion.core.models import Located
 from bastion.core.scope import ScopedQuerySetMixin
 
 

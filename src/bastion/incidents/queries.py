@@ -6,11 +6,11 @@ level on any of its ancestors: one query over the ancestor ids of a whole batch
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from bastion.core import rawsql
-from bastion.core.scope import VIEW, root_node_ids, scope_q
+from bastion.core.scope import VIEW, seen_from_below_q
 from bastion.geo.models import LEVEL_ORDER, Node
 from bastion.incidents.models import AREA_LEVELS, STRICTNESS, ControlArea
 
@@ -22,15 +22,9 @@ _RANK = {level.value: rank for rank, level in enumerate(STRICTNESS)}
 def areas_for(user, action: str = VIEW) -> QuerySet[ControlArea]:
     """Areas in the user's part of the tree, and (to see) the areas set on the nodes above
     it, which bind the user's residents too."""
-    q = scope_q(user, action)
-    if action == VIEW and not user.is_superuser:
-        above = set()
-        for row in Node.objects.filter(pk__in=root_node_ids(user)).values_list(
-            *(f"{level}_id" for level in AREA_LEVELS)
-        ):
-            above.update(i for i in row if i is not None)
-        q |= Q(node_id__in=above)
-    return ControlArea.objects.filter(q).select_related("node", "set_by", "lifted_by")
+    return ControlArea.objects.filter(seen_from_below_q(user, action)).select_related(
+        "node", "set_by", "lifted_by"
+    )
 
 
 def area_for(user, pk: int, action: str = VIEW) -> ControlArea:
