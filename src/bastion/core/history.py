@@ -50,6 +50,26 @@ def record(actor, obj: models.Model, action: str, changes: dict, *, source: str 
     _entry(actor, obj, action, changes, source).save()
 
 
+def record_update(
+    actor,
+    obj: models.Model,
+    before: dict,
+    fields: Sequence[str],
+    *,
+    source: str = "web",
+    extra: dict | None = None,
+) -> None:
+    """Record an update of `obj`: its `fields` now against `before` (their `snapshot` taken
+    before the change), plus `extra` changes kept elsewhere; nothing when nothing changed."""
+    record(
+        actor,
+        obj,
+        ChangeLog.UPDATE,
+        diff(before, snapshot(obj, fields)) | (extra or {}),
+        source=source,
+    )
+
+
 def record_created(actor, obj: models.Model, fields: Sequence[str], *, source: str = "web") -> None:
     """Record the creation of one row: each field from nothing to its value."""
     record(actor, obj, ChangeLog.CREATE, diff({}, snapshot(obj, fields)), source=source)

@@ -354,13 +354,7 @@ def resident_update(*, resident: Resident, actor=None, source: str = "web", **fi
         resident.household = fields["household"]
         resident.locate(fields["household"])
     resident.save()
-    history.record(
-        actor,
-        resident,
-        "update",
-        history.diff(before, history.snapshot(resident, RESIDENT_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, resident, before, RESIDENT_FIELDS, source=source)
     return resident
 
 

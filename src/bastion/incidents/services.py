@@ -100,13 +100,7 @@ def _lift(actor, area: ControlArea, at: dt.datetime, source: str) -> None:
     area.lifted_at = at
     area.lifted_by = _user(actor)
     area.save(update_fields=["lifted_at", "lifted_by"])
-    history.record(
-        actor,
-        area,
-        "update",
-        history.diff(before, history.snapshot(area, AREA_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, area, before, AREA_FIELDS, source=source)
 
 
 @transaction.atomic

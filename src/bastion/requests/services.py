@@ -254,20 +254,6 @@ def _source(link: HouseholdLink | None, source: str) -> str:
     return "resident" if link is not None else source
 
 
-def _changed(
-    actor: Actor,
-    obj: models.Model,
-    before: dict,
-    fields: Sequence[str],
-    *,
-    source: str,
-    extra: dict | None = None,
-) -> None:
-    changes = history.diff(before, history.snapshot(obj, fields))
-    changes |= extra or {}
-    history.record(actor, obj, "update", changes, source=source)
-
-
 # --------------------------------------------------------------------------- photos
 
 
@@ -487,7 +473,7 @@ def request_triage(
         request.status = Status.ON_AGENDA
         request.meeting = next_meeting(request.community_id)
     request.save()
-    _changed(actor, request, before, REQUEST_FIELDS, source=source)
+    history.record_update(actor, request, before, REQUEST_FIELDS, source=source)
     return request
 
 
@@ -510,7 +496,7 @@ def request_claim(
     request.status, request.claimed_by, request.claimed_at = Status.CLAIMED, actor, _now(at)
     request.save()
     _submitted(client_id, "request_claim", request, who)
-    _changed(actor, request, before, REQUEST_FIELDS, source=source)
+    history.record_update(actor, request, before, REQUEST_FIELDS, source=source)
     return request
 
 
@@ -550,7 +536,7 @@ def request_done(
     request.save()
     _photos_save(photos, kind=PhotoKind.EVIDENCE, at=at, actor=actor, request=request)
     _submitted(client_id, "request_done", request, who)
-    _changed(
+    history.record_update(
         actor,
         request,
         before,
@@ -598,7 +584,7 @@ def request_assign(
         _now(at),
     )
     request.save()
-    _changed(actor, request, before, REQUEST_FIELDS, source=source)
+    history.record_update(actor, request, before, REQUEST_FIELDS, source=source)
     return request
 
 
@@ -636,7 +622,7 @@ def request_report_back(
         _now(at),
     )
     request.save()
-    _changed(actor, request, before, REQUEST_FIELDS, source=source)
+    history.record_update(actor, request, before, REQUEST_FIELDS, source=source)
     return request
 
 
@@ -669,7 +655,7 @@ def request_close(
         request.done_at, request.done_by = at, actor
     request.status, request.closed_at, request.closed_by = Status.CLOSED, at, actor
     request.save()
-    _changed(actor, request, before, REQUEST_FIELDS, source=source)
+    history.record_update(actor, request, before, REQUEST_FIELDS, source=source)
     return request
 
 
@@ -709,7 +695,7 @@ def request_rate(
         )
     request.save()
     _submitted(client_id, "request_rate", request, who)
-    _changed(
+    history.record_update(
         actor if link is None else None,
         request,
         before,
@@ -756,7 +742,7 @@ def request_reopen(
         request.report_meeting, request.report_note, request.reported_at = None, "", None
     request.save()
     _submitted(client_id, "request_reopen", request, who)
-    _changed(
+    history.record_update(
         actor if link is None else None,
         request,
         before,
@@ -1063,7 +1049,7 @@ def _errand_saved(
 ) -> Errand:
     errand.save()
     _submitted(client_id, f"errand_{action}", errand, who)
-    _changed(
+    history.record_update(
         actor if link is None else None, errand, before, ERRAND_FIELDS, source=_source(link, source)
     )
     return errand
