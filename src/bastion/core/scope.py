@@ -11,7 +11,7 @@ from operator import or_
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from bastion.core import rawsql
@@ -113,6 +113,14 @@ def seen_from_below_q(user, action: str = VIEW, *, field: str = "node") -> Q:
     if action != VIEW or not user.is_authenticated or user.is_superuser:
         return q
     return q | Q(**{f"{field}_id__in": sorted(above_ids(user))})
+
+
+def seen_through_q(user, action: str, parts: models.QuerySet, *, link: str) -> Q:
+    """`scope_q`, and the rows one of whose parts lies in the user's scope: a street's
+    campaign through the households of a grid. `parts` is the parts' table, `link` their
+    field pointing at the row."""
+    inside = parts.filter(scope_q(user, action), **{link: OuterRef("pk")})
+    return scope_q(user, action) | Q(Exists(inside))
 
 
 class ScopedQuerySetMixin:

@@ -14,9 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
-    Exists,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -29,7 +27,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bastion.core.errors import DomainError
-from bastion.core.scope import CHANGE, VIEW, get_scoped_or_404, root_node_ids, scope_q
+from bastion.core.scope import (
+    CHANGE,
+    VIEW,
+    get_scoped_or_404,
+    root_node_ids,
+    seen_through_q,
+)
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import Node, Resident, child_level
 from bastion.people.models import Post, PostRole
@@ -55,8 +59,8 @@ STATUSES = [s.value for s in HouseholdStatus]
 
 def campaigns_for(user, action: str = VIEW) -> QuerySet[Campaign]:
     """Campaigns the user may see: over their area, or covering part of it."""
-    rows = CampaignHousehold.objects.restrict(user, action).filter(campaign=OuterRef("pk"))
-    return Campaign.objects.filter(scope_q(user, action) | Q(Exists(rows))).select_related("node")
+    seen = seen_through_q(user, action, CampaignHousehold.objects.all(), link="campaign")
+    return Campaign.objects.filter(seen).select_related("node")
 
 
 def _one(queryset: QuerySet, pk):
@@ -274,8 +278,8 @@ def fever_findings(user, campaign: Campaign, node: Node, *, limit: int = 20) -> 
 
 def call_lists_for(user, action: str = VIEW) -> QuerySet[CallList]:
     """Lists the user may see: imported into their area, or with rows matched into it."""
-    rows = CallRow.objects.restrict(user, action).filter(call_list=OuterRef("pk"))
-    return CallList.objects.filter(scope_q(user, action) | Q(Exists(rows))).select_related("node")
+    seen = seen_through_q(user, action, CallRow.objects.all(), link="call_list")
+    return CallList.objects.filter(seen).select_related("node")
 
 
 def call_list_for(user, pk: int, action: str = VIEW) -> CallList:
