@@ -1,12 +1,27 @@
 """The JSON API under /api/v1/: one NinjaAPI, one router per module. A caller logs in with a
 bearer token, or with the web UI's session (CSRF-checked on writes)."""
 
+import sys
+
 from ninja import NinjaAPI
 
 from bastion.accounts.api import BearerAuth, SessionAuth
 from bastion.core.api_support import register_error_handlers
 
-api = NinjaAPI(
+
+class BastionAPI(NinjaAPI):
+    """Operation ids are `<prefix>_<function name>`. The prefix is the API module's
+    `OPERATION_PREFIX` when it sets one, else its dotted path with '_' (django-ninja's own rule):
+    a module split into a package keeps the ids of the file it came from, so generated clients
+    keep their method names."""
+
+    def get_openapi_operation_id(self, operation) -> str:
+        module = sys.modules[operation.view_func.__module__]
+        prefix = getattr(module, "OPERATION_PREFIX", module.__name__.replace(".", "_"))
+        return f"{prefix}_{operation.view_func.__name__}"
+
+
+api = BastionAPI(
     title="Bastion API",
     version="1",
     urls_namespace="api",
@@ -23,7 +38,7 @@ def _mount() -> None:
     from bastion.ledgers.api import router as ledgers_router
     from bastion.notices.api import router as notices_router
     from bastion.people.api import router as people_router
-    from bastion.people.api_mobilization import router as mobilization_router
+    from bastion.people.mobilization.api import router as mobilization_router
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router

@@ -11,8 +11,9 @@ from ninja.files import UploadedFile
 
 from bastion.accounts import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
+from bastion.core.sheets.responses import xlsx_response
 from bastion.ledgers import queries, services
-from bastion.ledgers.responses import export_response, xlsx_response
+from bastion.ledgers.responses import export_response
 
 router = Router(tags=["ledgers"])
 

@@ -5,7 +5,6 @@ The web view, the API and the `bastion import` / `bastion export` commands all c
 """
 
 import datetime as dt
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -21,12 +20,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 
 from bastion.accounts import scope
 from bastion.accounts.models import RevealLog
 from bastion.core import history
 from bastion.core.errors import DomainError, Problem
+from bastion.core.sheets.columns import Column, header_key, is_chinese, label, normalise, yes_no
+from bastion.core.sheets.reading import cell_text
+from bastion.core.sheets.writing import header_cells, text_cells, widths, workbook_bytes
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff
 from bastion.geo.services import RESIDENT_FIELDS, guardian_problems, resident_clean
@@ -49,16 +51,10 @@ from bastion.ledgers.columns import (
     SEX_INDEX,
     SEXES,
     TRUE_WORDS,
-    Column,
     column_header,
-    header_key,
-    is_chinese,
-    label,
-    normalise,
-    yes_no,
 )
 from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
-from bastion.ledgers.reading import cell_text, sheet_read
+from bastion.ledgers.reading import sheet_read
 from bastion.people.models import PostRole
 
 logger = logging.getLogger(__name__)
@@ -864,48 +860,6 @@ def job_problems(job: ImportJob, *, language: str | None = None) -> list[dict]:
 # Writing workbooks
 # ---------------------------------------------------------------------------------------------
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
-_REQUIRED_FILL = PatternFill("solid", fgColor="F8D7C4")
-
-
-def _header_cells(
-    sheet, columns: Iterable[Column], language: str | None, required: bool = False
-) -> list:
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header(language))
-        cell.font = _HEADER_FONT
-        cell.fill = _REQUIRED_FILL if required and column.required else _HEADER_FILL
-        cells.append(cell)
-    return cells
-
-
-def _widths(sheet, widths: Iterable[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _text_cells(sheet, values: list, text_columns: set[int] = frozenset()) -> list:
-    """Cells for one row. The ID and phone columns are text ('@') so Excel keeps every digit,
-    and text that starts with '=' stays text: a name typed as '=HYPERLINK(...)' must not
-    become a formula in an office's spreadsheet."""
-    cells = []
-    for index, value in enumerate(values):
-        formula_like = isinstance(value, str) and value.startswith("=")
-        if index in text_columns or formula_like:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            if index in text_columns:
-                cell.number_format = "@"
-            cells.append(cell)
-        else:
-            cells.append(value)
-    return cells
-
-
 _RESIDENT_WIDTHS = {
     "name": 10,
     "id_number": 21,
@@ -928,9 +882,9 @@ def template_build(*, language: str | None = None) -> bytes:
     chinese = is_chinese(language)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("居民" if chinese else "Residents")
-    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in RESIDENT_COLUMNS])
+    widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in RESIDENT_COLUMNS])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, RESIDENT_COLUMNS, language, required=True))
+    sheet.append(header_cells(sheet, RESIDENT_COLUMNS, language, required=True))
     example = []
     for c in RESIDENT_COLUMNS:
         value = c.example
@@ -941,12 +895,12 @@ def template_build(*, language: str | None = None) -> bytes:
         elif c.key in FLAG_KEYS:
             value = yes_no(False, language)
         example.append(value)
-    sheet.append(_text_cells(sheet, example, set(range(len(RESIDENT_COLUMNS)))))
+    sheet.append(text_cells(sheet, example, set(range(len(RESIDENT_COLUMNS)))))
 
     help_sheet = workbook.create_sheet("填写说明" if chinese else "How to fill in")
-    _widths(help_sheet, [16, 10, 90])
+    widths(help_sheet, [16, 10, 90])
     help_sheet.append(
-        _header_cells(
+        header_cells(
             help_sheet,
             (
                 Column("column", "列", "Column"),
@@ -958,7 +912,7 @@ def template_build(*, language: str | None = None) -> bytes:
     )
     for c in RESIDENT_COLUMNS:
         help_sheet.append(
-            _text_cells(help_sheet, [c.header(language), yes_no(c.required, language), str(c.help)])
+            text_cells(help_sheet, [c.header(language), yes_no(c.required, language), str(c.help)])
         )
     help_sheet.append([])
     for line in (
@@ -976,22 +930,18 @@ def template_build(*, language: str | None = None) -> bytes:
         note = WriteOnlyCell(help_sheet, value=line)
         note.alignment = Alignment(wrap_text=False)
         help_sheet.append([note])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 def import_errors_export(*, job: ImportJob, language: str | None = None) -> bytes:
     """Every problem of a rejected job as a workbook, for big files."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("错误" if is_chinese(language) else "Problems")
-    _widths(sheet, [8, 14, 90])
-    sheet.append(_header_cells(sheet, ERROR_COLUMNS, language))
+    widths(sheet, [8, 14, 90])
+    sheet.append(header_cells(sheet, ERROR_COLUMNS, language))
     for p in job_problems(job, language=language):
-        sheet.append(_text_cells(sheet, [p["row"], p["column"], p["message"]]))
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        sheet.append(text_cells(sheet, [p["row"], p["column"], p["message"]]))
+    return workbook_bytes(workbook)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1061,9 +1011,9 @@ def residents_export(
     columns = (*RESIDENT_COLUMNS, *EXPORT_EXTRA_COLUMNS)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("居民" if is_chinese(language) else "Residents")
-    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in columns])
+    widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in columns])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, columns, language))
+    sheet.append(header_cells(sheet, columns, language))
     cutoff = aged_cutoff()
     reveals: list[RevealLog] = []
     text_columns = {i for i, c in enumerate(columns) if c.key in _TEXT_KEYS}
@@ -1108,7 +1058,7 @@ def residents_export(
             "aged": yes_no(r["birth_date"] <= cutoff, language),
         }
         values = [by_key[c.key] for c in columns]
-        sheet.append(_text_cells(sheet, values, text_columns))
+        sheet.append(text_cells(sheet, values, text_columns))
         if done % PROGRESS_EVERY == 0:
             _report(progress, "writing", done, total)
     workbook.save(out)
@@ -1140,9 +1090,9 @@ def posts_export(
     role_labels = {r.value: r.label for r in PostRole}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("职务" if is_chinese(language) else "Posts")
-    _widths(sheet, [10, 16, 14, 40, 14, 14, 12])
+    widths(sheet, [10, 16, 14, 40, 14, 14, 12])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, POST_COLUMNS, language))
+    sheet.append(header_cells(sheet, POST_COLUMNS, language))
     revealed: dict[int, RevealLog] = {}
     _report(progress, "writing", 0, total)
     for done, p in enumerate(posts.iterator(chunk_size=2000), start=1):
@@ -1168,7 +1118,7 @@ def posts_export(
             phone,
             p.started_on,
         ]
-        sheet.append(_text_cells(sheet, values, {5}))
+        sheet.append(text_cells(sheet, values, {5}))
         if done % PROGRESS_EVERY == 0:
             _report(progress, "writing", done, total)
     workbook.save(out)

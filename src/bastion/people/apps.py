@@ -9,7 +9,7 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         # Mobilization's figures in the daily report (extra cadres, shifts filled and short,
         # check-ins), through the report's one registration interface.
-        from bastion.people.queries import FIGURES, daily_figures
+        from bastion.people.mobilization.queries.figures import FIGURES, daily_figures
         from bastion.reports.registry import Figure, register
 
         register(

@@ -15,7 +15,7 @@ from bastion.core.testing import login
 from bastion.geo import services as geo
 from bastion.geo.models import Resident
 from bastion.people import services as people
-from bastion.people.tests.conftest import person_at
+from bastion.people.conftest import person_at
 
 
 def client_for(user) -> Client:

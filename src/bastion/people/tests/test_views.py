@@ -11,8 +11,8 @@ from bastion.core.history import history_of
 from bastion.core.models import ChangeLog
 from bastion.geo import services as geo
 from bastion.people import services
+from bastion.people.conftest import person_at
 from bastion.people.models import Post
-from bastion.people.tests.conftest import person_at
 
 
 def client_for(user) -> Client:
