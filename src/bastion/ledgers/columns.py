@@ -9,8 +9,9 @@ is and how headers compare is shared by every format (`bastion.core.sheets.colum
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core.sheets.columns import Column, header_index, header_key
+from bastion.geo.services import RESIDENT_FLAGS
 
-FLAG_KEYS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
+FLAG_KEYS = RESIDENT_FLAGS  # the yes/no columns: geo's one list of a resident's flags
 
 RESIDENT_COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", "Name", True, _("Full name as on the ID card."), "张三"),
