@@ -8,6 +8,7 @@ two components of a dotted path: `bastion.ledgers`). Modules of the same app may
 
 import ast
 import importlib.util
+from pathlib import Path
 
 import grimp
 from importlinter.application import output
@@ -19,13 +20,22 @@ def _app(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
+def _source(module: str) -> Path | None:
+    """The file of `module`, found from its root package without importing the module."""
+    root, *rest = module.split(".")
+    base = Path(importlib.util.find_spec(root).origin).parent.joinpath(*rest)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
 def _private_imports(module: str) -> list[tuple[int, str, str]]:
     """(line, imported module, name) of each private name `module` imports from elsewhere."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+    path = _source(module)
+    if path is None:
         return []
-    with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), spec.origin)
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom) or node.level or not node.module:

@@ -38,7 +38,7 @@ def _mount() -> None:
     from bastion.ledgers.api import router as ledgers_router
     from bastion.notices.api import router as notices_router
     from bastion.people.api import router as people_router
-    from bastion.people.api_mobilization import router as mobilization_router
+    from bastion.people.mobilization.api import router as mobilization_router
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router

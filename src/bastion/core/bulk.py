@@ -116,6 +116,34 @@ def _insert_unnest(columns: tuple, head: str, tail: str, rows: Sequence[Sequence
     return ids
 
 
+def upsert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    batch: int = 500,
+) -> None:
+    """INSERT `rows`, and where one collides on `conflict` (a unique constraint's fields)
+    UPDATE its `update` fields instead: INSERT ... ON CONFLICT DO UPDATE, which SQLite
+    (≥ 3.24) and PostgreSQL spell alike. Up to `batch` rows per statement (and never more
+    parameters than MAX_PARAMS)."""
+    qn = connection.ops.quote_name
+    columns, head, one = _insert_head(model, fields)
+    target = ", ".join(qn(model._meta.get_field(f).column) for f in conflict)
+    sets = ", ".join(
+        f"{qn(c)} = excluded.{qn(c)}" for c in (model._meta.get_field(f).column for f in update)
+    )
+    tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    per_statement = max(1, min(batch, MAX_PARAMS // len(columns)))
+    values = iter(_adapted(columns, rows))
+    with connection.cursor() as cursor:
+        while chunk := list(islice(values, per_statement)):
+            params = [v for row in chunk for v in row]
+            cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
+
+
 def update_rows(model: type[models.Model], fields: Sequence[str], objs: Iterable) -> None:
     """UPDATE `fields` of each object's row (by primary key) to the object's values: what
     `bulk_update` does, without building a CASE expression per field and row."""

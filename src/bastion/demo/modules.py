@@ -20,7 +20,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.testing.demo_pooling", False),
     ("bastion.testing.demo_custody", False),
     ("bastion.requests.demo", False),
-    ("bastion.people.demo_mobilization", True),
+    ("bastion.people.mobilization.demo", True),
     ("bastion.reports.demo", True),
 )
 

@@ -11,8 +11,9 @@ from ninja.files import UploadedFile
 
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
-from bastion.ledgers import queries, services
-from bastion.ledgers.responses import export_response, xlsx_response
+from bastion.core.sheets.responses import xlsx_response
+from bastion.ledgers import queries, services, tasks
+from bastion.ledgers.responses import export_response
 
 router = Router(tags=["ledgers"])
 
@@ -65,7 +66,7 @@ def import_create(request, node: Form[int], file: File[UploadedFile]):
     GET /imports/{id} until `status` is done, rejected or failed."""
     target = queries.node_for(user=request.auth, node_id=node, action=scope.CHANGE)
     services.upload_size_check(size=file.size)
-    job = services.import_submit(
+    job = tasks.import_submit(
         user=request.auth,
         node=target,
         filename=file.name or "upload",

@@ -2,38 +2,16 @@
 
 Headers and cell values are part of the file format that offices exchange, not UI text, so both
 languages are spelled out here (and both are accepted on import whatever the UI language); the
-explanations shown in the template go through gettext like any other UI string.
+explanations shown in the template go through gettext like any other UI string. What a column
+is and how headers compare is shared by every format (`bastion.core.sheets.columns`).
 """
 
-import unicodedata
-from dataclasses import dataclass
-
-from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from bastion.core.sheets.columns import Column, header_index, header_key
+from bastion.geo.services import RESIDENT_FLAGS
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    required: bool = False
-    help: Promise | str = ""
-    example: str = ""
-    aliases: tuple[str, ...] = ()
-
-    def header(self, language: str | None = None) -> str:
-        return self.zh if is_chinese(language) else self.en
-
-
-def is_chinese(language: str | None = None) -> bool:
-    """Chinese unless the (given or active) language is another one; Chinese is the default."""
-    language = language or translation.get_language() or "zh-hans"
-    return language.lower().startswith("zh")
-
-
-FLAG_KEYS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
+FLAG_KEYS = RESIDENT_FLAGS  # the yes/no columns: geo's one list of a resident's flags
 
 RESIDENT_COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", "Name", True, _("Full name as on the ID card."), "张三"),
@@ -324,34 +302,11 @@ PRESENCES: dict[str, tuple[str, str]] = {
 }
 PRESENCE_SYNONYMS = {"在住": "home", "居住": "home", "常住": "home", "moved out": "moved_out"}
 SEXES: dict[str, tuple[str, str]] = {"M": ("男", "Male"), "F": ("女", "Female")}
-YES_NO = ("是", "Yes"), ("否", "No")
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
 FALSE_WORDS = {"", "否", "n", "no", "false", "0", "×", "无", "-"}
 
 
-def normalise(text: str) -> str:
-    """Full-width to half-width, trimmed, inner runs of spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
-
-
-def header_key(text: str) -> str:
-    """How a header cell is compared: normalised, lower case, '_' as space, a trailing '*' or
-    '(必填)' dropped."""
-    text = normalise(text).lower().replace("_", " ")
-    for tail in ("*", "(必填)", "(选填)"):
-        text = text.removesuffix(tail).strip()
-    return text
-
-
-def _header_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for column in RESIDENT_COLUMNS:
-        for text in (column.zh, column.en, column.key, *column.aliases):
-            index[header_key(text)] = column.key
-    return index
-
-
-HEADER_INDEX = _header_index()
+HEADER_INDEX = header_index(RESIDENT_COLUMNS)
 
 
 def _value_index(values: dict[str, tuple[str, str]], synonyms: dict[str, str]) -> dict[str, str]:
@@ -366,18 +321,6 @@ RELATION_INDEX = _value_index(RELATIONS, RELATION_SYNONYMS)
 PRESENCE_INDEX = _value_index(PRESENCES, PRESENCE_SYNONYMS)
 DOC_KIND_INDEX = _value_index(DOC_KINDS, DOC_KIND_SYNONYMS)
 SEX_INDEX = _value_index(SEXES, {"男性": "M", "女性": "F"})
-
-
-def label(values: dict[str, tuple[str, str]], code: str, language: str | None = None) -> str:
-    pair = values.get(code)
-    if pair is None:
-        return code
-    return pair[0] if is_chinese(language) else pair[1]
-
-
-def yes_no(value: bool, language: str | None = None) -> str:
-    pair = YES_NO[0] if value else YES_NO[1]
-    return pair[0] if is_chinese(language) else pair[1]
 
 
 def column_header(field: str | None, language: str | None = None) -> str:

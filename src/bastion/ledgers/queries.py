@@ -6,38 +6,21 @@ from django.db.models import Q, QuerySet
 
 from bastion.core import scope
 from bastion.geo.models import LEVEL_ORDER, Node, Resident
+from bastion.geo.services import BIRTH_FIELDS, RESIDENT_FIELDS
 from bastion.ledgers.models import ImportJob
 from bastion.people.models import Post
 from bastion.people.queries import current_posts
 
+# What the residents export reads: the resident's own fields (geo's one list of them, a guardian
+# and a household by name or room rather than id), where it lives, and when it was born.
 RESIDENT_EXPORT_FIELDS = (
     "id",
-    "name",
-    "id_number",
-    "phone",
-    "relation",
-    "presence",
-    "immobile",
-    "disabled",
-    "chronic_illness",
-    "pregnant",
-    "infant",
-    "sex",
-    "birth_date",
-    "city_id",
-    "district_id",
-    "street_id",
-    "community_id",
-    "grid_id",
-    "building_id",
-    "unit_id",
+    *(f for f in RESIDENT_FIELDS if f not in ("household_id", "guardian_id")),
+    *BIRTH_FIELDS,
+    *(f"{level}_id" for level in LEVEL_ORDER),
     "household__room",
     "household__floor",
-    "doc_kind",
-    "doc_number",
     "guardian__name",
-    "no_phone",
-    "registered_address",
 )
 # Levels offered in the node pickers (a unit is too small to import into or export by hand).
 PICKER_LEVELS = ("city", "district", "street", "community", "grid")

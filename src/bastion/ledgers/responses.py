@@ -1,25 +1,14 @@
-"""HTTP responses carrying workbooks, shared by the views and the API."""
+"""The ledger exports as HTTP responses, shared by the views and the API (a workbook already
+in memory goes out through `core.sheets.responses.xlsx_response`)."""
 
 import tempfile
-from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 
+from bastion.core.sheets.responses import XLSX, disposition
 from bastion.ledgers import services
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 16 * 1024 * 1024  # exports bigger than this spill to a temporary file
-
-
-def disposition(filename: str) -> str:
-    """An attachment header that keeps a Chinese file name in every browser."""
-    return f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = disposition(filename)
-    return response
 
 
 def export_response(*, user, node, dataset: str, reveal: bool) -> FileResponse:

@@ -5,7 +5,6 @@ The web view, the API and the `bastion import` / `bastion export` commands all c
 """
 
 import datetime as dt
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -21,11 +20,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
 
 from bastion.accounts.models import RevealLog
 from bastion.core import history, scope
 from bastion.core.errors import DomainError, Problem
+from bastion.core.sheets.columns import Column, header_key, is_chinese, label, normalise, yes_no
+from bastion.core.sheets.reading import cell_text
+from bastion.core.sheets.writing import header_cells, text_cells, widths, workbook_bytes
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff
 from bastion.geo.services import RESIDENT_FIELDS, guardian_problems, resident_clean
@@ -48,16 +50,10 @@ from bastion.ledgers.columns import (
     SEX_INDEX,
     SEXES,
     TRUE_WORDS,
-    Column,
     column_header,
-    header_key,
-    is_chinese,
-    label,
-    normalise,
-    yes_no,
 )
 from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
-from bastion.ledgers.reading import cell_text, sheet_read
+from bastion.ledgers.reading import sheet_read
 from bastion.people.models import PostRole
 
 logger = logging.getLogger(__name__)
@@ -705,65 +701,7 @@ def import_job_create(
     return job
 
 
-def import_submit(
-    *,
-    user: AbstractBaseUser,
-    node: Node,
-    filename: str,
-    content: bytes,
-    language: str | None = None,
-) -> ImportJob:
-    """Record the upload and queue the background task that imports it (the task gets the
-    job's id). Returns the job, whose page shows the progress."""
-    from bastion.ledgers.tasks import import_run_task
-
-    job = import_job_create(
-        user=user, node=node, filename=filename, content=content, language=language
-    )
-    try:
-        result = import_run_task.enqueue(job_id=job.pk)
-    except Exception:
-        _job_update(
-            job,
-            status=ImportStatus.FAILED,
-            finished_at=timezone.now(),
-            content=b"",
-            errors=[
-                {
-                    "field": "file",
-                    "message": _(
-                        "The import could not be queued; nothing was imported. Try again."
-                    ),
-                }
-            ],
-        )
-        raise
-    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
-    job.refresh_from_db()
-    return job
-
-
-def imports_requeue() -> list[int]:
-    """Jobs left "running" by a worker that died (killed, the machine restarted) go back to the
-    queue with a new task: an import writes in one transaction, so nothing of them was kept.
-    `bastion serve` calls this before it starts its worker, the only one; returns the job ids."""
-    from bastion.ledgers.tasks import import_run_task
-
-    stale = list(ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("pk", flat=True))
-    for pk in stale:
-        ImportJob.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.QUEUED,
-            phase=ImportPhase.WAITING,
-            started_at=None,
-            processed_rows=0,
-            imported_rows=0,
-        )
-        result = import_run_task.enqueue(job_id=pk)
-        ImportJob.objects.filter(pk=pk).update(task_id=str(result.id)[:64])
-    return stale
-
-
-def _job_update(job: ImportJob, **fields) -> None:
+def job_update(job: ImportJob, **fields) -> None:
     for key, value in fields.items():
         setattr(job, key, value)
     ImportJob.objects.filter(pk=job.pk).update(**fields)
@@ -787,7 +725,7 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
         elif phase == ImportPhase.WRITING:
             fields |= {"processed_rows": total, "imported_rows": done}
         if phase != ImportPhase.READING:
-            _job_update(job, **fields)
+            job_update(job, **fields)
         _report(progress, phase, done, total)
 
     with translation.override(job.language or settings.LANGUAGE_CODE):
@@ -802,7 +740,7 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
                 progress=report,
             )
         except DomainError as e:
-            _job_update(
+            job_update(
                 job,
                 status=ImportStatus.REJECTED,
                 errors=e.as_list(),
@@ -812,7 +750,7 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
             )
         except Exception:
             logger.exception("import job %s failed", job.pk)
-            _job_update(
+            job_update(
                 job,
                 status=ImportStatus.FAILED,
                 imported_rows=0,
@@ -829,7 +767,7 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
                 ],
             )
         else:
-            _job_update(
+            job_update(
                 job,
                 status=ImportStatus.DONE,
                 phase=ImportPhase.WRITING,
@@ -863,48 +801,6 @@ def job_problems(job: ImportJob, *, language: str | None = None) -> list[dict]:
 # Writing workbooks
 # ---------------------------------------------------------------------------------------------
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
-_REQUIRED_FILL = PatternFill("solid", fgColor="F8D7C4")
-
-
-def _header_cells(
-    sheet, columns: Iterable[Column], language: str | None, required: bool = False
-) -> list:
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header(language))
-        cell.font = _HEADER_FONT
-        cell.fill = _REQUIRED_FILL if required and column.required else _HEADER_FILL
-        cells.append(cell)
-    return cells
-
-
-def _widths(sheet, widths: Iterable[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _text_cells(sheet, values: list, text_columns: set[int] = frozenset()) -> list:
-    """Cells for one row. The ID and phone columns are text ('@') so Excel keeps every digit,
-    and text that starts with '=' stays text: a name typed as '=HYPERLINK(...)' must not
-    become a formula in an office's spreadsheet."""
-    cells = []
-    for index, value in enumerate(values):
-        formula_like = isinstance(value, str) and value.startswith("=")
-        if index in text_columns or formula_like:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            if index in text_columns:
-                cell.number_format = "@"
-            cells.append(cell)
-        else:
-            cells.append(value)
-    return cells
-
-
 _RESIDENT_WIDTHS = {
     "name": 10,
     "id_number": 21,
@@ -927,9 +823,9 @@ def template_build(*, language: str | None = None) -> bytes:
     chinese = is_chinese(language)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("居民" if chinese else "Residents")
-    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in RESIDENT_COLUMNS])
+    widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in RESIDENT_COLUMNS])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, RESIDENT_COLUMNS, language, required=True))
+    sheet.append(header_cells(sheet, RESIDENT_COLUMNS, language, required=True))
     example = []
     for c in RESIDENT_COLUMNS:
         value = c.example
@@ -940,12 +836,12 @@ def template_build(*, language: str | None = None) -> bytes:
         elif c.key in FLAG_KEYS:
             value = yes_no(False, language)
         example.append(value)
-    sheet.append(_text_cells(sheet, example, set(range(len(RESIDENT_COLUMNS)))))
+    sheet.append(text_cells(sheet, example, set(range(len(RESIDENT_COLUMNS)))))
 
     help_sheet = workbook.create_sheet("填写说明" if chinese else "How to fill in")
-    _widths(help_sheet, [16, 10, 90])
+    widths(help_sheet, [16, 10, 90])
     help_sheet.append(
-        _header_cells(
+        header_cells(
             help_sheet,
             (
                 Column("column", "列", "Column"),
@@ -957,7 +853,7 @@ def template_build(*, language: str | None = None) -> bytes:
     )
     for c in RESIDENT_COLUMNS:
         help_sheet.append(
-            _text_cells(help_sheet, [c.header(language), yes_no(c.required, language), str(c.help)])
+            text_cells(help_sheet, [c.header(language), yes_no(c.required, language), str(c.help)])
         )
     help_sheet.append([])
     for line in (
@@ -975,22 +871,18 @@ def template_build(*, language: str | None = None) -> bytes:
         note = WriteOnlyCell(help_sheet, value=line)
         note.alignment = Alignment(wrap_text=False)
         help_sheet.append([note])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 def import_errors_export(*, job: ImportJob, language: str | None = None) -> bytes:
     """Every problem of a rejected job as a workbook, for big files."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("错误" if is_chinese(language) else "Problems")
-    _widths(sheet, [8, 14, 90])
-    sheet.append(_header_cells(sheet, ERROR_COLUMNS, language))
+    widths(sheet, [8, 14, 90])
+    sheet.append(header_cells(sheet, ERROR_COLUMNS, language))
     for p in job_problems(job, language=language):
-        sheet.append(_text_cells(sheet, [p["row"], p["column"], p["message"]]))
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        sheet.append(text_cells(sheet, [p["row"], p["column"], p["message"]]))
+    return workbook_bytes(workbook)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1060,9 +952,9 @@ def residents_export(
     columns = (*RESIDENT_COLUMNS, *EXPORT_EXTRA_COLUMNS)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("居民" if is_chinese(language) else "Residents")
-    _widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in columns])
+    widths(sheet, [_RESIDENT_WIDTHS.get(c.key, 9) for c in columns])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, columns, language))
+    sheet.append(header_cells(sheet, columns, language))
     cutoff = aged_cutoff()
     reveals: list[RevealLog] = []
     text_columns = {i for i, c in enumerate(columns) if c.key in _TEXT_KEYS}
@@ -1107,7 +999,7 @@ def residents_export(
             "aged": yes_no(r["birth_date"] <= cutoff, language),
         }
         values = [by_key[c.key] for c in columns]
-        sheet.append(_text_cells(sheet, values, text_columns))
+        sheet.append(text_cells(sheet, values, text_columns))
         if done % PROGRESS_EVERY == 0:
             _report(progress, "writing", done, total)
     workbook.save(out)
@@ -1139,9 +1031,9 @@ def posts_export(
     role_labels = {r.value: r.label for r in PostRole}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("职务" if is_chinese(language) else "Posts")
-    _widths(sheet, [10, 16, 14, 40, 14, 14, 12])
+    widths(sheet, [10, 16, 14, 40, 14, 14, 12])
     sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, POST_COLUMNS, language))
+    sheet.append(header_cells(sheet, POST_COLUMNS, language))
     revealed: dict[int, RevealLog] = {}
     _report(progress, "writing", 0, total)
     for done, p in enumerate(posts.iterator(chunk_size=2000), start=1):
@@ -1167,7 +1059,7 @@ def posts_export(
             phone,
             p.started_on,
         ]
-        sheet.append(_text_cells(sheet, values, {5}))
+        sheet.append(text_cells(sheet, values, {5}))
         if done % PROGRESS_EVERY == 0:
             _report(progress, "writing", done, total)
     workbook.save(out)

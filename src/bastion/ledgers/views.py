@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bastion.core import scope
 from bastion.core.errors import DomainError
-from bastion.ledgers import queries, services
-from bastion.ledgers.columns import is_chinese
+from bastion.core.sheets.columns import is_chinese
+from bastion.core.sheets.responses import xlsx_response
+from bastion.ledgers import queries, services, tasks
 from bastion.ledgers.forms import ExportForm, ImportForm
-from bastion.ledgers.responses import export_response, xlsx_response
+from bastion.ledgers.responses import export_response
 
 PROBLEMS_SHOWN = 1000  # more than this and the page offers the full list as .xlsx
 
@@ -35,7 +36,7 @@ def import_page(request):
         )
         upload = form.cleaned_data["file"]
         try:
-            job = services.import_submit(
+            job = tasks.import_submit(
                 user=request.user,
                 node=node,
                 filename=upload.name,

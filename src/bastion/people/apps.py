@@ -1,15 +1,17 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from bastion.core.subpackages import SubPackageModels
 
-class PeopleConfig(AppConfig):
+
+class PeopleConfig(SubPackageModels):
     name = "bastion.people"
     label = "people"
+    model_modules = ("mobilization.models",)
 
     def ready(self) -> None:
         # Mobilization's figures in the daily report (extra cadres, shifts filled and short,
         # check-ins), through the report's one registration interface.
-        from bastion.people.queries import FIGURES, daily_figures
+        from bastion.people.mobilization.queries.figures import FIGURES, daily_figures
         from bastion.reports.registry import Figure, register
 
         register(

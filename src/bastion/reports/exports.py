@@ -2,7 +2,6 @@
 row per language (the active one first), one row per child, the total row."""
 
 import datetime as dt
-from io import BytesIO
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -10,8 +9,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
+from bastion.core.sheets.responses import xlsx_response
+from bastion.core.sheets.writing import widths, workbook_bytes
 from bastion.geo.models import Level, Node
 from bastion.reports import registry
 from bastion.reports.queries import report_table
@@ -88,20 +88,11 @@ def report_xlsx(user, node: Node, day: dt.date, now: dt.datetime) -> bytes:
     for row in sheet.iter_rows(min_row=2, max_row=last, max_col=width):
         for cell in row:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet.column_dimensions["A"].width = 22
-    for col in range(2, width + 1):
-        sheet.column_dimensions[get_column_letter(col)].width = 14
+    widths(sheet, [22, *[14] * (width - 1)])
     sheet.freeze_panes = sheet.cell(2 + len(languages), 2)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def report_xlsx_response(user, node: Node, day: dt.date, now: dt.datetime) -> HttpResponse:
-    response = HttpResponse(
-        report_xlsx(user, node, day, now),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
     filename = f"daily-report-{node.pk}-{day.isoformat()}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(report_xlsx(user, node, day, now), filename)

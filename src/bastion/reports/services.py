@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history
+from bastion.core.bulk import upsert_rows
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 from bastion.reports import registry
@@ -91,55 +92,36 @@ def _day_locked(day: dt.date) -> ReportDay:
     return ReportDay.objects.select_for_update().get(day=day)
 
 
-def _upsert(
-    model, columns: list[str], rows: list[tuple], conflict: list[str], update: list[str]
-) -> None:
-    """Multi-row INSERT ... ON CONFLICT DO UPDATE (SQLite ≥ 3.24 and PostgreSQL alike), in
-    batches of UPSERT_ROWS rows: one statement per batch, no per-row ORM work."""
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(c) for c in columns)
-    sets = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in update)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        for batch in _chunks(rows, UPSERT_ROWS):
-            cursor.execute(
-                f"INSERT INTO {qn(model._meta.db_table)} ({names}) "
-                f"VALUES {', '.join([one] * len(batch))} "
-                f"ON CONFLICT ({', '.join(qn(c) for c in conflict)}) DO UPDATE SET {sets}",
-                [value for row in batch for value in row],
-            )
-
-
 def _write_chunk(
     day: dt.date, grids: list[tuple[int, ...]], values: dict, now: dt.datetime, keys: list[str]
 ) -> int | None:
     """Upsert one chunk's rows; None when the day froze meanwhile (nothing written)."""
     ancestors = [f"{a}_id" for a in ANCESTORS]
-    day_value = connection.ops.adapt_datefield_value(day)
-    now_value = connection.ops.adapt_datetimefield_value(now)
     figure_rows = [
-        (*located, gid, day_value, key, values[gid][key]) for gid, *located in grids for key in keys
+        (*located, gid, day, key, values[gid][key]) for gid, *located in grids for key in keys
     ]
-    report_rows = [(*located, gid, day_value, now_value, False) for gid, *located in grids]
+    report_rows = [(*located, gid, day, now, False) for gid, *located in grids]
     with transaction.atomic():
         state = _day_locked(day)
         if state.frozen:
             return None
         grid_ids = [g[0] for g in grids]
         DailyFigure.objects.filter(day=day, grid_id__in=grid_ids).exclude(key__in=keys).delete()
-        _upsert(
+        upsert_rows(
             DailyFigure,
             [*ancestors, "day", "key", "value"],
             figure_rows,
             conflict=["grid_id", "day", "key"],
             update=["value", *ancestors[:-1]],
+            batch=UPSERT_ROWS,
         )
-        _upsert(
+        upsert_rows(
             GridReport,
             [*ancestors, "day", "computed_at", "late"],
             report_rows,
             conflict=["grid_id", "day"],
             update=["computed_at", *ancestors[:-1]],
+            batch=UPSERT_ROWS,
         )
         state.computed_at = now
         state.save(update_fields=["computed_at"])

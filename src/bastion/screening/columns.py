@@ -1,12 +1,13 @@
 """The call-list file format: column headers and drug-category words in Chinese and English.
 
 Like the resident ledger (`bastion.ledgers.columns`), headers and cell words are part of the
-file format offices exchange, so both languages are accepted whatever the UI language.
+file format offices exchange, so both languages are accepted whatever the UI language; columns
+and header matching are the shared ones of `bastion.core.sheets.columns`.
 """
 
 from django.utils.translation import gettext_lazy as _
 
-from bastion.ledgers.columns import Column, header_key
+from bastion.core.sheets.columns import Column, header_index, header_key
 
 CALL_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -72,11 +73,7 @@ CALL_COLUMNS: tuple[Column, ...] = (
     Column("note", "备注", "Note", False, "", "", ("说明",)),
 )
 
-CALL_HEADER_INDEX: dict[str, str] = {
-    header_key(text): column.key
-    for column in CALL_COLUMNS
-    for text in (column.zh, column.en, column.key, *column.aliases)
-}
+CALL_HEADER_INDEX: dict[str, str] = header_index(CALL_COLUMNS)
 
 DRUG_WORDS: dict[str, str] = {
     header_key(word): code

@@ -27,10 +27,11 @@ from bastion.core.bulk import insert_rows, update_rows
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.idempotency import created_once
 from bastion.core.scope import CHANGE
+from bastion.core.sheets.columns import header_key, normalise
+from bastion.core.sheets.reading import cell_text, sheet_read
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
-from bastion.ledgers.columns import header_key, normalise
-from bastion.ledgers.reading import cell_text, sheet_read
+from bastion.ledgers.columns import HEADER_INDEX
 from bastion.screening.columns import CALL_COLUMNS, CALL_HEADER_INDEX, DRUG_WORDS
 from bastion.screening.models import (
     FEVER_FROM,
@@ -717,7 +718,9 @@ def _callback_for(row: CallRow, today: dt.date) -> Callback:
 
 def read_call_list(*, kind: str, filename: str, content: bytes) -> list[CallRowData]:
     """Read and check a whole file; every bad row is reported (row and column), none kept."""
-    sheet = sheet_read(filename=filename, content=content)
+    # The header row below a title is found by the resident ledger's headers, as it always has
+    # been; finding it by the call list's own (CALL_HEADER_INDEX) would change which files read.
+    sheet = sheet_read(filename=filename, content=content, known=HEADER_INDEX)
     keys = [CALL_HEADER_INDEX.get(header_key(h)) for h in sheet.header]
     missing = [c for c in CALL_COLUMNS if c.required and c.key not in keys]
     if missing:

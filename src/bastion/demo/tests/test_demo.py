@@ -516,7 +516,7 @@ def test_daily_report_rolls_up_over_the_demo_street(demo, db):
 
 
 def test_every_demo_community_has_three_extra_cadres(demo, db):
-    from bastion.people.queries import communities_short, extra_cadres
+    from bastion.people.mobilization.queries import communities_short, extra_cadres
 
     admin = User.objects.get(username="admin")
     covers = extra_cadres(admin, demo.street, minimum=3)

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from bastion.geo.models import Resident
-from bastion.ledgers import services
+from bastion.ledgers import services, tasks
 from bastion.ledgers.models import ImportJob, ImportStatus
 from bastion.ledgers.tests.ledger_files import csv_bytes, good_rows, xlsx_bytes
 
@@ -16,7 +16,7 @@ def test_database_queue_and_worker(tree, settings):
     """The worker closes its database connection between tasks, as a real process does; on
     PostgreSQL that needs a test outside the wrapping transaction."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    job = services.import_submit(
+    job = tasks.import_submit(
         user=tree.users["street"],
         node=tree.street,
         filename="a.xlsx",
@@ -47,8 +47,8 @@ def test_a_job_left_running_by_a_dead_worker_is_queued_again_and_runs(tree, imme
     ImportJob.objects.filter(pk=finished.pk).update(status=ImportStatus.DONE)
     before = Resident.objects.count()
 
-    assert services.imports_requeue() == [job.pk]
+    assert tasks.imports_requeue() == [job.pk]
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE and job.imported_rows == 6
     assert Resident.objects.count() == before + 6
-    assert services.imports_requeue() == []  # the finished job is left alone
+    assert tasks.imports_requeue() == []  # the finished job is left alone

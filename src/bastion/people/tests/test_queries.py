@@ -2,7 +2,7 @@ import datetime as dt
 
 from bastion.geo import services as geo
 from bastion.people import queries, services
-from bastion.people.tests.conftest import person_at
+from bastion.people.conftest import person_at
 
 
 def figures(report):

@@ -5,8 +5,8 @@ from bastion.core.history import history_of
 from bastion.core.models import ChangeLog
 from bastion.geo import services as geo
 from bastion.people import services
+from bastion.people.conftest import person_at
 from bastion.people.models import Post
-from bastion.people.tests.conftest import person_at
 
 
 def test_assigning_a_held_post_names_the_holder_and_writes_nothing(tree, staffed):

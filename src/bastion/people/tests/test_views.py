@@ -12,8 +12,8 @@ from bastion.core.models import ChangeLog
 from bastion.geo import services as geo
 from bastion.geo.models import Resident
 from bastion.people import services
+from bastion.people.conftest import person_at
 from bastion.people.models import Post
-from bastion.people.tests.conftest import person_at
 
 
 def client_for(user) -> Client:

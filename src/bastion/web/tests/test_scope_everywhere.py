@@ -45,6 +45,7 @@ from bastion.core.models import ChangeLog, Located
 from bastion.geo import services as geo_services
 from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people_services
+from bastion.people.mobilization import services as mobilization
 from bastion.people.models import Post
 
 
@@ -325,14 +326,14 @@ class OtherGrid:
     # one of its residents, a team and an allowance month
     @cached_property
     def place(self):
-        return people_services.place_create(
+        return mobilization.place_create(
             node=self.building, name="其他值守点", kind="guard_point", chief=self.person
         )
 
     @cached_property
     def shift(self):
         day = timezone.localdate() + dt.timedelta(days=1)
-        return people_services.roster_build(place=self.place, day=day)[0]
+        return mobilization.roster_build(place=self.place, day=day)[0]
 
     @cached_property
     def colleague(self):
@@ -342,17 +343,17 @@ class OtherGrid:
 
     @cached_property
     def assignment(self):
-        return people_services.shift_assign(shift=self.shift, person=self.colleague)
+        return mobilization.shift_assign(shift=self.shift, person=self.colleague)
 
     @cached_property
     def other_assignment(self):
-        later = people_services.roster_build(place=self.place, day=self.shift.day)[1]
-        return people_services.shift_assign(shift=later, person=self.person)
+        later = mobilization.roster_build(place=self.place, day=self.shift.day)[1]
+        return mobilization.shift_assign(shift=later, person=self.person)
 
     @cached_property
     def deployment(self):
         today = timezone.localdate()
-        dispatch = people_services.dispatch_create(
+        dispatch = mobilization.dispatch_create(
             persons=[self.colleague],
             kind="sent_down",
             starts_on=today,
@@ -363,7 +364,7 @@ class OtherGrid:
 
     @cached_property
     def report_in(self):
-        row, _ = people_services.report_in_submit(
+        row, _ = mobilization.report_in_submit(
             community=self.tree.communities[0],
             name=self.resident.name,
             id_number=self.resident.id_number,
@@ -373,13 +374,13 @@ class OtherGrid:
 
     @cached_property
     def team(self):
-        team = people_services.team_create(kind="shock_team", name="其他突击队", node=self.grid)
-        people_services.team_member_add(team=team, person=self.person)
+        team = mobilization.team_create(kind="shock_team", name="其他突击队", node=self.grid)
+        mobilization.team_member_add(team=team, person=self.person)
         return team
 
     @cached_property
     def allowance_month(self):
-        return people_services.allowance_month_open(node=self.grid, month=timezone.localdate())
+        return mobilization.allowance_month_open(node=self.grid, month=timezone.localdate())
 
     # control areas: the other grid's building sealed
     @cached_property

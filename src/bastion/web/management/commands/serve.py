@@ -45,7 +45,7 @@ class Command(BaseCommand):
             call_command("migrate", verbosity=0)
         worker = None
         if not no_worker:
-            from bastion.ledgers.services import imports_requeue
+            from bastion.ledgers.tasks import imports_requeue
             from bastion.reports.tasks import report_schedule
 
             report_schedule()  # the daily report's refresh and its freeze at the set hour

@@ -13,9 +13,9 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from bastion.accounts.services import token_issue
-from bastion.people import queries, services
-from bastion.people.models import CheckEvent, Deployment, Dispatch, ReportIn
-from bastion.people.tests.mobilization_data import build_duty, place_now, tomorrow
+from bastion.people.mobilization import queries, services
+from bastion.people.mobilization.models import CheckEvent, Deployment, Dispatch, ReportIn
+from bastion.people.mobilization.tests.mobilization_data import build_duty, place_now, tomorrow
 
 API = "/api/v1/mobilization"
 JSON = "application/json"

@@ -10,19 +10,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bastion.geo.models import Household
-from bastion.people import queries, services
-from bastion.people.demo_mobilization import build_demo
-from bastion.people.models import (
+from bastion.people import services as people_services
+from bastion.people.mobilization import queries, services
+from bastion.people.mobilization.demo import build_demo
+from bastion.people.mobilization.models import (
     AllowanceLine,
     AllowanceMonth,
     Assignment,
     CheckEvent,
     Deployment,
-    Organisation,
     Place,
     ReportIn,
     Team,
 )
+from bastion.people.models import Organisation
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def staffed_street(tree):
     bureau.save()
     households = list(Household.objects.filter(street=tree.street).order_by("pk"))
     for i in range(20):
-        services.person_create(
+        people_services.person_create(
             name=f"干部{i}",
             kind="cadre",
             phone=f"1360000{i:04d}",
@@ -44,7 +45,7 @@ def staffed_street(tree):
     for c, community in enumerate(tree.communities):
         homes = [h for h in households if h.community_id == community.pk]
         for i in range(30):
-            person = services.person_create(
+            person = people_services.person_create(
                 name=f"储备{c}-{i}",
                 kind="cadre",
                 phone=f"1361{c}00{i:04d}",
@@ -52,7 +53,7 @@ def staffed_street(tree):
                 party_member=i % 2 == 0,
                 home=homes[i % len(homes)],
             )
-            services.post_assign(person=person, role="reserve", node=tree.street)
+            people_services.post_assign(person=person, role="reserve", node=tree.street)
     return tree
 
 

@@ -11,6 +11,9 @@ allowances of last month (closed) and this month (open).
 sites to the testing module's sites, after that module's demo). It writes with bulk_create
 and is deterministic for a given `rng` seed and `today`; the allowance months go through the
 services, so their lines are exactly what the services compute.
+
+Over 600 lines on purpose: one story told in order, each step building on the rows the last
+one wrote (the pool before dispatch, places before rosters, rosters before allowances).
 """
 
 import datetime as dt
@@ -27,8 +30,8 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from bastion.geo.models import LEVEL_ORDER, Node, Resident
-from bastion.people import services
-from bastion.people.models import (
+from bastion.people.mobilization import services
+from bastion.people.mobilization.models import (
     Assignment,
     Availability,
     AvailabilityStatus,
@@ -37,15 +40,9 @@ from bastion.people.models import (
     Deployment,
     DeploymentKind,
     Dispatch,
-    Organisation,
-    OrgKind,
-    Person,
-    PersonKind,
     PersonSkill,
     Place,
     PlaceKind,
-    Post,
-    PostRole,
     ReportIn,
     ReportInStatus,
     Shift,
@@ -54,6 +51,7 @@ from bastion.people.models import (
     TeamKind,
     TeamMember,
 )
+from bastion.people.models import Organisation, OrgKind, Person, PersonKind, Post, PostRole
 
 SENT_DOWN = 673
 RECALLED = 12
@@ -496,7 +494,7 @@ def _rosters(
         start = max(start, place.opened_on)
         day = start
         while day <= today + dt.timedelta(days=DAYS_AFTER):
-            for index, starts_at, ends_at in services.shift_times(place, day):
+            for index, starts_at, ends_at in place.shift_times(day):
                 shift = _locate(
                     Shift(
                         place=place,

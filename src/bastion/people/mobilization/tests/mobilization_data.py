@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from bastion.accounts.testing import SmallTree, login
 from bastion.geo.models import Household, Node
-from bastion.people import services
-from bastion.people.models import Person, Place
+from bastion.people import services as people_services
+from bastion.people.mobilization import services
+from bastion.people.mobilization.models import Place
+from bastion.people.models import Person
 
 
 def tomorrow() -> dt.date:
@@ -23,7 +25,9 @@ def person_in(
     unit: Node, name: str, phone: str, *, kind: str = "cadre", party: bool = False
 ) -> Person:
     home = Household.objects.filter(unit=unit).order_by("room").first()
-    return services.person_create(name=name, kind=kind, phone=phone, home=home, party_member=party)
+    return people_services.person_create(
+        name=name, kind=kind, phone=phone, home=home, party_member=party
+    )
 
 
 @dataclass

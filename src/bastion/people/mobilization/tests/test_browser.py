@@ -3,9 +3,9 @@
 import pytest
 
 from bastion.core.testing import PASSWORD, browser_login
-from bastion.people import services
-from bastion.people.models import CheckEvent
-from bastion.people.tests.mobilization_data import build_duty, place_now
+from bastion.people.mobilization import services
+from bastion.people.mobilization.models import CheckEvent
+from bastion.people.mobilization.tests.mobilization_data import build_duty, place_now
 
 
 @pytest.mark.browser

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from bastion.people import queries, services
-from bastion.people.models import Assignment, CheckEvent, Deployment, ReportIn
-from bastion.people.tests.mobilization_data import build_duty, place_now, tomorrow
+from bastion.people import services as people_services
+from bastion.people.mobilization import queries, services
+from bastion.people.mobilization.models import Assignment, CheckEvent, Deployment, ReportIn
+from bastion.people.mobilization.tests.mobilization_data import build_duty, place_now, tomorrow
 
 
 def client_for(user=None) -> Client:
@@ -203,7 +204,7 @@ def test_a_rule_broken_on_the_page_is_shown_with_its_reason(duty, tree):
 def test_dispatch_from_the_pool_page(duty, tree):
     admin = tree.users["admin"]
     for p in duty.cadres[:3]:
-        services.post_assign(person=p, role="reserve", node=tree.street, actor=admin)
+        people_services.post_assign(person=p, role="reserve", node=tree.street, actor=admin)
     services.availability_set(person=duty.cadres[2], status="limited", skills=["driver"])
     street = client_for(tree.users["street"])
     page = street.get(url("pool", skill="driver"))

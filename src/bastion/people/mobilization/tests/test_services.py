@@ -14,21 +14,21 @@ from bastion.core.history import history_of
 from bastion.core.models import ChangeLog
 from bastion.geo.identity import make_id_number
 from bastion.geo.models import Resident
-from bastion.people import queries, services
-from bastion.people.models import (
+from bastion.people import services as people_services
+from bastion.people.mobilization import queries, services
+from bastion.people.mobilization.models import (
     AllowanceLine,
     AllowanceRate,
     Assignment,
     Award,
     CheckEvent,
     Deployment,
-    Organisation,
-    Person,
     ReportIn,
     Shift,
     TeamMember,
 )
-from bastion.people.tests.mobilization_data import build_duty, place_now, tomorrow
+from bastion.people.mobilization.tests.mobilization_data import build_duty, place_now, tomorrow
+from bastion.people.models import Organisation, Person
 
 
 @pytest.fixture(autouse=True)
@@ -388,7 +388,7 @@ def _past_month() -> dt.date:
 
 def _checked_in(place, person, day: dt.date, index: int = 0) -> None:
     """A shift of a past day with the person checked in, written as it would have been."""
-    times = {i: (s, e) for i, s, e in services.shift_times(place, day)}
+    times = {i: (s, e) for i, s, e in place.shift_times(day)}
     shift, _ = Shift.objects.get_or_create(
         place=place,
         day=day,
@@ -428,7 +428,7 @@ def month(duty, tree):
     _checked_in(duty.checkpoint, qian, first + dt.timedelta(days=4))
     _checked_in(duty.checkpoint, qian, first + dt.timedelta(days=5))
     _, last = services.month_bounds(first)
-    services.post_assign(
+    people_services.post_assign(
         person=sun, role="grid_chief", node=tree.grids[0], started_on=last - dt.timedelta(days=9)
     )
     m = services.allowance_month_open(

@@ -1,0 +1,1 @@
+"""Pages of mobilization, one module per concept; `people.mobilization.urls` routes them."""
