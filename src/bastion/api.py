@@ -1,12 +1,25 @@
 """The JSON API under /api/v1/: one NinjaAPI, one router per module. A caller logs in with a
 bearer token, or with the web UI's session (CSRF-checked on writes)."""
 
+import sys
+
 from ninja import NinjaAPI
 
 from bastion.accounts.api import BearerAuth, SessionAuth
 from bastion.core.api_support import register_error_handlers
 
-api = NinjaAPI(
+
+class BastionAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        """`<prefix>_<function name>`: the prefix is the api module's `OPERATION_PREFIX` if it
+        sets one (a module that moved keeps the ids its generated clients use), else its
+        dotted path with `_`, as django-ninja names them."""
+        module = sys.modules[operation.view_func.__module__]
+        prefix = getattr(module, "OPERATION_PREFIX", module.__name__.replace(".", "_"))
+        return f"{prefix}_{operation.view_func.__name__}"
+
+
+api = BastionAPI(
     title="Bastion API",
     version="1",
     urls_namespace="api",
@@ -27,9 +40,12 @@ def _mount() -> None:
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
-    from bastion.testing.api import router as testing_router
-    from bastion.testing.api import scan_router
-    from bastion.testing.api_custody import router as custody_router
+    from bastion.testing.custody.api import router as custody_router
+    from bastion.testing.finder.api import router as finder_router
+    from bastion.testing.results.api import router as results_router
+    from bastion.testing.rounds.api import router as rounds_router
+    from bastion.testing.scans.api import router as scans_router
+    from bastion.testing.scans.api import scan_router
 
     api.add_router("/testing", scan_router)
     api.add_router("/accounts", accounts_router)
@@ -39,7 +55,10 @@ def _mount() -> None:
     api.add_router("/ledgers", ledgers_router)
     api.add_router("/screening", screening_router)
     api.add_router("/reports", reports_router)
-    api.add_router("/testing", testing_router)
+    api.add_router("/testing", rounds_router)
+    api.add_router("/testing", results_router)
+    api.add_router("/testing", scans_router)
+    api.add_router("/testing", finder_router)
     api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
