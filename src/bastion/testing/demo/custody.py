@@ -35,6 +35,9 @@ from bastion.testing.custody.models import (
 from bastion.testing.rounds.models import Round, Site, SitePost, StaffRole
 from bastion.testing.scans.models import Tube, TubeStatus
 
+# The path before the split: the demo seeds its random numbers with it (same data).
+DEMO_SEED = "bastion.testing.demo_custody"
+
 RUN_EVERY = dt.timedelta(minutes=90)  # the transport's round of the sites
 
 

@@ -27,6 +27,9 @@ from bastion.testing.rounds.pooling import need
 from bastion.testing.rounds.projection import _per, _serving, finish_times, site_rates
 from bastion.testing.scans.models import Scan, ScanKind, Tube, TubeKind, TubeStatus
 
+# The path before the split: the demo seeds its random numbers with it (same data).
+DEMO_SEED = "bastion.testing.demo_pooling"
+
 _ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
 
 

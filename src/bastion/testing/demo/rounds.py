@@ -40,6 +40,9 @@ from bastion.testing.rounds.models import (
 from bastion.testing.scans import batch as scan_batch
 from bastion.testing.scans.models import Result, Scan, ScanKind, Tube, TubeKind, TubeStatus
 
+# The path before the split: the demo seeds its random numbers with it (same data).
+DEMO_SEED = "bastion.testing.demo"
+
 SITES = 32
 
 
