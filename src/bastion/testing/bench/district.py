@@ -1,27 +1,5 @@
-"""`bastion bench testing`: how fast mass testing runs on this machine, beside the limits of
-the same machine measured in the same run.
-
-It builds its own district in its own scratch database (PostgreSQL: a database `bastion_bench`
-on the server of DATABASE_URL; SQLite: a file in a temporary directory), never the user's:
-
-* the tree district › streets › communities › grids › buildings › units, households and
-  residents (some away or moved out), written with COPY on PostgreSQL (`demo.builder`'s bulk
-  path) with ids assigned here, so nothing is read back;
-* a round over the district (pools of 10) with about 60 % of the present residents already
-  sampled, in full tubes at an intake station, half of the tubes resulted negative and one
-  positive through the results service (so its people are on the retest list);
-* a site with 8 stations open for the round and a district commander's API token.
-
-Then it measures:
-
-* scans per second through HTTP: 8 client processes (keep-alive connections, one station
-  each) against `bastion serve`'s waitress server on 127.0.0.1, single scans and batches;
-* the plain insert rate of the database from Python: one row per commit, 50 per commit;
-* traceback of the positive pool, coverage of the district and of one grid, and the export of
-  the district's missing list (CSV), each beside a plain count over the same rows.
-
-The last line printed is one JSON object with every figure.
-"""
+"""The bench's district: the tree, households and residents written in bulk, a round mostly
+sampled, a site with its stations; found again when kept (`--reuse`)."""
 
 import datetime as dt
 import uuid
@@ -506,13 +484,13 @@ def finder_paths(district: District) -> list[str]:
 def unsampled_codes(district: District) -> list[str]:
     """ID numbers of the present residents not yet sampled in the round, in id order."""
     from bastion.geo.models import Presence, Resident
-    from bastion.testing.rounds.coverage import _sampled_in
+    from bastion.testing.rounds.coverage import sampled_in
     from bastion.testing.rounds.models import Round
 
     round_ = Round.objects.get(pk=district.round_id)
     return list(
         Resident.objects.filter(district_id=district.district_id, presence=Presence.HOME)
-        .exclude(_sampled_in(round_))
+        .exclude(sampled_in(round_))
         .order_by("pk")
         .values_list("id_number", flat=True)
     )

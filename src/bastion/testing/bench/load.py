@@ -1,3 +1,5 @@
+"""The HTTP load of `bastion bench testing`: client processes scanning against the server."""
+
 import contextlib
 import json
 import multiprocessing

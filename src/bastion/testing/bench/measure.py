@@ -1,3 +1,6 @@
+"""The plain figures of the machine beside the bench: insert rates, and reads (traceback,
+coverage, the missing list) each beside a plain count over the same rows."""
+
 import csv
 import datetime as dt
 import statistics

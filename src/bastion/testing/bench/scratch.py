@@ -1,3 +1,5 @@
+"""The bench's own scratch database and its `bastion serve` server, never the user's."""
+
 import http.client
 import os
 import socket

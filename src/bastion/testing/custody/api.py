@@ -2,7 +2,7 @@
 for scanners and the lab's system.
 
 Thin: bags, boxes and rounds are fetched through the scope, writes go through
-`testing.services_custody`, reads come from `testing.queries_custody`. Every write takes a
+`testing.custody.services`, reads come from `testing.custody.queries`. Every write takes a
 client-made `client_id`; sending it again answers with what the first call made. Mobile
 numbers of the people in a hand-over are masked.
 

@@ -1,3 +1,6 @@
+"""Hand-overs of a transport box (site, transport, lab) and the lab's receipt, and the reveal of
+a hand-over side's phone number."""
+
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -21,7 +24,7 @@ from bastion.testing.custody.models import (
     Handover,
     HandoverLeg,
 )
-from bastion.testing.custody.services import _locked_box, _user, barcode_read
+from bastion.testing.custody.services import barcode_read, locked_box, user_or_none
 from bastion.testing.rounds.services import CLOCK_SKEW
 
 
@@ -48,10 +51,10 @@ class Party:
 def party_of(actor) -> Party:
     """The logged-in user as a side of a hand-over: their person if linked, else their
     name."""
-    person = Person.objects.filter(user=actor).first() if _user(actor) else None
+    person = Person.objects.filter(user=actor).first() if user_or_none(actor) else None
     if person is not None:
         return Party(person=person)
-    name = (actor.get_full_name() or actor.get_username()) if _user(actor) else ""
+    name = (actor.get_full_name() or actor.get_username()) if user_or_none(actor) else ""
     return Party(name=name[:50])
 
 
@@ -115,7 +118,7 @@ def box_handover(
         raise DomainError(_("Unknown hand-over."), field="leg")
     if at > now + CLOCK_SKEW:
         raise DomainError(_("The time is in the future: check the clock."), field="at")
-    box = _locked_box(box)
+    box = locked_box(box)
     if leg not in NEXT_LEGS[box.status]:
         if box.status == BoxStatus.RECEIVED:
             message = _("Box %(box)s was already received by the lab.")
@@ -141,7 +144,7 @@ def box_handover(
         to_person=to_person,
         to_name=to_name,
         to_phone=to_phone,
-        by=_user(actor),
+        by=user_or_none(actor),
         recorded_at=now,
         client_id=client_id,
     )
@@ -200,7 +203,7 @@ def box_receive(
         problems.append(Problem("at", _("The time is in the future: check the clock.")))
     if problems:
         raise DomainError(problems)
-    box = _locked_box(box)
+    box = locked_box(box)
     if box.status == BoxStatus.RECEIVED:
         raise Conflict(
             _("Box %(box)s was already received by the lab.") % {"box": box.barcode}, field="box"
@@ -224,7 +227,7 @@ def box_receive(
     receipt = BoxReceipt(
         box=box,
         at=at,
-        by=_user(actor),
+        by=user_or_none(actor),
         received_by=(received_by.strip() or _name_of(party_of(actor)) or _("Lab"))[:50],
         bags_expected=box.bags,
         bags_counted=bags_counted,

@@ -15,7 +15,7 @@ from bastion.testing.scans.models import Tube
 # Closed tubes are packed into bags at a site, sealed bags into boxes, boxes handed over
 # (site → transport → lab) and received by the lab. Each step is a row or a column here, so a
 # tube's trail is read from these tables; the invariants are constraints (see
-# `testing.services_custody` for the rules that need a look at other rows).
+# `testing.custody.services` for the rules that need a look at other rows).
 
 
 class BagStatus(models.TextChoices):

@@ -34,7 +34,7 @@ from bastion.testing.custody.models import (
     BoxStatus,
 )
 from bastion.testing.rounds.models import Round, Site, StationKind
-from bastion.testing.rounds.services import serves
+from bastion.testing.rounds.services import is_user, serves
 from bastion.testing.scans.codes import normalise_barcode
 from bastion.testing.scans.models import Tube, TubeStatus
 
@@ -50,8 +50,9 @@ def overdue_hours(round_: Round) -> dict[str, int]:
     }
 
 
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+def user_or_none(actor):
+    """The actor as a row's user (None for a system write)."""
+    return actor if is_user(actor) else None
 
 
 def barcode_read(raw: str, *, field: str = "barcode") -> str:
@@ -119,7 +120,7 @@ def _container_open(
         site=site,
         barcode=barcode,
         created_at=at or timezone.now(),
-        created_by=_user(actor),
+        created_by=user_or_none(actor),
         client_id=client_id,
     )
     made.locate(site)
@@ -219,7 +220,7 @@ def tube_pack(
         bag=bag,
         tube=tube,
         packed_at=at or timezone.now(),
-        packed_by=_user(actor),
+        packed_by=user_or_none(actor),
         client_id=client_id,
     )
     try:
@@ -364,7 +365,7 @@ def bag_seal(
     bag.status = BagStatus.SEALED
     bag.counted = counted
     bag.sealed_at = at or timezone.now()
-    bag.sealed_by = _user(actor)
+    bag.sealed_by = user_or_none(actor)
     bag.seal_client_id = client_id
     bag.save(update_fields=["status", "counted", "sealed_at", "sealed_by", "seal_client_id"])
     history.record(
@@ -396,7 +397,7 @@ def box_open(
     return _container_open(Box, actor, round, site, barcode, client_id, at, source, other)
 
 
-def _locked_box(box: Box) -> Box:
+def locked_box(box: Box) -> Box:
     return Box.objects.select_for_update().get(pk=box.pk)
 
 
@@ -416,7 +417,7 @@ def bag_box(
         if found.box_id != box.pk:
             raise Conflict(_("This client id was already used for another box."), field="client_id")
         return found
-    box = _locked_box(box)
+    box = locked_box(box)
     bag = Bag.objects.select_for_update().filter(barcode=barcode).first()
     if box.status != BoxStatus.OPEN and not (bag is not None and bag.box_id == box.pk):
         raise Conflict(_("Box %(box)s has left the site.") % {"box": box.barcode}, field="box")

@@ -1,7 +1,7 @@
 """Chain-of-custody pages, made for a phone with a USB or phone barcode scanner (a keyboard
 that types the code and Enter): every form has one focused input and submits on Enter.
 
-Thin: reads in `testing.queries_custody`, writes in `testing.services_custody`; every row is
+Thin: reads in `testing.custody.queries`, writes in `testing.custody.services`; every row is
 fetched through the scope (outside it is a 404; a row the login may only see, a 403 on
 write). Each form carries a client id made when the page was drawn, so a double submit or a
 resent form replays instead of writing twice. A refused write redraws the page with the

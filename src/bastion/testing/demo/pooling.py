@@ -1,5 +1,5 @@
 """The demo's control areas and the pooling and deadline of its round in progress
-(runs after `testing.demo`).
+(runs after `testing.demo.rounds`).
 
 One compound is hit by a case this morning: a building of it sealed (one tube per household),
 its grid controlled (10 in 1), the rest of its community under precaution (20 in 1); an
@@ -24,7 +24,7 @@ from bastion.incidents.queries import active_levels, ancestor_ids, strictest_of
 from bastion.testing.demo.rounds import TUBE_COLUMNS
 from bastion.testing.rounds.models import Round, Station
 from bastion.testing.rounds.pooling import need
-from bastion.testing.rounds.projection import _per, _serving, finish_times, site_rates
+from bastion.testing.rounds.projection import finish_times, per_group, site_buildings, site_rates
 from bastion.testing.scans.models import Scan, ScanKind, Tube, TubeKind, TubeStatus
 
 # The path before the split: the demo seeds its random numbers with it (same data).
@@ -154,10 +154,13 @@ def _deadline(running: Round, now: dt.datetime) -> dt.datetime:
     """A deadline between the sites' projected finishes, so that the buildings of the
     slowest sites (at least LATE_AT_LEAST of them) miss it."""
     area = running.node
-    expected, sampled = _per("building_id", Q(**{f"{area.level}_id": area.pk}), running)
+    expected, sampled = per_group("building_id", Q(**{f"{area.level}_id": area.pk}), running)
     remaining = {b: max(n - sampled.get(b, 0), 0) for b, n in expected.items() if b}
     finish = finish_times(
-        now=now, rates=site_rates(running, now), remaining=remaining, serving=_serving(running)
+        now=now,
+        rates=site_rates(running, now),
+        remaining=remaining,
+        serving=site_buildings(running),
     )
     ends = sorted({f for b, f in finish.items() if f and remaining[b]}, reverse=True)
     late = 0

@@ -1,4 +1,4 @@
-"""The demo's positive-pool response, after the finished round's results (testing.demo):
+"""The demo's positive-pool response, after the finished round's results (testing.demo.rounds):
 
 * a police liaison on every community of the street (a police officer living there), told of
   the positive pools like the rest of the area (sending again only adds them);

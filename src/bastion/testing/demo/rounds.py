@@ -396,7 +396,7 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
     identity = build_identity_demo(street, rng, running, all_stations, now)
     response = build_response_demo(street, rng, now, finished)  # the positive pools' response
     # The running round's custody comes after the pooling demo repacks its tubes.
-    custody = build_custody(rng, now, finished)  # testing/demo_custody.py
+    custody = build_custody(rng, now, finished)  # testing/demo/custody.py
     return custody | {
         **identity,
         **response,

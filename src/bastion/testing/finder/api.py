@@ -12,7 +12,7 @@ from bastion.core.api_support import (
     DetailOut,
 )
 from bastion.testing.finder import services
-from bastion.testing.scans.api import _station_for_change
+from bastion.testing.scans.api import station_for_change
 
 # Operation ids predate the split; generated clients keep their method names.
 OPERATION_PREFIX = "bastion_testing_api"
@@ -35,7 +35,7 @@ class QueueReportOut(Schema):
 def station_queue(request, station_id: int, payload: QueueReportIn):
     """A crew's count of the people waiting in front of its open station; the public site
     finder bases its wait band on it for 15 minutes."""
-    station = _station_for_change(request, station_id)
+    station = station_for_change(request, station_id)
     station = services.station_queue_report(
         actor=request.auth, station=station, length=payload.queue_length, source="api"
     )

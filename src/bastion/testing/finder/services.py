@@ -1,3 +1,5 @@
+"""The one write of the finder: a crew's count of the people waiting at its station."""
+
 import datetime as dt
 
 from django.db import (

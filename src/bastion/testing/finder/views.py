@@ -5,7 +5,7 @@ The finder pages are the one place in the web UI that does not narrow through
 shows (its name, address, hours, open stations, a wait band), for any community, and
 nothing of any person. So that a whole city can ask at once, they:
 
-* read `testing.finder.finder_data` (cached per community, a handful of indexed queries on
+* read `testing.finder.queries.finder_data` (cached per community, a handful of indexed queries on
   a miss, none on a hit) and never touch the session or the user: no cookie is set, no
   `Vary: Cookie`, and the answer is `Cache-Control: public, max-age=CACHE_SECONDS` with an
   ETag (a repeated request within the period answers 304 without rendering); the page is

@@ -18,14 +18,14 @@ from bastion.testing.rounds.api import (
     NodeRef,
     PlaceOut,
     RoundOut,
-    _node_ref,
-    _place,
-    _round,
-    _round_out,
+    node_ref,
+    place_of,
+    round_of,
+    round_out,
 )
 from bastion.testing.rounds.models import Round
 from bastion.testing.scans import queries as scan_queries
-from bastion.testing.scans.api import TubeOut, _tube_out
+from bastion.testing.scans.api import TubeOut, tube_out
 from bastion.testing.scans.models import Result, Tube
 
 # Operation ids predate the split; generated clients keep their method names.
@@ -109,14 +109,14 @@ def _retest_state(retest) -> str:
 
 @router.get("/rounds/{round_id}/retests", response={200: list[RetestOut], **READ_ERRORS})
 def round_retests(request, round_id: int, node_id: int | None = None):
-    round_ = _round(request, round_id)
+    round_ = round_of(request, round_id)
     node = round_queries.area_node(request.auth, round_, node_id) if node_id else None
     return [
         {
             "resident_id": r.resident_id,
             "name": r.resident.name,
             "id_number": mask_id_number(r.resident.id_number),
-            "place": _place(r.resident),
+            "place": place_of(r.resident),
             "source_tube": r.source_tube.barcode,
             "tube": r.tube.barcode if r.tube else None,
             "result": _retest_state(r),
@@ -218,17 +218,17 @@ def traceback_out(request, tube: Tube) -> dict:
         first = b.people[0].scan
         buildings.append(
             {
-                "building": _node_ref(b.building),
-                "grid": _node_ref(first.grid),
-                "community": _node_ref(first.community),
+                "building": node_ref(b.building),
+                "grid": node_ref(first.grid),
+                "community": node_ref(first.community),
                 "chiefs": chiefs,
                 "people": [_traced_person(p, tb.retests) for p in b.people],
             }
         )
     station = tube.station
     return {
-        "tube": _tube_out(tube),
-        "round": _round_out(tube.round),
+        "tube": tube_out(tube),
+        "round": round_out(tube.round),
         "station": station.name,
         "site": station.site.name if station.site else "",
         "people": tb.people,
@@ -240,12 +240,12 @@ def traceback_out(request, tube: Tube) -> dict:
 
 @router.get("/tubes/{tube_id}", response={200: TubeOut, **READ_ERRORS})
 def tube_detail(request, tube_id: int):
-    return _tube_out(scan_queries.tube_for(request.auth, tube_id))
+    return tube_out(scan_queries.tube_for(request.auth, tube_id))
 
 
 @router.get("/tubes/by-barcode/{barcode}", response={200: TubeOut, **READ_ERRORS})
 def tube_by_barcode(request, barcode: str):
-    return _tube_out(scan_queries.tube_by_barcode(request.auth, barcode))
+    return tube_out(scan_queries.tube_by_barcode(request.auth, barcode))
 
 
 @router.get("/tubes/{tube_id}/traceback", response={200: TracebackOut, **READ_ERRORS})

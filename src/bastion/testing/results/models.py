@@ -40,7 +40,7 @@ class Retest(Located):
     created_at = models.DateTimeField(auto_now_add=True)
     tube = models.ForeignKey(Tube, models.PROTECT, null=True, blank=True, related_name="+")
     sampled_at = models.DateTimeField(null=True, blank=True)
-    # Positive-pool response (testing.response): the retest tube's result when the lab
+    # Positive-pool response (testing.results.response): the retest tube's result when the lab
     # answers (an invalid one puts the retest back to due, `tube` cleared, result kept), and
     # the hold: the person stays where they are from the positive result until a negative
     # retest (`hold_until` null: in force).
@@ -74,7 +74,7 @@ class Retest(Located):
 
 
 class RetestState(models.TextChoices):
-    """Where a retest stands (derived: see `testing.response.with_state`)."""
+    """Where a retest stands (derived: see `testing.results.response.with_state`)."""
 
     PENDING = "pending", _("Retest due")
     SAMPLED = "sampled", _("Sampled")

@@ -1,3 +1,6 @@
+"""Reads of results: the retest list, the traceback of a tube, the positive tubes of a round;
+every one through the scope."""
+
 from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet
@@ -6,7 +9,7 @@ from bastion.geo.models import Node, Resident
 from bastion.people.models import Post, PostRole
 from bastion.people.queries import building_notice
 from bastion.testing.results.models import Retest
-from bastion.testing.rounds.coverage import _where
+from bastion.testing.rounds.coverage import area_where
 from bastion.testing.rounds.models import Round
 from bastion.testing.scans.models import Result, Scan, ScanKind, Tube, WalkIn
 from bastion.testing.scans.queries import tubes_for
@@ -19,7 +22,7 @@ def retests(user, round_: Round, node: Node | None = None) -> QuerySet[Retest]:
     retested, the single tube (its result is the retest's)."""
     rows = Retest.objects.restrict(user).filter(round=round_)
     if node is not None:
-        rows = rows.filter(_where(round_, node))
+        rows = rows.filter(area_where(round_, node))
     return rows.select_related(
         "resident", "resident__household", "unit", "building", "grid", "source_tube", "tube"
     ).order_by(F("tube").asc(nulls_first=True), "building__path", "unit__path", "pk")

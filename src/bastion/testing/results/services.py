@@ -1,3 +1,6 @@
+"""Lab results: a file or list of results read, checked and applied to the tubes all-or-nothing,
+the positive pools' people put on the retest list."""
+
 import re
 import uuid
 from collections.abc import Sequence
@@ -16,7 +19,7 @@ from bastion.ledgers.reading import cell_text, sheet_read
 from bastion.testing.results import response
 from bastion.testing.results.models import ResultImport, Retest
 from bastion.testing.rounds.models import Round
-from bastion.testing.rounds.services import _ANCESTORS, _user
+from bastion.testing.rounds.services import ANCESTORS, is_user
 from bastion.testing.scans.codes import normalise_barcode
 from bastion.testing.scans.models import Result, Scan, ScanKind, Tube, TubeKind, TubeStatus
 
@@ -211,7 +214,7 @@ def _results_apply(
     batch = ResultImport(
         round=round_,
         filename=filename[:200],
-        by=actor if _user(actor) else None,
+        by=actor if is_user(actor) else None,
         source=source,
         client_id=client_id,
         tubes=sum(len(v) for v in changes.values()),
@@ -273,7 +276,7 @@ def _retests_mark(round_: Round, tubes: list[Tube]) -> int:
     rows = list(
         Scan.objects.filter(tube__in=tubes, kind=ScanKind.RESIDENT, retest=False)
         .order_by("pk")
-        .values_list("resident_id", "tube_id", *_ANCESTORS)
+        .values_list("resident_id", "tube_id", *ANCESTORS)
     )
     existing = set(
         Retest.objects.filter(round=round_, resident_id__in=[r[0] for r in rows]).values_list(
@@ -285,7 +288,7 @@ def _retests_mark(round_: Round, tubes: list[Tube]) -> int:
         if resident_id in existing:
             continue
         retest = Retest(round=round_, resident_id=resident_id, source_tube_id=tube_id)
-        for column, value in zip(_ANCESTORS, located, strict=True):
+        for column, value in zip(ANCESTORS, located, strict=True):
             setattr(retest, column, value)
         retests.append(retest)
         existing.add(resident_id)

@@ -1,3 +1,5 @@
+"""Result pages: the results import of a round, a tube with its traceback, the retest list."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,7 +11,7 @@ from bastion.core.errors import DomainError
 from bastion.testing.results import queries, response, services
 from bastion.testing.results.models import RetestState
 from bastion.testing.rounds import queries as round_queries
-from bastion.testing.rounds.views import _can_change, _crumbs, _node_id
+from bastion.testing.rounds.views import asked_node_id, can_change, crumbs
 from bastion.testing.scans import queries as scan_queries
 from bastion.testing.scans.models import Result, TubeKind
 
@@ -17,7 +19,7 @@ from bastion.testing.scans.models import Result, TubeKind
 @login_required
 def retests(request, round_id: int):
     round_ = round_queries.round_for(request.user, round_id)
-    node = round_queries.area_node(request.user, round_, _node_id(request))
+    node = round_queries.area_node(request.user, round_, asked_node_id(request))
     rows = response.with_state(queries.retests(request.user, round_, node))
     state = request.GET.get("state", "")
     if state in RetestState.values:
@@ -29,7 +31,7 @@ def retests(request, round_id: int):
             "tab": "rounds",
             "round": round_,
             "node": node,
-            "crumbs": _crumbs(request.user, round_, node),
+            "crumbs": crumbs(request.user, round_, node),
             "retests": list(rows),
             "state": state,
             "states": RetestState.choices,
@@ -44,7 +46,7 @@ def retests(request, round_id: int):
 def results_import(request, round_id: int):
     """Upload a lab's result file: all or nothing, every bad row listed."""
     round_ = round_queries.round_for(request.user, round_id)
-    if not _can_change(request.user, round_):
+    if not can_change(request.user, round_):
         raise PermissionDenied
     problems = []
     if request.method == "POST":

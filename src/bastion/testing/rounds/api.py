@@ -1,13 +1,9 @@
-"""Mass testing over JSON (mounted at /api/v1/testing).
+"""Rounds, their coverage, projection, missing list and throughput, and the sampling sites over
+JSON (mounted at /api/v1/testing).
 
-Thin: rows are fetched through the scope (`testing.queries` / `get_for_change`), reads come
-from testing.queries, writes go through testing.services. ID and phone numbers of residents
-are masked; chiefs' phone numbers (published on every building) are shown.
-
-Scanning is per station: POST /stations/{id}/scans (one) or /stations/{id}/scans/batch (up to
-200, one transaction). Each scan carries a client-made `client_id`; sending it again returns
-the stored answer ("replayed") and writes nothing, so a device can retry blindly.
-"""
+Thin: rows are fetched through the scope (`queries` / `get_for_change`), reads come from the
+queries modules, writes go through the services. ID and phone numbers of residents are
+masked; chiefs' phone numbers (published on every building) are shown."""
 
 import datetime as dt
 from typing import Literal
@@ -229,15 +225,15 @@ class ThroughputOut(Schema):
 # --------------------------------------------------------------------------------- helpers
 
 
-def _node_ref(node: Node | None) -> dict | None:
+def node_ref(node: Node | None) -> dict | None:
     return {"id": node.pk, "name": node.name, "level": node.level} if node else None
 
 
-def _round_out(r: Round) -> dict:
+def round_out(r: Round) -> dict:
     return {
         "id": r.pk,
         "name": r.name,
-        "node": _node_ref(r.node),
+        "node": node_ref(r.node),
         "starts_at": r.starts_at,
         "ends_at": r.ends_at,
         "pool_size": r.pool_size,
@@ -252,7 +248,7 @@ def _round_out(r: Round) -> dict:
     }
 
 
-def _station_out(st: Station, shift=None) -> dict:
+def station_out(st: Station, shift=None) -> dict:
     return {
         "id": st.pk,
         "name": st.name,
@@ -262,7 +258,7 @@ def _station_out(st: Station, shift=None) -> dict:
     }
 
 
-def _place(resident) -> dict:
+def place_of(resident) -> dict:
     h = resident.household
     return {
         "building": resident.building.name,
@@ -272,7 +268,7 @@ def _place(resident) -> dict:
     }
 
 
-def _round(request, round_id: int) -> Round:
+def round_of(request, round_id: int) -> Round:
     return queries.round_for(request.auth, round_id)
 
 
@@ -281,7 +277,7 @@ def _round(request, round_id: int) -> Round:
 
 @router.get("/rounds", response=list[RoundOut])
 def round_list(request):
-    return [_round_out(r) for r in queries.rounds_for(request.auth)[:200]]
+    return [round_out(r) for r in queries.rounds_for(request.auth)[:200]]
 
 
 @router.post("/rounds", response={201: RoundOut, **WRITE_ERRORS})
@@ -304,27 +300,27 @@ def round_create(request, payload: RoundIn):
         client_id=payload.client_id,
         source="api",
     )
-    return Status(201, _round_out(round_))
+    return Status(201, round_out(round_))
 
 
 @router.get("/rounds/{round_id}", response={200: RoundOut, **READ_ERRORS})
 def round_detail(request, round_id: int):
-    return _round_out(_round(request, round_id))
+    return round_out(round_of(request, round_id))
 
 
 @router.get("/rounds/{round_id}/coverage", response={200: CoverageOut, **READ_ERRORS})
 def round_coverage(request, round_id: int, node_id: int | None = None):
     """Expected, sampled, resulted, positive and missing at a node (default: the round's
     area) and at each of its children."""
-    round_ = _round(request, round_id)
+    round_ = round_of(request, round_id)
     node = queries.area_node(request.auth, round_, node_id)
     cov = coverage.coverage(request.auth, round_, node)
     return {
         "round_id": round_.pk,
-        "node": _node_ref(node),
+        "node": node_ref(node),
         "totals": cov.totals,
         "walk_ins": cov.walk_ins,
-        "children": [{"node": _node_ref(kid), **figures} for kid, figures in cov.children],
+        "children": [{"node": node_ref(kid), **figures} for kid, figures in cov.children],
     }
 
 
@@ -352,7 +348,7 @@ class ProjectionOut(Schema):
 
 def _late(row) -> dict:
     return {
-        "node": _node_ref(row.node),
+        "node": node_ref(row.node),
         "expected": row.expected,
         "sampled": row.sampled,
         "remaining": row.remaining,
@@ -363,13 +359,13 @@ def _late(row) -> dict:
 @router.get("/rounds/{round_id}/projection", response={200: ProjectionOut, **READ_ERRORS})
 def round_projection(request, round_id: int, node_id: int | None = None):
     """Which buildings and units will miss the round's deadline at each site's sampling
-    rate of the last hour (see testing.projection)."""
-    round_ = _round(request, round_id)
+    rate of the last hour (see testing.rounds.projection)."""
+    round_ = round_of(request, round_id)
     node = queries.area_node(request.auth, round_, node_id)
     p = deadline_projection(request.auth, round_, node)
     return {
         "round_id": round_.pk,
-        "node": _node_ref(node),
+        "node": node_ref(node),
         "now": p.now,
         "deadline": p.deadline,
         "finish": p.finish,
@@ -385,7 +381,7 @@ def _person_row(r) -> dict:
         "id_number": mask_id_number(r.id_number),
         "phone": mask_mobile(r.phone),
         "household_id": r.household_id,
-        "place": _place(r),
+        "place": place_of(r),
         "immobile": r.immobile,
         "disabled": r.disabled,
     }
@@ -396,13 +392,13 @@ def round_missing(
     request, round_id: int, node_id: int | None = None, limit: int = Query(1000, ge=1, le=10_000)
 ):
     """The missing list (漏检): residents present and not sampled, by unit and household."""
-    round_ = _round(request, round_id)
+    round_ = round_of(request, round_id)
     node = queries.area_node(request.auth, round_, node_id)
     rows = coverage.missing_residents(request.auth, round_, node)
     listed = list(rows[:limit])
     return {
         "round_id": round_.pk,
-        "node": _node_ref(node),
+        "node": node_ref(node),
         "total": rows.count(),
         "listed": len(listed),
         "residents": [_person_row(r) for r in listed],
@@ -412,7 +408,7 @@ def round_missing(
 @router.get("/rounds/{round_id}/home-visits", response={200: list[PersonRowOut], **READ_ERRORS})
 def round_home_visits(request, round_id: int, node_id: int):
     """Immobile or disabled residents present and not yet sampled: a home team's list."""
-    round_ = _round(request, round_id)
+    round_ = round_of(request, round_id)
     node = queries.area_node(request.auth, round_, node_id)
     return [
         _person_row(r)
@@ -425,7 +421,7 @@ def round_home_visits(request, round_id: int, node_id: int):
 @router.get("/rounds/{round_id}/throughput", response={200: ThroughputOut, **READ_ERRORS})
 def round_throughput(request, round_id: int, hours: float = Query(6, gt=0, le=72)):
     """Scans per 10 minutes per site and station, for a chart."""
-    round_ = _round(request, round_id)
+    round_ = round_of(request, round_id)
     until = timezone.now()
     return queries.throughput(
         request.auth, round_, since=until - dt.timedelta(hours=hours), until=until
@@ -442,11 +438,11 @@ def _site_out(site: Site) -> dict:
         "id": site.pk,
         "name": site.name,
         "address": site.address,
-        "node": _node_ref(site.node),
+        "node": node_ref(site.node),
         "opens_at": site.opens_at,
         "closes_at": site.closes_at,
         "plan": site.plan,
-        "stations": [_station_out(st, plan.open_shifts.get(st.pk)) for st in plan.stations],
+        "stations": [station_out(st, plan.open_shifts.get(st.pk)) for st in plan.stations],
         "posts": [
             {
                 "id": p.pk,
@@ -487,7 +483,7 @@ def site_list(request):
             "id": s.pk,
             "name": s.name,
             "address": s.address,
-            "node": _node_ref(s.node),
+            "node": node_ref(s.node),
             "opens_at": s.opens_at,
             "closes_at": s.closes_at,
             "stations": s.n_stations,
@@ -538,7 +534,7 @@ def station_create(request, site_id: int, payload: StationIn):
     station = services.station_add(
         actor=request.auth, site=site, name=payload.name, client_id=payload.client_id, source="api"
     )
-    return Status(201, _station_out(station))
+    return Status(201, station_out(station))
 
 
 @router.post("/sites/{site_id}/posts", response={201: PostOut, **WRITE_ERRORS})
@@ -548,7 +544,7 @@ def site_post_create(request, site_id: int, payload: SitePostIn):
     person = scope.get_scoped_or_404(Person, user, pk=payload.person_id)
     station = None
     if payload.station_id is not None:
-        station = queries._one(Station.objects.filter(site=site), pk=payload.station_id)
+        station = queries.one_or_404(Station.objects.filter(site=site), pk=payload.station_id)
     post = services.site_post_assign(
         actor=user,
         person=person,

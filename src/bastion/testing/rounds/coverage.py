@@ -1,3 +1,10 @@
+"""Coverage of a round: who was expected, sampled, resulted, missing, at a node and its
+children, and the missing list and home visits built on it.
+
+Counting never walks the tree: coverage is one GROUP BY on the child level's ancestor column
+of the residents and one of the scans, filtered by the round's area column and the node's
+own column(s)."""
+
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -7,7 +14,7 @@ from bastion.testing.rounds.models import Round
 from bastion.testing.scans.models import Result, Scan, ScanKind
 
 
-def _where(round_: Round, node: Node) -> Q:
+def area_where(round_: Round, node: Node) -> Q:
     """Rows of `node` inside the round's area: the area's column, the node's column, and the
     node's grid column (so the (round, grid) index serves building and unit level too)."""
     q = Q(**({f"{round_.node.level}_id": round_.node_id} | {f"{node.level}_id": node.pk}))
@@ -46,7 +53,7 @@ def coverage_counts(user, round_: Round, node: Node, group_by: str | None = None
     """{group: figures} for `node` in `round_` (one group, None, without `group_by`):
     expected (residents present), away and moved out (excluded), sampled, resulted,
     positive, missing. Two grouped queries."""
-    where = _where(round_, node)
+    where = area_where(round_, node)
     residents = Resident.objects.restrict(user).filter(where)
     expected = _grouped(
         residents,
@@ -102,7 +109,7 @@ def coverage(user, round_: Round, node: Node) -> Coverage:
 # ------------------------------------------------------------------------- missing list
 
 
-def _sampled_in(round_: Round) -> Exists:
+def sampled_in(round_: Round) -> Exists:
     return Exists(_counted_scans(round_).filter(resident_id=OuterRef("pk")))
 
 
@@ -111,8 +118,8 @@ def missing_residents(user, round_: Round, node: Node) -> QuerySet[Resident]:
     missing list (漏检), in building, unit, floor, room order."""
     return (
         Resident.objects.restrict(user)
-        .filter(_where(round_, node), presence=Presence.HOME)
-        .exclude(_sampled_in(round_))
+        .filter(area_where(round_, node), presence=Presence.HOME)
+        .exclude(sampled_in(round_))
         .select_related("household", "unit", "building", "grid")
         .order_by("building__path", "unit__path", "household__floor", "household__room", "pk")
     )
@@ -162,7 +169,7 @@ def excluded_residents(user, round_: Round, node: Node, *, limit: int = 500) -> 
     """Residents of the area not expected, with their reason (away, moved out)."""
     return (
         Resident.objects.restrict(user)
-        .filter(_where(round_, node))
+        .filter(area_where(round_, node))
         .exclude(presence=Presence.HOME)
         .select_related("household", "unit", "building")
         .order_by("presence", "building__path", "unit__path", "household__room", "pk")[:limit]

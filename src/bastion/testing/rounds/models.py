@@ -44,9 +44,9 @@ class Round(Located):
     created_at = models.DateTimeField(auto_now_add=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True)
     # The deadline by which every expected resident should be sampled (24 h after the start
-    # when empty: `due`), and the pooling by control level (`testing.pooling`): sealed areas one
-    # tube per person or per household, controlled and precaution areas their own pool sizes,
-    # the rest `pool_size`.
+    # when empty: `due`), and the pooling by control level (`testing.rounds.pooling`): sealed
+    # areas one tube per person or per household, controlled and precaution areas their own
+    # pool sizes, the rest `pool_size`.
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     sealed_tube = models.CharField(
         _("tube in sealed areas"),
@@ -60,7 +60,7 @@ class Round(Located):
     precaution_pool_size = models.PositiveSmallIntegerField(
         _("pooling size in precaution areas"), choices=[(n, str(n)) for n in POOL_SIZES], default=20
     )
-    # Hours after which a custody step is late (`queries_custody.overdue`): a closed tube not
+    # Hours after which a custody step is late (`custody.queries.overdue`): a closed tube not
     # packed, an open bag not sealed, a sealed bag not received by the lab. A far lab or a
     # night round sets its own.
     pack_within = models.PositiveSmallIntegerField(_("hours to pack a closed tube"), default=1)

@@ -106,7 +106,7 @@ class Projection:
     site_rates: dict[int, int]
 
 
-def _serving(round_: Round) -> dict[int, set[int]]:
+def site_buildings(round_: Round) -> dict[int, set[int]]:
     """{building: sites} of the sites serving the round (`services.serves`): the buildings
     they serve directly and through command zones."""
     serving: dict[int, set[int]] = defaultdict(set)
@@ -127,7 +127,7 @@ def _serving(round_: Round) -> dict[int, set[int]]:
     return serving
 
 
-def _per(group_by: str, where: Q, round_: Round) -> tuple[dict, dict]:
+def per_group(group_by: str, where: Q, round_: Round) -> tuple[dict, dict]:
     expected = dict(
         Resident.objects.filter(where, presence=Presence.HOME)
         .values(group_by)
@@ -170,10 +170,10 @@ def deadline_projection(
     round is projected to miss, latest first."""
     now = now or timezone.now()
     area = Q(**{f"{round_.node.level}_id": round_.node_id})
-    expected, sampled = _per("building_id", area, round_)
+    expected, sampled = per_group("building_id", area, round_)
     remaining = {b: max(n - sampled.get(b, 0), 0) for b, n in expected.items() if b}
     rates = site_rates(round_, now) if now >= round_.starts_at else {}
-    finish = finish_times(now=now, rates=rates, remaining=remaining, serving=_serving(round_))
+    finish = finish_times(now=now, rates=rates, remaining=remaining, serving=site_buildings(round_))
     deadline = round_.due
     late = {b for b, f in finish.items() if remaining[b] and misses(f, deadline)}
     mine = list(
@@ -186,7 +186,7 @@ def deadline_projection(
     rows = [Late(b, expected.get(b.pk, 0), sampled.get(b.pk, 0), finish[b.pk]) for b in mine]
     if rows:
         by_unit = Q(building_id__in=[r.node.pk for r in rows])
-        unit_expected, unit_sampled = _per("unit_id", area & by_unit, round_)
+        unit_expected, unit_sampled = per_group("unit_id", area & by_unit, round_)
         units = Node.objects.restrict(user).filter(pk__in=list(unit_expected)).order_by("path")
         index = {r.node.pk: r for r in rows}
         for unit in units:

@@ -1,9 +1,6 @@
-"""Reads of mass testing shared by pages, API and reports. Every one takes the user and goes
-through the scope: rows outside it are absent (404 for one row, left out of lists).
-
-Counting never walks the tree: coverage is one GROUP BY on the child level's ancestor column
-of the residents and one of the scans, filtered by the round's area column and the node's
-own column(s)."""
+"""Reads of rounds, sites and stations shared by pages, API and reports. Every one takes the
+user and goes through the scope: rows outside it are absent (404 for one row, left out of
+lists)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -32,7 +29,7 @@ from bastion.testing.scans.models import Scan
 BUCKET = dt.timedelta(minutes=10)
 
 
-def _one(queryset: QuerySet, **lookup):
+def one_or_404(queryset: QuerySet, **lookup):
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
@@ -59,7 +56,7 @@ def rounds_for(user, action: str = VIEW) -> QuerySet[Round]:
 
 
 def round_for(user, pk: int, action: str = VIEW) -> Round:
-    return _one(rounds_for(user, action), pk=pk)
+    return one_or_404(rounds_for(user, action), pk=pk)
 
 
 def round_state(round_: Round, now: dt.datetime | None = None) -> str:

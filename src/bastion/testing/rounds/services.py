@@ -1,3 +1,7 @@
+"""Every write of rounds, sampling sites, their stations and staff, and stations' shifts. One
+function per use case, keyword-only, transactional; a refusal raises `DomainError` naming the
+field (and row) and changes nothing."""
+
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -35,7 +39,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)  # a device's clock may run this far ahead
 SHIFT_GRACE = dt.timedelta(minutes=10)  # a scan this long before its shift opened counts
 
 
-_ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
+ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
 
 
 ROUND_FIELDS = (
@@ -60,8 +64,8 @@ SITE_FIELDS = ("name", "node_id", "address", "opens_at", "closes_at")
 SITE_POST_FIELDS = ("person_id", "role", "site_id", "station_id", "started_on", "ended_on")
 
 
-def _locate_at(obj, source) -> None:
-    for column in _ANCESTORS:
+def locate_at(obj, source) -> None:
+    for column in ANCESTORS:
         setattr(obj, column, getattr(source, column))
 
 
@@ -88,7 +92,7 @@ def round_open(
     source: str = "web",
 ) -> Round:
     """Decide a testing round over `node`'s subtree, with its deadline (24 hours after the
-    start by default), its pooling by control level (`testing.pooling`) and the hours each
+    start by default), its pooling by control level (`testing.rounds.pooling`) and the hours each
     custody step may take before it is overdue."""
     problems = []
     if not name.strip():
@@ -142,7 +146,7 @@ def round_open(
         pack_within=pack_within,
         seal_within=seal_within,
         receive_within=receive_within,
-        created_by=actor if _user(actor) else None,
+        created_by=actor if is_user(actor) else None,
         client_id=client_id,
     )
     round_.locate(node)
@@ -151,7 +155,8 @@ def round_open(
     return round_
 
 
-def _user(actor) -> bool:
+def is_user(actor) -> bool:
+    """Whether a write is by a signed-in user (not the system: a command, the demo)."""
     return actor is not None and getattr(actor, "is_authenticated", False)
 
 
@@ -257,7 +262,7 @@ def station_add(
     if Station.objects.filter(site=site, name=name.strip()).exists():
         raise DomainError(_("This site already has a station of that name."), field="name")
     station = Station(site=site, name=name.strip(), kind=StationKind.FIXED, client_id=client_id)
-    _locate_at(station, site)
+    locate_at(station, site)
     station.save()
     history.record(actor, station, "create", {"name": [None, station.name]}, source=source)
     return station
@@ -316,7 +321,7 @@ def site_post_assign(
         started_on=started_on or timezone.localdate(),
         client_id=client_id,
     )
-    _locate_at(post, station or site)
+    locate_at(post, station or site)
     try:
         with transaction.atomic():
             post.save()
@@ -398,9 +403,9 @@ def station_open(
     if not serves(station, round):
         raise DomainError(_("This station is outside the round's area."), field="round")
     shift = Shift(
-        station=station, round=round, opened_at=at, opened_by=actor if _user(actor) else None
+        station=station, round=round, opened_at=at, opened_by=actor if is_user(actor) else None
     )
-    _locate_at(shift, station)
+    locate_at(shift, station)
     try:
         with transaction.atomic():
             shift.save()

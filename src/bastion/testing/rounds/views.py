@@ -1,7 +1,6 @@
 """Mass-testing pages: rounds with coverage per child node, the missing list, home visits,
-retests, the traceback of a tube, throughput, sites with their printable plan, and the
-printable resident codes of a unit. Thin: reads in `testing.queries`, writes in
-`testing.services`; every row fetched through the scope (outside it is a 404)."""
+throughput, and sites with their printable plan. Thin: reads in the queries modules, writes
+in the services; every row fetched through the scope (outside it is a 404)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -18,12 +17,12 @@ from bastion.testing.rounds.projection import deadline_projection
 MISSING_SHOWN = 2000
 
 
-def _node_id(request) -> int | None:
+def asked_node_id(request) -> int | None:
     raw = request.GET.get("node", "")
     return int(raw) if raw.isdigit() else None
 
 
-def _crumbs(user, round_: Round, node: Node) -> list[Node]:
+def crumbs(user, round_: Round, node: Node) -> list[Node]:
     """The path from the round's area (or the highest node the user sees) down to `node`."""
     if not node.path.startswith(round_.node.path):
         return [node]
@@ -36,7 +35,7 @@ def _crumbs(user, round_: Round, node: Node) -> list[Node]:
     return [n for n in chain if n.pk in visible]
 
 
-def _can_change(user, obj) -> bool:
+def can_change(user, obj) -> bool:
     return scope.can(user, scope.CHANGE, obj)
 
 
@@ -57,7 +56,7 @@ def index(request):
 @login_required
 def round_detail(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, _node_id(request))
+    node = queries.area_node(request.user, round_, asked_node_id(request))
     cov = coverage.coverage(request.user, round_, node)
     chiefs = {}
     if cov.children and cov.children[0][0].level == "grid":
@@ -72,12 +71,12 @@ def round_detail(request, round_id: int):
             "round": round_,
             "state": state,
             "node": node,
-            "crumbs": _crumbs(request.user, round_, node),
+            "crumbs": crumbs(request.user, round_, node),
             "coverage": cov,
             "projection": late,
             "children": [(kid, f, chiefs.get(kid.pk)) for kid, f in cov.children],
             "positives": list(result_queries.positive_tubes(request.user, round_)[:50]),
-            "can_import": _can_change(request.user, round_),
+            "can_import": can_change(request.user, round_),
         },
     )
 
@@ -85,7 +84,7 @@ def round_detail(request, round_id: int):
 @login_required
 def missing(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, _node_id(request))
+    node = queries.area_node(request.user, round_, asked_node_id(request))
     units, total = coverage.missing_list(request.user, round_, node, limit=MISSING_SHOWN)
     return render(
         request,
@@ -94,7 +93,7 @@ def missing(request, round_id: int):
             "tab": "rounds",
             "round": round_,
             "node": node,
-            "crumbs": _crumbs(request.user, round_, node),
+            "crumbs": crumbs(request.user, round_, node),
             "units": units,
             "total": total,
             "shown": sum(u.count for u in units),
@@ -106,7 +105,7 @@ def missing(request, round_id: int):
 @login_required
 def home_visits(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, _node_id(request))
+    node = queries.area_node(request.user, round_, asked_node_id(request))
     units = coverage.home_visits(request.user, round_, node)
     teams = list(queries.stations_for(request.user).filter(kind=StationKind.HOME))
     return render(
@@ -116,7 +115,7 @@ def home_visits(request, round_id: int):
             "tab": "rounds",
             "round": round_,
             "node": node,
-            "crumbs": _crumbs(request.user, round_, node),
+            "crumbs": crumbs(request.user, round_, node),
             "units": units,
             "total": sum(u.count for u in units),
             "teams": teams,

@@ -25,9 +25,9 @@ from bastion.testing.rounds import services as round_services
 from bastion.testing.rounds.api import (
     RoundOut,
     StationOut,
-    _round,
-    _round_out,
-    _station_out,
+    round_of,
+    round_out,
+    station_out,
 )
 from bastion.testing.rounds.models import Station
 from bastion.testing.scans import batch, codes, queries, services, shifts
@@ -109,7 +109,7 @@ class ScanOut(Schema):
         "bad_tube, tube_full, tube_closed, tube_other_round, "
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
         "already_sampled, bad_phone, client_id_reused, wrong_tube_kind (the tube does "
-        "not match the person's control level, see testing.pooling), tube_other_household, "
+        "not match the person's control level, see testing.rounds.pooling), tube_other_household, "
         "unknown_document, no_document, family_too_big."
     )
     field: str | None
@@ -176,7 +176,7 @@ class CodeOut(Schema):
     code: str
 
 
-def _tube_out(t: Tube) -> dict:
+def tube_out(t: Tube) -> dict:
     return {
         "id": t.pk,
         "barcode": t.barcode,
@@ -198,7 +198,7 @@ def _scan_out(o: batch.ScanOutcome) -> ScanOut:
     return ScanOut.model_construct(**{**o.__dict__, "members": [_scan_out(m) for m in o.members]})
 
 
-def _station_for_change(request, station_id: int) -> Station:
+def station_for_change(request, station_id: int) -> Station:
     return get_for_change(Station.objects.select_related("site"), request.auth, pk=station_id)
 
 
@@ -261,8 +261,8 @@ def station_state_out(station: Station) -> dict:
             }
         )
     return {
-        "station": _station_out(station, state.shift),
-        "round": _round_out(state.shift.round) if state.shift else None,
+        "station": station_out(station, state.shift),
+        "round": round_out(state.shift.round) if state.shift else None,
         "tubes": [
             {"barcode": t.barcode, "filled": t.filled, "capacity": t.capacity, "kind": t.kind}
             for t in state.tubes
@@ -282,8 +282,8 @@ def station_detail(request, station_id: int):
 
 @router.post("/stations/{station_id}/open", response={200: ShiftOut, **WRITE_ERRORS})
 def station_open(request, station_id: int, payload: OpenIn):
-    station = _station_for_change(request, station_id)
-    round_ = _round(request, payload.round_id)
+    station = station_for_change(request, station_id)
+    round_ = round_of(request, payload.round_id)
     shift = round_services.station_open(
         actor=request.auth, station=station, round=round_, source="api"
     )
@@ -297,7 +297,7 @@ def station_open(request, station_id: int, payload: OpenIn):
 
 @router.post("/stations/{station_id}/close", response={200: ShiftOut | None, **WRITE_ERRORS})
 def station_close(request, station_id: int):
-    station = _station_for_change(request, station_id)
+    station = station_for_change(request, station_id)
     shift = round_services.station_close(actor=request.auth, station=station, source="api")
     if shift is None:
         return None
@@ -312,11 +312,11 @@ def station_close(request, station_id: int):
 @router.post("/stations/{station_id}/tubes", response={200: TubeOut, **WRITE_ERRORS})
 def tube_open(request, station_id: int, payload: TubeIn):
     """Open a tube by its barcode (again: the same tube)."""
-    station = _station_for_change(request, station_id)
+    station = station_for_change(request, station_id)
     tube = services.tube_open(
         actor=request.auth, station=station, barcode=payload.barcode, single=payload.single
     )
-    return _tube_out(tube)
+    return tube_out(tube)
 
 
 @router.post(
@@ -324,11 +324,11 @@ def tube_open(request, station_id: int, payload: TubeIn):
 )
 def tube_close(request, station_id: int, barcode: str):
     """Close a tube before it is full."""
-    station = _station_for_change(request, station_id)
-    tube = round_queries._one(
+    station = station_for_change(request, station_id)
+    tube = round_queries.one_or_404(
         Tube.objects.filter(station=station), barcode=codes.barcode_text(barcode)
     )
-    return _tube_out(services.tube_close(actor=request.auth, tube=tube))
+    return tube_out(services.tube_close(actor=request.auth, tube=tube))
 
 
 @router.get("/stations/{station_id}/people", response={200: list[PersonFoundOut], **READ_ERRORS})
@@ -336,7 +336,7 @@ def station_people(request, station_id: int, q: str):
     """Manual entry when a code will not scan: residents of the station's round area found by
     a document number (exact) or a name (part), with the children under them as guardian.
     Send the chosen one's `code` as a scan with `manual` set."""
-    station = _station_for_change(request, station_id)
+    station = station_for_change(request, station_id)
     return queries.station_people(request.auth, station, q)
 
 

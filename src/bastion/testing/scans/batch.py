@@ -1,13 +1,13 @@
-"""Every write of mass testing: rounds, sites, stations and their staff, shifts, tubes, scans,
-lab results. One function per use case, keyword-only, transactional; a refusal raises
-`DomainError` naming the field (and row) and changes nothing.
+# Over 600 lines: a batch of scans is one decision under one lock; its steps share private state.
+"""The scan path: a batch of plain scans (no family code) at one station, decided and written
+in one transaction.
 
-Scans (`scans_record`) are the hot path: one transaction per batch, a fixed handful of
-queries whatever the batch size (replays, shifts, residents, tubes locked in id order,
-already-sampled, multi-row INSERT, one conditional UPDATE per touched tube). The guards are
-in the database (see models), and a batch that loses a race to a concurrent writer (a unique
-index or a tube's fill moved under it) is rolled back whole and evaluated again, so no pool
-is overfilled, no resident counted twice and no acknowledged scan lost.
+The hot path: a fixed handful of queries whatever the batch size (replays, shifts, residents,
+tubes locked in id order, already-sampled, multi-row INSERT, one conditional UPDATE per
+touched tube). The guards are in the database (see models), and a batch that loses a race to
+a concurrent writer (a unique index or a tube's fill moved under it) is rolled back whole and
+evaluated again, so no pool is overfilled, no resident counted twice and no acknowledged scan
+lost.
 """
 
 import contextlib
@@ -41,14 +41,14 @@ from bastion.testing.rounds.models import (
     Station,
 )
 from bastion.testing.rounds.pooling import TubePooling, pooled
-from bastion.testing.rounds.services import _ANCESTORS, CLOCK_SKEW, SHIFT_GRACE, _locate_at, _user
+from bastion.testing.rounds.services import ANCESTORS, CLOCK_SKEW, SHIFT_GRACE, is_user, locate_at
 from bastion.testing.scans.codes import (
     documents_resolve,
     normalise_barcode,
     read_scanned,
 )
 from bastion.testing.scans.models import Scan, ScanKind, Tube, TubeKind, TubeStatus, WalkIn
-from bastion.testing.scans.shifts import _shift_at, _shifts_around
+from bastion.testing.scans.shifts import shift_among, shifts_around
 
 MAX_BATCH = 200  # scans per batch call
 
@@ -59,7 +59,7 @@ ATTEMPTS = 6  # evaluations of a batch that lost a race before giving up
 # ----------------------------------------------------------------------------------- tubes
 
 
-def _new_tube(
+def new_tube(
     *, round: Round, station: Station, barcode: str, single: bool, at: dt.datetime, actor
 ) -> Tube:
     capacity = 1 if single else round.pool_size
@@ -70,13 +70,13 @@ def _new_tube(
         capacity=capacity,
         kind=TubeKind.SINGLE if capacity == 1 else TubeKind.POOL,
         opened_at=at,
-        opened_by_id=actor.pk if _user(actor) else None,
+        opened_by_id=actor.pk if is_user(actor) else None,
     )
-    _locate_at(tube, station)
+    locate_at(tube, station)
     return tube
 
 
-def _tube_refusal(
+def tube_refusal(
     tube: "Tube | _SeenTube", round_id: int, station: Station
 ) -> tuple[str, str] | None:
     """(reason, message) if `tube` cannot take a scan of this round at this station."""
@@ -217,7 +217,7 @@ SCAN_COLUMNS = (
     "result",
     "voided_at",
     "manual",
-    *_ANCESTORS,
+    *ANCESTORS,
 )
 
 
@@ -286,7 +286,7 @@ def _residents(
     matches = [rawsql.any_of(f"r.{column}", values) for column, values in wanted]
     found = rawsql.rows(
         "SELECT r.id, r.id_number, r.doc_number, r.name, "
-        f"{', '.join('r.' + c for c in _ANCESTORS)}, ca.node_id, ca.level "
+        f"{', '.join('r.' + c for c in ANCESTORS)}, ca.node_id, ca.level "
         f"FROM {rawsql.table(Resident)} r {active_area_join('r')} "
         f"WHERE {' OR '.join(sql for sql, _params in matches)}",
         [param for _sql, params in matches for param in params],
@@ -392,7 +392,7 @@ def _scans_apply(
     them to the database's unique indexes: a hit there rolls the batch back and it is evaluated
     again, carefully, to give the answer (the stored scan, or the tube they are in)."""
     outcomes: list[ScanOutcome | None] = [None] * len(items)
-    actor_id = actor.pk if _user(actor) else None
+    actor_id = actor.pk if is_user(actor) else None
 
     # 1. Replays: scans already stored under these client ids.
     ids = {i.client_id for i in items}
@@ -421,14 +421,14 @@ def _scans_apply(
     shifts: list[Shift] = []
     if pending:
         times = [at for _i, _item, at in pending]
-        shifts = _shifts_around(station, min(times), max(times) + SHIFT_GRACE)
+        shifts = shifts_around(station, min(times), max(times) + SHIFT_GRACE)
     for index, item, at in pending:
         if at > now + CLOCK_SKEW:
             outcomes[index] = _refused(
                 item, "bad_time", "at", _("The scan's time is in the future: check the clock.")
             )
             continue
-        shift = _shift_at(shifts, at)
+        shift = shift_among(shifts, at)
         if shift is None:
             outcomes[index] = _refused(
                 item, "station_closed", "station", _("This station is not open.")
@@ -556,7 +556,7 @@ def _evaluate(
     if to_retest:
         for round_id, resident_id, barcode in Scan.objects.filter(
             round_id__in=round_ids,
-            resident_id__in=[r for _round, r in to_retest],
+            resident_id__in=[r for round_of, r in to_retest],
             voided_at__isnull=True,
             retest=True,
         ).values_list("round_id", "resident_id", "tube__barcode"):
@@ -584,7 +584,7 @@ def _evaluate(
 
     new_walk_ins: list[WalkIn] = []
     accepted: list[_Accepted] = []
-    station_located = tuple(getattr(station, c) for c in _ANCESTORS)
+    station_located = tuple(getattr(station, c) for c in ANCESTORS)
     for index, item, at, shift, barcode, number, code_id in parsed:
         round_ = shift.round
         person = by_number.get(number) if number else by_id.get(code_id)
@@ -595,7 +595,7 @@ def _evaluate(
             continue
         state = tubes.get(barcode)
         if state is None:
-            tube = _new_tube(
+            tube = new_tube(
                 round=round_,
                 station=station,
                 barcode=barcode,
@@ -605,7 +605,7 @@ def _evaluate(
             )
             tube.opened_by_id = actor_id
             state = tubes[barcode] = _TubeState(tube, True, 0, TubeStatus.OPEN)
-        check = _tube_refusal(_tube_as_seen(state), round_.pk, station)
+        check = tube_refusal(_tube_as_seen(state), round_.pk, station)
         if check:
             outcomes[index] = _refused(
                 item,
@@ -717,7 +717,7 @@ def _evaluate(
                     phone=phone,
                     resident_id=person.id if person else None,
                 )
-                _locate_at(walk_in, station)
+                locate_at(walk_in, station)
                 walk_ins[key_w] = walk_in
                 new_walk_ins.append(walk_in)
             walk_in_sampled[key_w] = barcode
@@ -813,7 +813,7 @@ def _evaluate(
 
 @dataclass(frozen=True)
 class _SeenTube:
-    """What `_tube_refusal` reads of a tube, as a batch sees it part-way through."""
+    """What `tube_refusal` reads of a tube, as a batch sees it part-way through."""
 
     barcode: str
     round_id: int

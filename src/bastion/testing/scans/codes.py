@@ -52,7 +52,7 @@ def resident_code(resident_id: int) -> str:
 
 def family_code(household_id: int) -> str:
     """One code per household: scanned at a station, it samples every present member not yet
-    sampled into the open tube (`testing.family`)."""
+    sampled into the open tube (`testing.scans.family`)."""
     return f"F{household_id}-{_check(household_id, 'household')}"
 
 

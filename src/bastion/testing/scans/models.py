@@ -1,7 +1,6 @@
-"""Mass testing: rounds over an area, sampling sites with their stations and staff, tubes
-(pooled or single), the scans that put residents into tubes, lab results and retests.
+"""Tubes (pooled or single), walk-ins and the scans that put residents into tubes.
 
-The rules that must hold under concurrent writers live in the database:
+The rules of mass testing that must hold under concurrent writers live in the database:
 
 * a resident is sampled at most once per round: a partial unique index on
   (round, resident) over the scans that count (not voided, not a retest), and the same for
@@ -41,7 +40,7 @@ class TubeStatus(models.TextChoices):
 
 class TubeKind(models.TextChoices):
     """What a tube holds: several people's swabs (its capacity says how many), one person's,
-    or the members of one household (a sealed area's pooling, `testing.pooling`)."""
+    or the members of one household (a sealed area's pooling, `testing.rounds.pooling`)."""
 
     POOL = "pool", _("Pooled tube")
     SINGLE = "single", _("Single tube")

@@ -1,3 +1,6 @@
+"""Reads of tubes and of a station's state, shared by the station page and the API; every one
+through the scope."""
+
 import datetime as dt
 import re
 from collections import defaultdict
@@ -12,7 +15,7 @@ from bastion.testing.rounds.models import (
     Shift,
     Station,
 )
-from bastion.testing.rounds.queries import EpochSlot, _one
+from bastion.testing.rounds.queries import EpochSlot, one_or_404
 from bastion.testing.scans.codes import barcode_text, resident_code
 from bastion.testing.scans.models import Scan, Tube, TubeStatus
 
@@ -27,13 +30,13 @@ def tubes_for(user) -> QuerySet[Tube]:
 
 
 def tube_for(user, pk: int) -> Tube:
-    return _one(
+    return one_or_404(
         tubes_for(user).select_related("round", "round__node", "station", "station__site"), pk=pk
     )
 
 
 def tube_by_barcode(user, barcode: str) -> Tube:
-    return _one(
+    return one_or_404(
         tubes_for(user).select_related("round", "station", "station__site"),
         barcode=barcode_text(barcode),
     )

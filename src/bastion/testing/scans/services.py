@@ -1,3 +1,6 @@
+"""Every write at a station: tubes opened and closed, scans one by one or in batches (family
+codes through `family`, the rest through `batch`)."""
+
 import datetime as dt
 from collections.abc import Sequence
 
@@ -17,9 +20,9 @@ from bastion.testing.scans.batch import (
     ScanInput,
     ScanOutcome,
     ScanRefused,
-    _new_tube,
-    _tube_refusal,
     batch_record,
+    new_tube,
+    tube_refusal,
 )
 from bastion.testing.scans.codes import is_family_code, normalise_barcode
 from bastion.testing.scans.family import scans_with_families
@@ -39,11 +42,11 @@ def tube_open(
         raise DomainError(_("This station is not open."), field="station")
     found = Tube.objects.select_for_update().filter(barcode=barcode).first()
     if found is not None:
-        refusal = _tube_refusal(found, shift.round_id, station)
+        refusal = tube_refusal(found, shift.round_id, station)
         if refusal:
             raise DomainError(refusal[1], field="tube")
         return found
-    tube = _new_tube(
+    tube = new_tube(
         round=shift.round, station=station, barcode=barcode, single=single, at=at, actor=actor
     )
     try:

@@ -1,3 +1,5 @@
+"""Which shift of a station a scan falls in, read once per batch with the station's row."""
+
 import datetime as dt
 from collections.abc import Sequence
 
@@ -36,7 +38,7 @@ def _shifts_of(rows: list[list]) -> list[Shift]:
     return shifts
 
 
-def _shifts_around(station: Station, start: dt.datetime, end: dt.datetime) -> list[Shift]:
+def shifts_around(station: Station, start: dt.datetime, end: dt.datetime) -> list[Shift]:
     """The station's shifts open at some time between `start` and `end`, latest first, with
     their rounds and the rounds' areas: those read with the station when they cover it."""
     read = getattr(station, "_shifts_read", None)
@@ -84,7 +86,7 @@ def station_for_scans(pk: int, times: Sequence[dt.datetime | None]) -> Station |
     return station
 
 
-def _shift_at(shifts: list[Shift], at: dt.datetime) -> Shift | None:
+def shift_among(shifts: list[Shift], at: dt.datetime) -> Shift | None:
     """The station's shift at `at`: the one whose hours hold it, else one opened a little
     after it (a device clock running behind). After a shift's close nothing counts."""
     for grace in (dt.timedelta(0), SHIFT_GRACE):
@@ -95,5 +97,5 @@ def _shift_at(shifts: list[Shift], at: dt.datetime) -> Shift | None:
 
 
 def shift_at(station: Station, at: dt.datetime) -> Shift | None:
-    """The station's shift at `at` (see `_shift_at`), with its round and the round's area."""
-    return _shift_at(_shifts_around(station, at, at + SHIFT_GRACE), at)
+    """The station's shift at `at` (see `shift_among`), with its round and the round's area."""
+    return shift_among(shifts_around(station, at, at + SHIFT_GRACE), at)

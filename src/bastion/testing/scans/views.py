@@ -1,3 +1,6 @@
+"""The station page (scanning on a phone or a handheld) and the printable resident codes of a
+unit."""
+
 import json
 
 from django.contrib import messages
@@ -13,7 +16,7 @@ from bastion.core.errors import DomainError
 from bastion.geo.models import Household, Node, Resident
 from bastion.testing.rounds import queries as round_queries
 from bastion.testing.rounds import services as round_services
-from bastion.testing.rounds.views import _can_change
+from bastion.testing.rounds.views import can_change
 from bastion.testing.scans.codes import family_code, resident_code
 
 
@@ -66,7 +69,7 @@ def station(request, station_id: int):
             "tab": "sites",
             "station": found,
             "state": state,
-            "can_scan": _can_change(request.user, found),
+            "can_scan": can_change(request.user, found),
             "strings": _station_strings(),
         },
     )

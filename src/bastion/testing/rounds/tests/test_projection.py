@@ -13,7 +13,7 @@ from bastion.accounts.services import token_issue
 from bastion.geo.models import Resident
 from bastion.testing.conftest import site_elsewhere
 from bastion.testing.rounds.models import Round
-from bastion.testing.rounds.projection import _serving, deadline_projection, finish_times
+from bastion.testing.rounds.projection import deadline_projection, finish_times, site_buildings
 from bastion.testing.scans import batch as scan_batch
 from bastion.testing.scans.services import scans_record
 
@@ -42,15 +42,15 @@ def test_the_buildings_are_served_by_the_sites_serving_the_round(testing):
     tree = testing.tree
     far = site_elsewhere(testing)
     far_building = far.areas.get().building_id
-    street = _serving(testing.round)
+    street = site_buildings(testing.round)
     assert set(street) == {b.pk for b in tree.buildings[:4]} and far_building not in street
     assert street[tree.buildings[0].pk] == {testing.sites[0].pk}
     over_community = Round(node=tree.communities[1])  # served by its street's sites
     over_community.locate(tree.communities[1])
-    assert _serving(over_community) == street
+    assert site_buildings(over_community) == street
     over_district = Round(node=tree.district)
     over_district.locate(tree.district)
-    assert _serving(over_district) == {**street, far_building: {far.pk}}
+    assert site_buildings(over_district) == {**street, far_building: {far.pk}}
 
 
 @pytest.fixture
