@@ -221,11 +221,12 @@ def district_build(*, residents: int, progress) -> District:
     from django.utils import timezone
 
     from bastion.accounts.services import role_assign
-    from bastion.demo.builder import ANCESTORS, _insert
+    from bastion.core.bulk import copy_rows
     from bastion.geo.models import Household, Node, Resident
     from bastion.testing.results import services as result_services
     from bastion.testing.results.services import ResultRow
     from bastion.testing.rounds import services as round_services
+    from bastion.testing.rounds.services import ANCESTORS
     from bastion.testing.scans.models import Result, Scan, Tube
 
     ops = connection.ops
@@ -237,7 +238,7 @@ def district_build(*, residents: int, progress) -> District:
     with transaction.atomic():
         _skip_foreign_key_checks()
         progress.phase("Tree", len(nodes))
-        _insert(
+        copy_rows(
             Node,
             ["id", "path", "depth", "numchild", "name", "level", "code", "floors", *ANCESTORS],
             nodes,
@@ -245,7 +246,7 @@ def district_build(*, residents: int, progress) -> District:
         )
         households = sum(1 for _ in _homes(units, residents))
         progress.phase("Households", households)
-        _insert(
+        copy_rows(
             Household,
             ["id", "room", "floor", *ANCESTORS],
             ((pk, room, floor, *anc) for pk, anc, floor, room, _n in _homes(units, residents)),
@@ -253,7 +254,7 @@ def district_build(*, residents: int, progress) -> District:
         )
         progress.phase("Residents", residents)
         relations = ("head", "spouse", "child")
-        _insert(
+        copy_rows(
             Resident,
             [
                 "id",
@@ -356,7 +357,7 @@ def district_build(*, residents: int, progress) -> District:
                     *located,
                 )
 
-        _insert(
+        copy_rows(
             Tube,
             [
                 "id",
@@ -377,7 +378,7 @@ def district_build(*, residents: int, progress) -> District:
             progress,
         )
         uuid_value = Scan._meta.get_field("client_id").get_db_prep_value
-        _insert(
+        copy_rows(
             Scan,
             [
                 "client_id",
