@@ -359,7 +359,7 @@ def _late(row) -> dict:
 @router.get("/rounds/{round_id}/projection", response={200: ProjectionOut, **READ_ERRORS})
 def round_projection(request, round_id: int, node_id: int | None = None):
     """Which buildings and units will miss the round's deadline at each site's sampling
-    rate of the last hour (see testing.rounds.projection)."""
+    rate of the last hour (see testing.projection)."""
     round_ = round_of(request, round_id)
     node = queries.area_node(request.auth, round_, node_id)
     p = deadline_projection(request.auth, round_, node)

@@ -109,7 +109,7 @@ class ScanOut(Schema):
         "bad_tube, tube_full, tube_closed, tube_other_round, "
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
         "already_sampled, bad_phone, client_id_reused, wrong_tube_kind (the tube does "
-        "not match the person's control level, see testing.rounds.pooling), tube_other_household, "
+        "not match the person's control level, see testing.pooling), tube_other_household, "
         "unknown_document, no_document, family_too_big."
     )
     field: str | None
