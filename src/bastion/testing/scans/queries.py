@@ -19,7 +19,7 @@ from bastion.testing.rounds.queries import EpochSlot, one_or_404
 from bastion.testing.scans.codes import barcode_text, resident_code
 from bastion.testing.scans.models import Scan, Tube, TubeStatus
 
-# -------------------------------------------------------------------------------- traceback
+# ------------------------------------------------------------------------------------ tubes
 
 
 def tubes_for(user) -> QuerySet[Tube]:
