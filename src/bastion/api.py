@@ -42,9 +42,12 @@ def _mount() -> None:
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
-    from bastion.testing.api import router as testing_router
-    from bastion.testing.api import scan_router
-    from bastion.testing.api_custody import router as custody_router
+    from bastion.testing.custody.api import router as custody_router
+    from bastion.testing.finder.api import router as finder_router
+    from bastion.testing.results.api import router as results_router
+    from bastion.testing.rounds.api import router as rounds_router
+    from bastion.testing.scans.api import router as scans_router
+    from bastion.testing.scans.api import scan_router
 
     api.add_router("/testing", scan_router)
     api.add_router("/accounts", accounts_router)
@@ -54,7 +57,10 @@ def _mount() -> None:
     api.add_router("/ledgers", ledgers_router)
     api.add_router("/screening", screening_router)
     api.add_router("/reports", reports_router)
-    api.add_router("/testing", testing_router)
+    api.add_router("/testing", rounds_router)
+    api.add_router("/testing", results_router)
+    api.add_router("/testing", scans_router)
+    api.add_router("/testing", finder_router)
     api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)

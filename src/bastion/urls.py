@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from bastion.api import api
-from bastion.testing import views_finder
+from bastion.testing.finder import views as finder_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -19,8 +19,8 @@ urlpatterns = [
     path("requests/", include("bastion.requests.urls")),
     path("incidents/", include("bastion.incidents.urls")),
     # the public site finder (no login; a community's page is its QR link)
-    path("find/", views_finder.finder_index, name="finder"),
-    path("find/<int:community_id>/", views_finder.finder_community, name="finder_community"),
+    path("find/", finder_views.finder_index, name="finder"),
+    path("find/<int:community_id>/", finder_views.finder_community, name="finder_community"),
     path("notices/", include("bastion.notices.urls")),
     path("", include("bastion.web.urls")),
 ]

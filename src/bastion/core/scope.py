@@ -46,7 +46,7 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 }
 
 
-def _grants(user) -> list[tuple[str, str, int]]:
+def grants(user) -> list[tuple[str, str, int]]:
     """(role, node level, node id) of a login, cached on the user object for the request."""
     cached = getattr(user, "_bastion_grants", None)
     if cached is None:
@@ -76,7 +76,7 @@ def scope_q(user, action: str = VIEW) -> Q:
         return Q()
     allowed = ROLE_ACTIONS[action]
     clauses = [
-        Q(**{f"{level}_id": node_id}) for role, level, node_id in _grants(user) if role in allowed
+        Q(**{f"{level}_id": node_id}) for role, level, node_id in grants(user) if role in allowed
     ]
     return reduce(or_, clauses) if clauses else Q(pk__in=[])
 
@@ -85,12 +85,12 @@ def has_action(user, action: str) -> bool:
     """Whether the login holds any role that grants `action` somewhere."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or any(role in ROLE_ACTIONS[action] for role, _l, _n in _grants(user))
+    return user.is_superuser or any(role in ROLE_ACTIONS[action] for role, _l, _n in grants(user))
 
 
 def root_node_ids(user) -> list[int]:
     """The nodes at the top of a login's view (its role nodes)."""
-    return sorted({node_id for _r, _l, node_id in _grants(user)})
+    return sorted({node_id for _r, _l, node_id in grants(user)})
 
 
 def above_ids(user) -> set[int]:
@@ -152,7 +152,7 @@ def allows(user, action: str, row) -> bool:
     allowed = ROLE_ACTIONS[action]
     return any(
         role in allowed and getattr(row, f"{level}_id", None) == node_id
-        for role, level, node_id in _grants(user)
+        for role, level, node_id in grants(user)
     )
 
 

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from bastion.accounts.models import RevealLog
 from bastion.accounts.services import role_assign
+from bastion.core.bulk import copy_rows
 from bastion.core.models import ChangeLog, Located
 from bastion.demo import spec
 from bastion.demo.modules import modules_build
@@ -196,61 +197,6 @@ def _bulk(
     return objs
 
 
-def _insert(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], progress: Progress
-) -> None:
-    """One `executemany` of a plain INSERT of `fields` (a COPY on PostgreSQL). Values must
-    already be in the backend's form (see `_date` and `_json`). Columns not given get the
-    field's default, as `bulk_create` would give them, so a field added later with a default
-    needs no change here."""
-    qn = connection.ops.quote_name
-    meta = model._meta
-    given = [meta.get_field(f) for f in fields]
-    constant, per_row = _defaults(model, {f.name for f in given})
-    columns = [*given, *constant, *per_row]
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    tail = tuple(constant.values())
-
-    def prepare(row: tuple) -> tuple:
-        return (*row, *tail, *(make() for make in per_row.values()))
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # psycopg's executemany is a round trip per row; COPY streams them.
-            names = ", ".join(qn(f.column) for f in columns)
-            with cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy:
-                for chunk in _batched(rows, CHUNK):
-                    for row in chunk:
-                        copy.write_row(prepare(row))
-                    progress.advance(len(chunk))
-            return
-        for chunk in _batched(rows, CHUNK):
-            cursor.executemany(sql, [prepare(row) for row in chunk])
-            progress.advance(len(chunk))
-
-
-def _defaults(model: type[models.Model], given: set[str]) -> tuple[dict, dict]:
-    """The values of the columns an INSERT leaves out: fixed defaults once, callable ones
-    (a uuid4, a now) per row. Nullable fields without a default stay NULL."""
-    constant, per_row = {}, {}
-    for f in model._meta.concrete_fields:
-        if f.name in given or f.primary_key:
-            continue
-        if f.has_default():
-            if callable(f.default):
-                per_row[f] = lambda f=f: f.get_db_prep_save(f.get_default(), connection)
-            else:
-                constant[f] = f.get_db_prep_save(f.get_default(), connection)
-        elif not f.null and not f.has_db_default():
-            raise DemoError(
-                _("The demo does not fill %(field)s.") % {"field": f"{model.__name__}.{f.name}"}
-            )
-    return constant, per_row
-
-
 def _date(value):
     return connection.ops.adapt_datefield_value(value)
 
@@ -289,7 +235,7 @@ def _record(
         )
         for pk, text, changes, ancestors in entries
     )
-    _insert(ChangeLog, fields, rows, progress)
+    copy_rows(ChangeLog, fields, rows, progress)
 
 
 def _created(values: dict[str, Any]) -> dict[str, list]:
@@ -416,7 +362,7 @@ def _write_zones(plan: DemoPlan, w: Written, progress: Progress) -> list[int]:
 
 def _write_households(plan: DemoPlan, w: Written, city: int, progress: Progress) -> list[int]:
     progress.phase(_("Households"), len(plan.households) * 2)
-    _insert(
+    copy_rows(
         Household,
         ["room", "floor", *ANCESTORS],
         ((h.room, h.floor, *w.ancestors[h.unit]) for h in plan.households),
@@ -465,7 +411,7 @@ RESIDENT_COLUMNS = (
 def _write_residents(plan: DemoPlan, w: Written, city: int, progress: Progress) -> None:
     progress.phase(_("Residents"), len(plan.residents) * 2)
     unit_of = [h.unit for h in plan.households]
-    _insert(
+    copy_rows(
         Resident,
         [*RESIDENT_COLUMNS, *ANCESTORS],
         (
@@ -527,7 +473,7 @@ def _write_persons(
                 *w.ancestors[plan.households[r.household].unit],
             )
         )
-    _insert(
+    copy_rows(
         Person,
         [
             "name",
@@ -553,7 +499,7 @@ def _write_posts(plan: DemoPlan, w: Written, city: int, progress: Progress) -> N
     def zone(p):
         return w.zones[p.zone] if p.zone is not None else None
 
-    _insert(
+    copy_rows(
         Post,
         ["person_id", "role", "node_id", "zone_id", "title", "started_on", *ANCESTORS],
         (

@@ -16,17 +16,20 @@ from bastion.geo.models import Node
 # per street, because they freeze days over what the others wrote.
 MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.screening.demo", True),
-    ("bastion.testing.demo", False),
-    ("bastion.testing.demo_pooling", False),
-    ("bastion.testing.demo_custody", False),
+    ("bastion.testing.demo.rounds", False),
+    ("bastion.testing.demo.pooling", False),
+    ("bastion.testing.demo.custody", False),
     ("bastion.requests.demo", False),
     ("bastion.people.mobilization.demo", True),
     ("bastion.reports.demo", True),
 )
 
 
-def _builder(module: str) -> Callable:
-    return importlib.import_module(module).build_demo
+def _builder(module: str) -> tuple[str, Callable]:
+    """The builder and the name its random numbers are seeded with: a module that moved keeps
+    its old path as `DEMO_SEED`, so the demo writes the same data."""
+    found = importlib.import_module(module)
+    return getattr(found, "DEMO_SEED", module), found.build_demo
 
 
 def modules_build(
@@ -36,13 +39,14 @@ def modules_build(
     now = now or timezone.now()
     today = timezone.localdate(now)
     counts: dict[str, dict] = {}
-    for module, takes_date in MODULE_DEMOS:
+    for path, takes_date in MODULE_DEMOS:
+        module, build = _builder(path)
         name = module.split(".")[1] if "demo_" not in module else module.rsplit("_", 1)[1]
         if progress is not None:
             progress.phase(name, len(streets))
         for index, street in enumerate(streets):
             rng = random.Random(f"{seed}:{module}:{index}")
-            result = _builder(module)(street, rng, today if takes_date else now)
+            result = build(street, rng, today if takes_date else now)
             for key, value in result.items():
                 if isinstance(value, int):
                     counts.setdefault(name, {}).setdefault(key, 0)

@@ -163,11 +163,5 @@ def post_end(
     before = history.snapshot(post, fields)
     post.ended_on = ended_on
     post.save(update_fields=["ended_on"])
-    history.record(
-        actor,
-        post,
-        "update",
-        history.diff(before, history.snapshot(post, fields)),
-        source=source,
-    )
+    history.record_update(actor, post, before, fields, source=source)
     return post

@@ -533,7 +533,7 @@ def test_a_few_demo_buildings_will_miss_the_running_rounds_deadline(demo, db):
 
     from bastion.incidents.models import ControlArea
     from bastion.testing.models import Round, Tube
-    from bastion.testing.projection import deadline_projection
+    from bastion.testing.rounds.projection import deadline_projection
 
     admin = User.objects.get(username="admin")
     running = Round.objects.get(node=demo.street, ends_at__gte=timezone.now())

@@ -53,6 +53,9 @@ from bastion.people.mobilization.models import (
 )
 from bastion.people.models import Organisation, OrgKind, Person, PersonKind, Post, PostRole
 
+# The path before the split: the demo seeds its random numbers with it (same data).
+DEMO_SEED = "bastion.people.demo_mobilization"
+
 SENT_DOWN = 673
 RECALLED = 12
 RESERVE_DISPATCHED = 30  # an earlier dispatch from the pool, over now

@@ -3,8 +3,8 @@ duration in hours, and a resident's holds (for the resident page)."""
 
 from django import template
 
-from bastion.testing import response
-from bastion.testing.models import RetestState
+from bastion.testing.results import response as result_response
+from bastion.testing.results.models import RetestState
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ _STATE_CLASS = {
 
 @register.inclusion_tag("testing/_retest_state.html")
 def retest_state(retest):
-    state = getattr(retest, "state", None) or response.state_of(retest)
+    state = getattr(retest, "state", None) or result_response.state_of(retest)
     return {
         "retest": retest,
         "state": state,
@@ -35,12 +35,12 @@ def hold(retest):
 
 @register.filter
 def duration(value) -> str:
-    return response.hours(value)
+    return result_response.hours(value)
 
 
 @register.inclusion_tag("testing/_resident_holds.html", takes_context=True)
 def resident_holds(context, resident):
     request = context.get("request")
     user = getattr(request, "user", None)
-    holds = response.holds_of(user, resident.pk) if user is not None else []
+    holds = result_response.holds_of(user, resident.pk) if user is not None else []
     return {"holds": holds}

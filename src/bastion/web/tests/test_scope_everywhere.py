@@ -184,7 +184,7 @@ class OtherGrid:
     # tube holding one of its residents
     @cached_property
     def testing_round(self):
-        from bastion.testing.services import round_open
+        from bastion.testing.rounds.services import round_open
 
         now = timezone.now()
         return round_open(
@@ -198,7 +198,7 @@ class OtherGrid:
 
     @cached_property
     def site(self):
-        from bastion.testing.services import site_create
+        from bastion.testing.rounds.services import site_create
 
         return site_create(
             actor=self.chief,
@@ -212,7 +212,7 @@ class OtherGrid:
 
     @cached_property
     def station(self):
-        from bastion.testing.services import station_add, station_open
+        from bastion.testing.rounds.services import station_add, station_open
 
         station = station_add(actor=self.chief, site=self.site, name="1号台")
         station_open(actor=self.chief, station=station, round=self.testing_round)
@@ -221,7 +221,8 @@ class OtherGrid:
     @cached_property
     def tube(self):
         from bastion.testing.models import Tube
-        from bastion.testing.services import ScanInput, scans_record
+        from bastion.testing.scans.batch import ScanInput
+        from bastion.testing.scans.services import scans_record
 
         [outcome] = scans_record(
             actor=self.chief,
@@ -236,8 +237,8 @@ class OtherGrid:
     # chain of custody: the tube closed and packed into a sealed bag, boxed at the site
     @cached_property
     def bag(self):
-        from bastion.testing.services import tube_close
-        from bastion.testing.services_custody import bag_open, bag_seal, tube_pack
+        from bastion.testing.custody.services import bag_open, bag_seal, tube_pack
+        from bastion.testing.scans.services import tube_close
 
         tube_close(actor=self.chief, tube=self.tube)
         bag = bag_open(
@@ -248,7 +249,7 @@ class OtherGrid:
 
     @cached_property
     def box(self):
-        from bastion.testing.services_custody import bag_box, box_open
+        from bastion.testing.custody.services import bag_box, box_open
 
         box = box_open(
             actor=self.chief, round=self.testing_round, site=self.site, barcode="BOX-OTHER-1"
@@ -258,7 +259,7 @@ class OtherGrid:
 
     @cached_property
     def handover(self):
-        from bastion.testing.services_custody import Party, box_handover, party_of
+        from bastion.testing.custody.handovers import Party, box_handover, party_of
 
         return box_handover(
             actor=self.chief,

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bastion.testing.bench import free_port
+from bastion.testing.bench.scratch import free_port
 
 
 def _children(pid: int) -> list[int]:

@@ -341,13 +341,7 @@ def allowance_payer_set(
     before = history.snapshot(month, MONTH_FIELDS)
     month.payer = payer
     month.save(update_fields=["payer"])
-    history.record(
-        actor,
-        month,
-        "update",
-        history.diff(before, history.snapshot(month, MONTH_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, month, before, MONTH_FIELDS, source=source)
     return month
 
 

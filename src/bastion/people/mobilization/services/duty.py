@@ -154,13 +154,7 @@ def place_update(*, place: Place, actor=None, source: str = "web", **changes) ->
         Shift.objects.filter(place=place, starts_at__gt=timezone.now()).update(
             required=place.required
         )
-    history.record(
-        actor,
-        place,
-        "update",
-        history.diff(before, history.snapshot(place, PLACE_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, place, before, PLACE_FIELDS, source=source)
     return place
 
 
@@ -394,20 +388,8 @@ def assignment_swap(
         row.shift, row.starts_at, row.ends_at = shift, shift.starts_at, shift.ends_at
         row.locate(shift)
         row.save()
-    history.record(
-        actor,
-        assignment,
-        "update",
-        history.diff(before_a, history.snapshot(assignment, ASSIGNMENT_FIELDS)),
-        source=source,
-    )
-    history.record(
-        actor,
-        other,
-        "update",
-        history.diff(before_b, history.snapshot(other, ASSIGNMENT_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, assignment, before_a, ASSIGNMENT_FIELDS, source=source)
+    history.record_update(actor, other, before_b, ASSIGNMENT_FIELDS, source=source)
     return assignment, other
 
 
@@ -430,13 +412,7 @@ def assignment_transfer(
     before = history.snapshot(assignment, ASSIGNMENT_FIELDS)
     assignment.person = person
     assignment.save(update_fields=["person"])
-    history.record(
-        actor,
-        assignment,
-        "update",
-        history.diff(before, history.snapshot(assignment, ASSIGNMENT_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, assignment, before, ASSIGNMENT_FIELDS, source=source)
     return assignment
 
 

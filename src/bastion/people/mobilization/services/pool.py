@@ -226,11 +226,5 @@ def deployment_recall(
     deployment.recalled_on = max(on, deployment.starts_on)
     deployment.recall_reason = reason.strip()[:200]
     deployment.save(update_fields=["recalled_on", "recall_reason"])
-    history.record(
-        actor,
-        deployment,
-        "update",
-        history.diff(before, history.snapshot(deployment, DEPLOYMENT_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, deployment, before, DEPLOYMENT_FIELDS, source=source)
     return deployment

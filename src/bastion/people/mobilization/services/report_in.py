@@ -178,13 +178,7 @@ def report_in_confirm(
     report_in.decided_at = timezone.now()
     report_in.decided_by = actor if actor is not None and actor.is_authenticated else None
     report_in.save()
-    history.record(
-        actor,
-        report_in,
-        "update",
-        history.diff(before, history.snapshot(report_in, REPORT_IN_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, report_in, before, REPORT_IN_FIELDS, source=source)
     return report_in
 
 
@@ -207,11 +201,5 @@ def report_in_reject(
     report_in.decided_at = timezone.now()
     report_in.decided_by = actor if actor is not None and actor.is_authenticated else None
     report_in.save()
-    history.record(
-        actor,
-        report_in,
-        "update",
-        history.diff(before, history.snapshot(report_in, REPORT_IN_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, report_in, before, REPORT_IN_FIELDS, source=source)
     return report_in

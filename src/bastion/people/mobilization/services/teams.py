@@ -117,11 +117,5 @@ def team_member_remove(
     before = history.snapshot(member, MEMBER_FIELDS)
     member.left_on = max(left_on or local_today(), member.joined_on)
     member.save(update_fields=["left_on"])
-    history.record(
-        actor,
-        member,
-        "update",
-        history.diff(before, history.snapshot(member, MEMBER_FIELDS)),
-        source=source,
-    )
+    history.record_update(actor, member, before, MEMBER_FIELDS, source=source)
     return member

@@ -12,8 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bastion.demo.management.commands.demo import RichProgress
-from bastion.testing import bench
-from bastion.testing.bench_finder import burst
+from bastion.testing.bench import district as bench_district
+from bastion.testing.bench import load as bench_load
+from bastion.testing.bench import measure as bench_measure
+from bastion.testing.bench import scratch as bench_scratch
+from bastion.testing.bench.finder import burst
 
 MODULES = ("testing",)
 
@@ -35,8 +38,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seconds", type=float, default=15.0, help="length of each timed run (default 15)"
         )
-        parser.add_argument("--clients", type=int, default=bench.CLIENTS)
-        parser.add_argument("--batch", type=int, default=bench.BATCH)
+        parser.add_argument("--clients", type=int, default=bench_district.CLIENTS)
+        parser.add_argument("--batch", type=int, default=bench_load.BATCH)
         parser.add_argument(
             "--database",
             help="scratch database name (PostgreSQL; default bastion_bench) or SQLite file",
@@ -69,36 +72,36 @@ class Command(BaseCommand):
         residents = residents or (1_000_000 if pg else 100_000)
         if residents < 1000:
             raise CommandError("--residents must be at least 1000.")
-        if not 1 <= clients <= bench.CLIENTS or not 1 <= batch <= 200:
+        if not 1 <= clients <= bench_district.CLIENTS or not 1 <= batch <= 200:
             raise CommandError("--clients is 1 to 8 and --batch 1 to 200.")
-        scratch = bench.scratch_open(name=options["database"], fresh=not options["reuse"])
-        if options["reuse"] and bench.district_find(residents) is None:
+        scratch = bench_scratch.scratch_open(name=options["database"], fresh=not options["reuse"])
+        if options["reuse"] and bench_district.district_find(residents) is None:
             err.print(f"No kept district of {residents:,} residents there: building one.")
-            scratch = bench.scratch_open(name=options["database"], fresh=True)
+            scratch = bench_scratch.scratch_open(name=options["database"], fresh=True)
         err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
         try:
             figures = self._run(scratch, residents, seconds, clients, batch, options, err)
         finally:
             if not options["keep"]:
-                bench.scratch_drop(scratch)
+                bench_scratch.scratch_drop(scratch)
         out.print(_table(figures))
         # The last line: every figure as one JSON object.
         self.stdout.write(json.dumps(figures, ensure_ascii=False))
 
     def _run(self, scratch, residents, seconds, clients, batch, options, err) -> dict:
         started = time.perf_counter()
-        district = bench.district_find(residents) if options["reuse"] else None
+        district = bench_district.district_find(residents) if options["reuse"] else None
         if district is None:
             with RichProgress(err) as progress:
                 progress.phase("Tables", 1)
-                bench.schema_create()
+                bench_scratch.schema_create()
                 progress.advance()
-                district = bench.district_build(residents=residents, progress=progress)
+                district = bench_district.district_build(residents=residents, progress=progress)
             err.print(f"Built {residents:,} residents in {time.perf_counter() - started:.1f} s.")
         else:
             err.print(f"Reusing the district of {residents:,} residents.")
-        token = bench.token_for_bench()
-        codes = bench.unsampled_codes(district)
+        token = bench_district.token_for_bench()
+        codes = bench_district.unsampled_codes(district)
         sampled_before = district.expected - len(codes)
         if options["reuse"] and len(codes) < clients * batch * 10:
             err.print(
@@ -107,19 +110,19 @@ class Command(BaseCommand):
             )
 
         err.print(f"Plain inserts, {seconds:g} s each...")
-        insert_single, insert_batched = bench.insert_rates(min(seconds, 10))
+        insert_single, insert_batched = bench_measure.insert_rates(min(seconds, 10))
 
         stations = district.stations[:clients]
         split = len(codes) // 4
-        finder_paths = bench.finder_paths(district)
+        finder_paths = bench_district.finder_paths(district)
         connection.close()  # the clients are forked
         processes, threads = _server_shape(scratch.vendor, clients, options)
-        server = bench.Server(scratch, threads=threads, processes=processes)
+        server = bench_scratch.Server(scratch, threads=threads, processes=processes)
         try:
             server.wait_ready()
             tag = f"T{int(time.time()) % 10**8:08d}"
             err.print(f"Single scans, {clients} clients, {seconds:g} s...")
-            single = bench.load_run(
+            single = bench_load.load_run(
                 port=server.port,
                 token=token,
                 stations=stations,
@@ -129,7 +132,7 @@ class Command(BaseCommand):
                 tag=tag + "S",
             )
             err.print(f"Batches of {batch}, {clients} clients, {seconds:g} s...")
-            batched = bench.load_run(
+            batched = bench_load.load_run(
                 port=server.port,
                 token=token,
                 stations=stations,
@@ -149,7 +152,7 @@ class Command(BaseCommand):
             server.stop()
 
         err.print("Traceback, coverage, missing-list export...")
-        reads = bench.reads_measure(district, scratch.directory)
+        reads = bench_measure.reads_measure(district, scratch.directory)
         figures = {
             "database": f"{connection.vendor} {_version()}",
             "residents": district.residents,
@@ -182,7 +185,7 @@ class Command(BaseCommand):
             )
         figures["targets_met"] = {
             key: (figures[key] >= target if key.startswith("scans") else figures[key] <= target)
-            for key, target in bench.TARGETS.items()
+            for key, target in bench_measure.TARGETS.items()
         }
         figures["seconds_total"] = round(time.perf_counter() - started, 1)
         return figures
