@@ -93,26 +93,42 @@ def root_node_ids(user) -> list[int]:
     return sorted({node_id for _r, _l, node_id in grants(user)})
 
 
-def above_ids(user) -> set[int]:
-    """The nodes above a login's role nodes (their ancestors), cached on the user object."""
+def above(user) -> set[tuple[str, int]]:
+    """(level, id) of the nodes above a login's role nodes (their ancestors), cached on the
+    user object like its grants."""
     cached = getattr(user, "_bastion_above", None)
     if cached is None:
-        columns = [f"{level}_id" for level in LEVEL_ORDER]
         roots = root_node_ids(user)
-        rows = apps.get_model("geo", "Node").objects.filter(pk__in=roots).values_list(*columns)
-        cached = {pk for row in rows for pk in row if pk is not None} - set(roots)
+        rows = (
+            apps.get_model("geo", "Node")
+            .objects.filter(pk__in=roots)
+            .values_list(*(f"{level}_id" for level in LEVEL_ORDER))
+        )
+        cached = {
+            (level, pk)
+            for row in rows
+            for level, pk in zip(LEVEL_ORDER, row, strict=True)
+            if pk is not None and pk not in roots
+        }
         user._bastion_above = cached
     return cached
 
 
-def seen_from_below_q(user, action: str = VIEW, *, field: str = "node") -> Q:
+def seen_from_below_q(user, action: str = VIEW, *, field: str | None = "node") -> Q:
     """`scope_q`, and to see (never to change) the rows set on a node above the user's: a
-    street's round or control area binds the grid chief working under it. `field` names the
-    row's node."""
+    street's round or control area binds the grid chief working under it, a district bureau
+    pays a community's cadres. `field` names the row's node; `None` for a located row, which
+    stands on the node of its deepest filled column."""
     q = scope_q(user, action)
     if action != VIEW or not user.is_authenticated or user.is_superuser:
         return q
-    return q | Q(**{f"{field}_id__in": sorted(above_ids(user))})
+    nodes = sorted(above(user))
+    if field is not None:
+        return q | Q(**{f"{field}_id__in": [pk for _level, pk in nodes]})
+    deeper = dict(zip(LEVEL_ORDER, LEVEL_ORDER[1:], strict=False))
+    for level, pk in nodes:
+        q |= Q(**{f"{level}_id": pk, f"{deeper[level]}_id": None})
+    return q
 
 
 def seen_through_q(user, action: str, parts: models.QuerySet, *, link: str) -> Q:

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids, scope_q
+from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids, seen_from_below_q
 from bastion.geo.models import Node
 from bastion.people.models import CHIEF_OF_LEVEL, Post
 from bastion.testing.rounds.models import (
@@ -39,20 +39,10 @@ def one_or_404(queryset: QuerySet, **lookup):
 # ---------------------------------------------------------------------------------- rounds
 
 
-def _ancestor_paths(user) -> list[str]:
-    """The paths of the user's role nodes and of all their ancestors."""
-    paths = Node.objects.filter(pk__in=root_node_ids(user)).values_list("path", flat=True)
-    step = Node.steplen
-    return sorted({p[:i] for p in paths for i in range(step, len(p) + 1, step)})
-
-
 def rounds_for(user, action: str = VIEW) -> QuerySet[Round]:
     """Rounds the user may see: over their area (scope) or over an area holding part of it
     (a grid chief sees the street's round to work their grid's missing list)."""
-    q = scope_q(user, action)
-    if not user.is_superuser and action == VIEW:
-        q |= Q(node__path__in=_ancestor_paths(user))
-    return Round.objects.filter(q).select_related("node")
+    return Round.objects.filter(seen_from_below_q(user, action)).select_related("node")
 
 
 def round_for(user, pk: int, action: str = VIEW) -> Round:

@@ -6,9 +6,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from bastion.core.scope import scope_q
+from bastion.core.scope import VIEW, seen_through_q
 from bastion.geo.identity import mask_id_number
 from bastion.geo.models import Resident
 from bastion.testing.rounds.models import (
@@ -25,8 +25,7 @@ from bastion.testing.scans.models import Scan, Tube, TubeStatus
 def tubes_for(user) -> QuerySet[Tube]:
     """Tubes the user may see: opened at a station in their scope, or holding a scan of
     someone in it."""
-    holding = Scan.objects.restrict(user).filter(tube_id=OuterRef("pk"))
-    return Tube.objects.filter(scope_q(user) | Q(Exists(holding)))
+    return Tube.objects.filter(seen_through_q(user, VIEW, Scan.objects.all(), link="tube"))
 
 
 def tube_for(user, pk: int) -> Tube:

@@ -11,7 +11,6 @@ from bastion.people.mobilization.queries.allowances import (
 )
 from bastion.people.mobilization.queries.common import (
     active_on,
-    visible_from_below,
     within,
 )
 from bastion.people.mobilization.queries.duty import (
@@ -58,7 +57,6 @@ from bastion.people.mobilization.queries.teams import (
 
 __all__ = [
     "payers",
-    "visible_from_below",
     "within",
     "active_on",
     "pool",

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
+from bastion.core.scope import seen_from_below_q
 from bastion.geo.models import (
     Node,
 )
@@ -13,7 +14,7 @@ from bastion.people.mobilization.models import (
     AllowanceMonth,
     LineKind,
 )
-from bastion.people.mobilization.queries.common import visible_from_below, within
+from bastion.people.mobilization.queries.common import within
 from bastion.people.models import Organisation, OrgKind
 
 
@@ -104,10 +105,10 @@ def month_ledger(month: AllowanceMonth) -> dict:
     }
 
 
-def payers(user, node: Node) -> list[tuple[int, str]]:
-    """Government bodies that may pay a month over `node`: those the user may see, and those
-    standing on the node's ancestors (the district's bureaus, the street office)."""
+def payers(user) -> list[tuple[int, str]]:
+    """Government bodies that may pay a month: those the user may see, and those standing on
+    the nodes above the user's (the district's bureaus, the street office)."""
     orgs = Organisation.objects.filter(kind=OrgKind.GOVERNMENT).filter(
-        visible_from_below(user, node)
+        seen_from_below_q(user, field=None)
     )
     return list(orgs.order_by("name").values_list("pk", "name")[:300])

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from bastion.core.scope import scope_q
+from bastion.core.scope import VIEW, seen_through_q
 from bastion.geo.models import (
     Node,
 )
@@ -182,12 +182,10 @@ def duty_candidates(
     """Persons the user may put on duty: those the scope shows (they live here) and those
     sent down to a node the user may see (they work here), by name or last mobile digits."""
     day = day or timezone.localdate()
-    deployed = (
-        Deployment.objects.restrict(user)
-        .filter(Q(ends_on__gte=day) & (Q(recalled_on__isnull=True) | Q(recalled_on__gt=day)))
-        .values("person_id")
+    deployed = Deployment.objects.filter(
+        Q(ends_on__gte=day) & (Q(recalled_on__isnull=True) | Q(recalled_on__gt=day))
     )
-    persons = Person.objects.filter(scope_q(user) | Q(pk__in=deployed))
+    persons = Person.objects.filter(seen_through_q(user, VIEW, deployed, link="person"))
     if text := text.strip():
         persons = persons.filter(
             Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)

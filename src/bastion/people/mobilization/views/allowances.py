@@ -29,7 +29,7 @@ from bastion.people.models import Organisation
 @login_required
 def allowances(request):
     node = node_asked(request)
-    payers = queries.payers(request.user, node)
+    payers = queries.payers(request.user)
     form = MonthForm(
         request.POST if request.method == "POST" else None,
         payers=payers,
