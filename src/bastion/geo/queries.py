@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Case, Count, Q, QuerySet, When
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bastion.core.history import history_of
-from bastion.core.scope import get_scoped_or_404, root_node_ids
+from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import (
     LEVEL_ORDER,
@@ -358,3 +359,26 @@ def change_history(user, obj: models.Model) -> list[HistoryEntry]:
         )
         for e in entries
     ]
+
+
+def area_focus(user, area: Node, node_id: int | None = None) -> Node:
+    """The node whose figures to show for work over `area` (a round, a campaign): the one
+    asked for, in the user's view (a node holding the area shows the area itself), else the
+    area if the user sees it, else the user's highest node inside it; 404 otherwise."""
+    if node_id is not None:
+        node = get_scoped_or_404(Node, user, VIEW, pk=node_id)
+        if node.path.startswith(area.path):
+            return node
+        if area.path.startswith(node.path):
+            return area  # inside a node the user sees, so seen too
+        raise Http404
+    if Node.objects.restrict(user).filter(pk=area.pk).exists():
+        return area
+    own = (
+        Node.objects.filter(pk__in=root_node_ids(user), path__startswith=area.path)
+        .order_by("depth", "path")
+        .first()
+    )
+    if own is None:
+        raise Http404
+    return own

@@ -2,10 +2,10 @@
 `people.mobilization.services`)."""
 
 import datetime as dt
-from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history
@@ -151,17 +151,15 @@ def post_end(
     ended_on: dt.date | None = None,
     actor=None,
     source: str = "web",
-    fields: Sequence[str] = POST_FIELDS,
 ):
-    """End a post: the one rule for every kind of post (a `Post` on a node; a post at a site
-    passes its own `fields`, those its history records). Not twice, not before it started."""
+    """End a post: not twice, not before it started."""
     if post.ended_on is not None:
         raise DomainError(_("This post has already ended."), field="ended_on")
-    ended_on = ended_on or dt.date.today()
+    ended_on = ended_on or timezone.localdate()
     if ended_on < post.started_on:
         raise DomainError(_("A post cannot end before it started."), field="ended_on")
-    before = history.snapshot(post, fields)
+    before = history.snapshot(post, POST_FIELDS)
     post.ended_on = ended_on
     post.save(update_fields=["ended_on"])
-    history.record_update(actor, post, before, fields, source=source)
+    history.record_update(actor, post, before, POST_FIELDS, source=source)
     return post

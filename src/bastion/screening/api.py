@@ -18,6 +18,7 @@ from ninja.files import UploadedFile
 
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
+from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Node, Resident
 from bastion.screening import queries, services
@@ -455,7 +456,7 @@ def campaign_coverage(request, campaign_id: int, node_id: int | None = None):
     (default: the campaign's node, or the caller's own part of it) and at each child."""
     user = request.user
     campaign = queries.campaign_for(user, campaign_id)
-    cover = queries.coverage(user, campaign, queries.coverage_node(user, campaign, node_id))
+    cover = queries.coverage(user, campaign, geo_queries.area_focus(user, campaign.node, node_id))
     return {
         "node": _node(cover.node),
         "totals": _counts(cover.totals),

@@ -31,7 +31,6 @@ from bastion.core.scope import (
     CHANGE,
     VIEW,
     get_scoped_or_404,
-    root_node_ids,
     seen_through_q,
 )
 from bastion.geo.identity import normalise_mobile, parse_id_number
@@ -112,27 +111,6 @@ class Coverage:
     # The node's children with households in the campaign: (child, counts, grid chief's post
     # when the children are grids).
     children: list[tuple[Node, dict, Post | None]]
-
-
-def coverage_node(user, campaign: Campaign, node_id: int | None = None) -> Node:
-    """The node whose coverage to show: the one asked for (inside the campaign and the user's
-    view), else the campaign's node if the user sees it, else the user's highest node in it."""
-    area = campaign.node
-    if node_id is not None:
-        node = get_scoped_or_404(Node, user, VIEW, pk=node_id)
-        if not node.path.startswith(area.path) and not area.path.startswith(node.path):
-            raise Http404
-        return node if node.path.startswith(area.path) else area
-    if Node.objects.restrict(user).filter(pk=area.pk).exists():
-        return area
-    own = (
-        Node.objects.filter(pk__in=root_node_ids(user), path__startswith=area.path)
-        .order_by("depth", "path")
-        .first()
-    )
-    if own is None:
-        raise Http404
-    return own
 
 
 def coverage(user, campaign: Campaign, node: Node) -> Coverage:

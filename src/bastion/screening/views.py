@@ -131,7 +131,7 @@ def campaign_detail(request, campaign_id: int):
     user = request.user
     campaign = queries.campaign_for(user, campaign_id)
     node_id = request.GET.get("node", "")
-    node = queries.coverage_node(user, campaign, int(node_id) if node_id.isdigit() else None)
+    node = geo_queries.area_focus(user, campaign.node, int(node_id) if node_id.isdigit() else None)
     crumbs = [n for n in geo_queries.ancestors(user, node) if n.path.startswith(campaign.node.path)]
     return render(
         request,

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from bastion.core.errors import Conflict, DomainError
 from bastion.core.models import ChangeLog
+from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Resident
 from bastion.screening import queries, services
 from bastion.screening.models import (
@@ -80,7 +81,7 @@ def test_coverage_is_exact_at_every_level(tree, campaign, mark):
     # A grid chief sees the campaign, starting at their own grid, and only its households.
     chief = tree.users["grid"]
     assert queries.campaigns_for(chief).get() == campaign
-    node = queries.coverage_node(chief, campaign)
+    node = geo_queries.area_focus(chief, campaign.node)
     assert node == tree.grids[0]
     mine = queries.coverage(chief, campaign, node)
     assert _status(mine.totals) == {
@@ -92,7 +93,7 @@ def test_coverage_is_exact_at_every_level(tree, campaign, mark):
     }
     assert [c["total"] for _n, c, _chief in mine.children] == [8, 8]  # its two buildings
     with pytest.raises(Http404):
-        queries.coverage_node(chief, campaign, tree.grids[1].pk)
+        geo_queries.area_focus(chief, campaign.node, tree.grids[1].pk)
 
 
 def test_state_does_not_depend_on_the_order_visits_arrive(tree, campaign):

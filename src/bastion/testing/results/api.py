@@ -11,9 +11,9 @@ from bastion.core.api_support import (
     WRITE_ERRORS,
     get_for_change,
 )
+from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.testing.results import queries, services
-from bastion.testing.rounds import queries as round_queries
 from bastion.testing.rounds.api import (
     NodeRef,
     PlaceOut,
@@ -110,7 +110,7 @@ def _retest_state(retest) -> str:
 @router.get("/rounds/{round_id}/retests", response={200: list[RetestOut], **READ_ERRORS})
 def round_retests(request, round_id: int, node_id: int | None = None):
     round_ = round_of(request, round_id)
-    node = round_queries.area_node(request.auth, round_, node_id) if node_id else None
+    node = geo_queries.area_focus(request.auth, round_.node, node_id) if node_id else None
     return [
         {
             "resident_id": r.resident_id,

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from bastion.core.errors import DomainError
+from bastion.geo import queries as geo_queries
 from bastion.testing.results import queries, response, services
 from bastion.testing.results.models import RetestState
 from bastion.testing.rounds import queries as round_queries
@@ -19,7 +20,7 @@ from bastion.testing.scans.models import Result, TubeKind
 @login_required
 def retests(request, round_id: int):
     round_ = round_queries.round_for(request.user, round_id)
-    node = round_queries.area_node(request.user, round_, asked_node_id(request))
+    node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
     rows = response.with_state(queries.retests(request.user, round_, node))
     state = request.GET.get("state", "")
     if state in RetestState.values:

@@ -21,6 +21,7 @@ from bastion.core.api_support import (
     get_for_change,
 )
 from bastion.core.errors import DomainError
+from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Node
 from bastion.people.models import Person
@@ -313,7 +314,7 @@ def round_coverage(request, round_id: int, node_id: int | None = None):
     """Expected, sampled, resulted, positive and missing at a node (default: the round's
     area) and at each of its children."""
     round_ = round_of(request, round_id)
-    node = queries.area_node(request.auth, round_, node_id)
+    node = geo_queries.area_focus(request.auth, round_.node, node_id)
     cov = coverage.coverage(request.auth, round_, node)
     return {
         "round_id": round_.pk,
@@ -361,7 +362,7 @@ def round_projection(request, round_id: int, node_id: int | None = None):
     """Which buildings and units will miss the round's deadline at each site's sampling
     rate of the last hour (see testing.projection)."""
     round_ = round_of(request, round_id)
-    node = queries.area_node(request.auth, round_, node_id)
+    node = geo_queries.area_focus(request.auth, round_.node, node_id)
     p = deadline_projection(request.auth, round_, node)
     return {
         "round_id": round_.pk,
@@ -393,7 +394,7 @@ def round_missing(
 ):
     """The missing list (漏检): residents present and not sampled, by unit and household."""
     round_ = round_of(request, round_id)
-    node = queries.area_node(request.auth, round_, node_id)
+    node = geo_queries.area_focus(request.auth, round_.node, node_id)
     rows = coverage.missing_residents(request.auth, round_, node)
     listed = list(rows[:limit])
     return {
@@ -409,7 +410,7 @@ def round_missing(
 def round_home_visits(request, round_id: int, node_id: int):
     """Immobile or disabled residents present and not yet sampled: a home team's list."""
     round_ = round_of(request, round_id)
-    node = queries.area_node(request.auth, round_, node_id)
+    node = geo_queries.area_focus(request.auth, round_.node, node_id)
     return [
         _person_row(r)
         for unit in coverage.home_visits(request.auth, round_, node)

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids, seen_from_below_q
+from bastion.core.scope import VIEW, get_scoped_or_404, seen_from_below_q
 from bastion.geo.models import Node
 from bastion.people.models import CHIEF_OF_LEVEL, Post
 from bastion.testing.rounds.models import (
@@ -54,30 +54,6 @@ def round_state(round_: Round, now: dt.datetime | None = None) -> str:
     if now < round_.starts_at:
         return "planned"
     return "running" if now <= round_.ends_at else "ended"
-
-
-def area_node(user, round_: Round, node_id: int | None = None) -> Node:
-    """The node whose figures to show for a round: the one asked for (in the user's view,
-    inside the round's area or holding it), else the round's area if the user sees it, else
-    the user's highest node inside it."""
-    area = round_.node
-    if node_id is not None:
-        node = get_scoped_or_404(Node, user, VIEW, pk=node_id)
-        if node.path.startswith(area.path):
-            return node
-        if area.path.startswith(node.path):
-            return area if Node.objects.restrict(user).filter(pk=area.pk).exists() else node
-        raise Http404
-    if Node.objects.restrict(user).filter(pk=area.pk).exists():
-        return area
-    own = (
-        Node.objects.filter(pk__in=root_node_ids(user), path__startswith=area.path)
-        .order_by("depth", "path")
-        .first()
-    )
-    if own is None:
-        raise Http404
-    return own
 
 
 # ------------------------------------------------------------------------------- throughput

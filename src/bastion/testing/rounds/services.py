@@ -326,21 +326,6 @@ def site_post_assign(
 
 
 @transaction.atomic
-def site_post_end(
-    *, actor, post: SitePost, ended_on: dt.date | None = None, source: str = "web"
-) -> SitePost:
-    if post.ended_on is not None:
-        raise DomainError(_("This post has already ended."), field="ended_on")
-    ended_on = ended_on or timezone.localdate()
-    if ended_on < post.started_on:
-        raise DomainError(_("A post cannot end before it started."), field="ended_on")
-    before = history.snapshot(post, SITE_POST_FIELDS)
-    post.ended_on = ended_on
-    post.save(update_fields=["ended_on"])
-    history.record_update(actor, post, before, SITE_POST_FIELDS, source=source)
-    return post
-
-
 # ---------------------------------------------------------------------------------- shifts
 
 

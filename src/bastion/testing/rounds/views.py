@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from bastion.core import scope
+from bastion.geo import queries as geo_queries
 from bastion.geo.models import Node
 from bastion.testing.results import queries as result_queries
 from bastion.testing.rounds import coverage, queries
@@ -56,7 +57,7 @@ def index(request):
 @login_required
 def round_detail(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, asked_node_id(request))
+    node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
     cov = coverage.coverage(request.user, round_, node)
     chiefs = {}
     if cov.children and cov.children[0][0].level == "grid":
@@ -84,7 +85,7 @@ def round_detail(request, round_id: int):
 @login_required
 def missing(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, asked_node_id(request))
+    node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
     units, total = coverage.missing_list(request.user, round_, node, limit=MISSING_SHOWN)
     return render(
         request,
@@ -105,7 +106,7 @@ def missing(request, round_id: int):
 @login_required
 def home_visits(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
-    node = queries.area_node(request.user, round_, asked_node_id(request))
+    node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
     units = coverage.home_visits(request.user, round_, node)
     teams = list(queries.stations_for(request.user).filter(kind=StationKind.HOME))
     return render(

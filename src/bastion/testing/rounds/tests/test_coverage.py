@@ -8,6 +8,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from bastion.geo import queries as geo_queries
 from bastion.geo.identity import make_id_number
 from bastion.geo.models import Presence, Resident
 from bastion.testing.conftest import scan
@@ -177,11 +178,11 @@ def test_throughput_per_site_and_station_in_ten_minute_buckets(testing):
 def test_a_grid_chief_sees_the_street_round_but_only_their_grid(testing, area):
     chief = testing.tree.users["grid"]
     assert list(queries.rounds_for(chief)) == [testing.round]
-    node = queries.area_node(chief, testing.round)
+    node = geo_queries.area_focus(chief, testing.round.node)
     assert node == testing.tree.grids[0]
     assert coverage.coverage(chief, testing.round, node).totals["sampled"] == 15
     with pytest.raises(Http404):
-        queries.area_node(chief, testing.round, testing.tree.grids[1].pk)
+        geo_queries.area_focus(chief, testing.round.node, testing.tree.grids[1].pk)
     with pytest.raises(Http404):
-        queries.area_node(chief, testing.round, testing.tree.street.pk)
+        geo_queries.area_focus(chief, testing.round.node, testing.tree.street.pk)
     assert queries.rounds_for(testing.tree.users["nobody"]).count() == 0
