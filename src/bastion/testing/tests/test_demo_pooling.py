@@ -4,10 +4,7 @@ the small known tree after the testing demo."""
 import random
 from collections import Counter
 
-from django.utils import timezone
-
 from bastion.incidents.models import ControlArea
-from bastion.testing.demo import build_demo as build_testing
 from bastion.testing.demo_pooling import build_demo
 from bastion.testing.models import Round, Scan, ScanKind, Tube
 from bastion.testing.pooling import TubePooling, need
@@ -15,9 +12,8 @@ from bastion.testing.projection import deadline_projection
 from bastion.testing.services import _Person
 
 
-def test_the_demo_seals_controls_and_packs_the_round_by_level(tree):
-    now = timezone.now()
-    build_testing(tree.street, random.Random(1), now)
+def test_the_demo_seals_controls_and_packs_the_round_by_level(tree, testing_demo):
+    now = testing_demo.now  # the testing demo is there, built at this time
     counts = build_demo(tree.street, random.Random(2), now)
     running = Round.objects.get(starts_at__lte=now, ends_at__gte=now)
 
