@@ -217,15 +217,14 @@ def person_list(
     offset: int = Query(0, ge=0),
 ):
     """Persons the caller may see, by name; optionally in one node's subtree, or matching `q`
-    (part of the name, or the last digits of the mobile number)."""
+    (part of the name, or the last digits of the mobile number: past the last four, what the
+    mask shows, only persons the caller may reveal, and logged as a reveal)."""
     persons = Person.objects.restrict(request.user).select_related("employer")
     if node is not None:
         place = geo_queries.node_for(request.user, node)
         persons = persons.filter(**{f"{place.level}_id": place.pk})
     if text := q.strip():
-        persons = persons.filter(
-            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
-        )
+        persons = queries.person_match(request.user, persons, text)
     persons = persons.order_by("name", "id")
     return {
         "count": persons.count(),
