@@ -13,6 +13,7 @@ from bastion.core.api_support import (
 )
 from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.people.models import post_phone
 from bastion.testing.results import queries, services
 from bastion.testing.rounds.api import (
     NodeRef,
@@ -55,7 +56,10 @@ class ChiefOut(Schema):
     role: str
     node_name: str
     name: str
-    phone: str
+    phone: str = Field(
+        description="In full for a current five chief (the building notice publishes it), "
+        "else masked."
+    )
 
 
 class TracedPersonOut(Schema):
@@ -202,7 +206,7 @@ def _chief(post, label_node: str) -> dict:
         "role": post.role,
         "node_name": label_node,
         "name": post.person.name,
-        "phone": post.person.phone,
+        "phone": post_phone(post),
     }
 
 
@@ -250,5 +254,6 @@ def tube_by_barcode(request, barcode: str):
 
 @router.get("/tubes/{tube_id}/traceback", response={200: TracebackOut, **READ_ERRORS})
 def tube_traceback(request, tube_id: int):
-    """Who is in the tube, where they live, and the chiefs to call (with phone numbers)."""
+    """Who is in the tube, where they live, and the chiefs to call (their numbers as every
+    answer shows them: the five chiefs' in full, as the building notice publishes them)."""
     return traceback_out(request, scan_queries.tube_for(request.auth, tube_id))
