@@ -82,6 +82,11 @@ class TracedBuildingOut(Schema):
     people: list[TracedPersonOut]
 
 
+class OutsidePersonOut(Schema):
+    name: str = Field(description="Masked: the person lives outside the caller's scope.")
+    id_number: str = Field(description="Masked.")
+
+
 class TracebackOut(Schema):
     tube: TubeOut
     round: RoundOut
@@ -89,6 +94,9 @@ class TracebackOut(Schema):
     site: str
     people: int
     hidden: int = Field(description="People in the tube outside the caller's scope.")
+    outside: list[OutsidePersonOut] = Field(
+        description="Those people, as a station's scan reply shows them: masked, nothing more."
+    )
     buildings: list[TracedBuildingOut]
     walk_ins: list[TracedPersonOut]
 
@@ -237,6 +245,7 @@ def traceback_out(request, tube: Tube) -> dict:
         "site": station.site.name if station.site else "",
         "people": tb.people,
         "hidden": tb.hidden,
+        "outside": [{"name": p.name, "id_number": p.id_number} for p in tb.outside],
         "buildings": buildings,
         "walk_ins": [_traced_person(p, tb.retests) for p in tb.walk_ins],
     }
