@@ -5,10 +5,15 @@ It sits in core because every layer reveals (geo's residents, people's persons, 
 hand-overs); the log's table belongs to accounts and is reached by name, as the scope reads
 grants, so that core imports no app."""
 
+from collections.abc import Sequence
+from functools import reduce
+from operator import or_
+
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 
 from bastion.core import scope
 from bastion.core.errors import DomainError
@@ -38,3 +43,61 @@ def personal_data_reveal(
     entry.locate(subject)
     entry.save()
     return getattr(subject, field) or ""
+
+
+# ------------------------------------------------------------------------ search by number
+# The masks (geo.identity) show the last four characters of every ID, document and phone
+# number. A search by a number's ending tells no more than that, to anyone who sees the row;
+# a longer one tells what the mask hides, digit by digit, so it is a reveal: it matches in
+# full only the rows the user may reveal, and each row it matches so is logged. Elsewhere only
+# the last four characters of the search count, as far as the mask shows.
+SHOWN_DIGITS = 4
+LOGGED_MATCHES = 500  # rows one search logs at most (a search matching more pins little)
+
+
+def number_search_q(
+    *, user: User, rows, text: str, ending: Sequence[str] = (), exact: Sequence[str] = ()
+) -> Q:
+    """The filter for `text` as the ending of the `ending` fields (or the whole of the `exact`
+    fields: a document number) of `rows` (a queryset already narrowed to the user's view),
+    as far as the user may see each row's numbers; logs the reveal a longer search amounts
+    to (via "search", one entry per row and field it pins, as many rows as `rows` holds)."""
+    text = text.strip().replace(" ", "").upper()
+    if not text or not (ending or exact):
+        return Q(pk__in=[])
+    short = text[-SHOWN_DIGITS:]
+    seen_q = reduce(or_, [Q(**{f"{f}__endswith": short}) for f in ending], Q(pk__in=[]))
+    beyond = len(text) > SHOWN_DIGITS
+    pinned = [Q(**{f"{f}__endswith": text}) for f in ending if beyond]
+    pinned += [Q(**{f: text}) for f in exact]
+    if not pinned:
+        return seen_q
+    may_reveal = scope.scope_q(user, scope.REVEAL)
+    pinned_q = may_reveal & reduce(or_, pinned)
+    logged = rows.filter(pinned_q).order_by("pk")[:LOGGED_MATCHES]
+    _search_reveals_log(user, logged, text, ending, exact)
+    inside = pinned_q if beyond else pinned_q | (may_reveal & seen_q)
+    if user.is_superuser:
+        return inside
+    return inside | (~may_reveal & seen_q)
+
+
+def _search_reveals_log(user: User, rows, text: str, ending, exact) -> None:
+    log = apps.get_model("accounts", "RevealLog")
+    entries = []
+    for row in rows:
+        for name in (*ending, *exact):
+            value = getattr(row, name) or ""
+            pinned = value.endswith(text) if name in ending else value == text
+            if value and pinned and (name in exact or len(text) > SHOWN_DIGITS):
+                entry = log(
+                    user=user,
+                    subject_type=row._meta.model_name,
+                    subject_id=row.pk,
+                    subject_name=str(row)[:50],
+                    field=name,
+                    via="search",
+                )
+                entry.locate(row)
+                entries.append(entry)
+    log.objects.bulk_create(entries)

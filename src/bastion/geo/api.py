@@ -355,7 +355,9 @@ def building_grid(request, building_id: int):
 
 @router.get("/residents", response=list[ResidentOut])
 def resident_search(request, q: str, limit: int = Query(50, ge=1, le=200)):
-    """Residents by name (part of it), or by the last digits of their ID or phone number."""
+    """Residents by name (part of it), or by the last digits of their ID or phone number: past
+    the last four (what the masks show) only residents the caller may reveal, and logged as a
+    reveal."""
     return _residents_out(request.user, queries.resident_search(request.user, q, limit=limit))
 
 

@@ -75,6 +75,13 @@ def mask_id_number(number: str) -> str:
     return f"{number[:4]}{'*' * 10}{number[-4:]}" if number else ""
 
 
+def mask_name(name: str) -> str:
+    """A name with its first character shown (the family name of most Chinese names), the rest
+    starred: enough for a station to call a person it must not otherwise know."""
+    name = (name or "").strip()
+    return f"{name[0]}{'*' * max(len(name) - 1, 1)}" if name else ""
+
+
 def mask_mobile(number: str) -> str:
     return f"{number[:3]}****{number[-4:]}" if number else ""
 

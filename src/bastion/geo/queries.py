@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bastion.core.history import history_of
+from bastion.core.privacy import number_search_q
 from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import (
@@ -111,7 +112,9 @@ RESIDENT_FILTERS = {
 
 def resident_search(user, text: str, *, limit: int = 50, only: str = "") -> QuerySet[Resident]:
     """Residents by name (substring), by the last digits of ID, document or phone number, or a
-    document number; narrowed by one of RESIDENT_FILTERS (which alone lists them all)."""
+    document number, as far as the user may see numbers (`core.privacy.number_search_q`:
+    past the last four digits only where a reveal is, logged); narrowed by one of
+    RESIDENT_FILTERS (which alone lists them all)."""
     text = text.strip().upper()
     qs = Resident.objects.restrict(user).select_related("household", "unit", "building", "grid")
     if only in RESIDENT_FILTERS:
@@ -121,9 +124,13 @@ def resident_search(user, text: str, *, limit: int = 50, only: str = "") -> Quer
     if not text:
         match = Q()
     elif text.rstrip("X").isdigit():
-        match = Q(id_number__endswith=text) | Q(phone__endswith=text) | Q(doc_number__endswith=text)
+        match = number_search_q(
+            user=user, rows=qs, text=text, ending=("id_number", "phone", "doc_number")
+        )
     else:
-        match = Q(name__contains=text) | Q(doc_number=text.replace(" ", ""))
+        match = Q(name__contains=text) | number_search_q(
+            user=user, rows=qs, text=text, exact=("doc_number",)
+        )
     return qs.filter(match).order_by("name", "id")[:limit]
 
 

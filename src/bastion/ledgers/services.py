@@ -54,7 +54,7 @@ from bastion.ledgers.columns import (
 )
 from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
 from bastion.ledgers.reading import sheet_read
-from bastion.people.models import PostRole
+from bastion.people.models import PostRole, phone_published
 
 logger = logging.getLogger(__name__)
 
@@ -1042,7 +1042,9 @@ def posts_export(
             for level in LEVEL_ORDER[start:]
             if (pk := getattr(p, f"{level}_id")) is not None and pk in names
         )
-        if p.revealable:
+        if phone_published(p):  # the building notice prints it: no reveal to log
+            phone = p.person.phone
+        elif p.revealable:
             phone = p.person.phone
             revealed.setdefault(
                 p.person_id,

@@ -19,7 +19,14 @@ from bastion.geo.api import NodeRef, RevealIn, RevealOut
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Household, Node
 from bastion.people import queries, services
-from bastion.people.models import CHIEF_OF_LEVEL, Person, PersonKind, Post, PostRole
+from bastion.people.models import (
+    CHIEF_OF_LEVEL,
+    Person,
+    PersonKind,
+    Post,
+    PostRole,
+    post_phone,
+)
 
 router = Router(tags=["people"])
 
@@ -36,7 +43,10 @@ MAX_PAGE = 500
 class PersonRef(Schema):
     id: int
     name: str
-    phone: str = Field(description="Masked.")
+    phone: str = Field(
+        description="Masked, but for a current chief's (street, grid, building, unit), which "
+        "the building notice publishes; POST …/persons/{id}/reveal shows the rest in full."
+    )
 
 
 class PersonOut(Schema):
@@ -182,7 +192,7 @@ def _posts_out(user, posts) -> list[dict]:
             "person": {
                 "id": p.person_id,
                 "name": p.person.name,
-                "phone": mask_mobile(p.person.phone),
+                "phone": post_phone(p),
             },
             "node": _node_ref(p.node),
             "zone_id": p.zone_id,
@@ -217,15 +227,14 @@ def person_list(
     offset: int = Query(0, ge=0),
 ):
     """Persons the caller may see, by name; optionally in one node's subtree, or matching `q`
-    (part of the name, or the last digits of the mobile number)."""
+    (part of the name, or the last digits of the mobile number: past the last four, what the
+    mask shows, only persons the caller may reveal, and logged as a reveal)."""
     persons = Person.objects.restrict(request.user).select_related("employer")
     if node is not None:
         place = geo_queries.node_for(request.user, node)
         persons = persons.filter(**{f"{place.level}_id": place.pk})
     if text := q.strip():
-        persons = persons.filter(
-            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
-        )
+        persons = queries.person_match(request.user, persons, text)
     persons = persons.order_by("name", "id")
     return {
         "count": persons.count(),

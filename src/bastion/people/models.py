@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core.models import Located
+from bastion.geo.identity import mask_mobile
 from bastion.geo.models import CommandZone, Household
 
 
@@ -121,6 +122,30 @@ CHIEF_OF_LEVEL = {
 ZONE_ROLES = [PostRole.ZONE_COMMANDER, PostRole.DEPUTY_COMMANDER]
 
 
+# The chiefs whose mobile numbers the building notice prints (`people/building_notice.html`).
+PUBLISHED_PHONE_ROLES = frozenset(CHIEF_OF_LEVEL.values())
+
+
+def post_phone(post) -> str:
+    """The mobile number shown with a post, the one rule for every page and API answer.
+
+    In full for a current chief of the five-chief system (street, grid, building and unit
+    chief): their numbers are public by design, printed on the building notice that is posted
+    at every entrance (五长制公示) so that residents can call them, so masking them elsewhere
+    hides nothing. Masked for everyone else (zone command, reserve, liaisons, the staff of a
+    testing site, a chief whose post has ended), whose number is shown in full only through
+    the logged reveal (`core.privacy.personal_data_reveal`)."""
+    phone = post.person.phone or ""
+    if isinstance(post, Post) and post.role in PUBLISHED_PHONE_ROLES and post.ended_on is None:
+        return phone
+    return mask_mobile(phone)
+
+
+def phone_published(post) -> bool:
+    """Whether `post_phone` shows this post's number in full."""
+    return bool(post.person.phone) and post_phone(post) == post.person.phone
+
+
 class Post(Located):
     """A role held by a person on a node (or a command zone). Ended posts stay for history."""
 
@@ -165,3 +190,11 @@ class Post(Located):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.person} @ {self.node}"
+
+    @property
+    def shown_phone(self) -> str:
+        return post_phone(self)
+
+    @property
+    def phone_published(self) -> bool:
+        return phone_published(self)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 
 from bastion.core.models import Located
+from bastion.core.privacy import number_search_q
 from bastion.core.scope import REVEAL
 from bastion.geo.models import LEVEL_ORDER, CommandZone, Node, ZoneBuilding
 from bastion.people.models import (
@@ -127,14 +128,23 @@ def place_paths(user, rows: Sequence[Located]) -> dict[int, str]:
     return paths
 
 
+def person_match(user, persons: QuerySet[Person], text: str) -> QuerySet[Person]:
+    """`persons` (already narrowed to what the user may see) by name (substring) or by the last
+    digits of their mobile, as far as the user may see it (`core.privacy.number_search_q`:
+    past the last four only where a reveal is, logged)."""
+    text = text.strip()
+    if not text.isdigit():
+        return persons.filter(name__contains=text)
+    return persons.filter(number_search_q(user=user, rows=persons, text=text, ending=("phone",)))
+
+
 def person_search(user, text: str, *, limit: int = 20) -> QuerySet[Person]:
     """Persons the user may see, by name (substring) or by the last digits of their mobile."""
     text = text.strip()
     persons = Person.objects.restrict(user)
     if not text:
         return persons.none()
-    match = Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
-    return persons.filter(match).order_by("name", "id")[:limit]
+    return person_match(user, persons, text).order_by("name", "id")[:limit]
 
 
 def revealable_person_ids(user, person_ids: Sequence[int]) -> set[int]:

@@ -125,6 +125,7 @@ def posts(tree):
             ("building_chief", tree.buildings[0]),
             ("grid_chief", tree.grids[1]),
             ("grid_chief", tree.grids[2]),
+            ("reserve", tree.grids[0]),
         ]
     ):
         person = person_create(name=f"干部{i}", kind="cadre", phone=f"1370000000{i}", node=node)
@@ -136,17 +137,23 @@ def test_posts_export_of_a_subtree(tree, posts, chinese_default):
     rows = export(tree.users["street"], tree.communities[0], what="posts")
     assert rows[0] == ["姓名", "职务", "职务说明", "所在位置", "指挥区", "手机号", "任职日期"]
     body = rows[1:]
-    assert [r[0] for r in body] == ["干部1", "干部2", "干部3"]
-    assert body[1][3] == "社区1 › 网格1-1 › 111号楼"
-    assert body[1][5] == mask_mobile("13700000002")
+    assert [r[0] for r in body] == ["干部1", "干部5", "干部2", "干部3"]
+    assert body[2][3] == "社区1 › 网格1-1 › 111号楼"
+    # A chief's number is on the building notice (people.models.post_phone); others masked.
+    assert [r[5] for r in body] == ["13700000001", "137****0005", "13700000002", "13700000003"]
     rows = export(tree.users["street"], tree.street, what="posts", reveal=True)
-    assert len(rows) == 1 + 5 and rows[1][5] == "13700000000"
-    assert RevealLog.objects.filter(subject_type="person", via="export").count() == 5
+    assert len(rows) == 1 + 6 and rows[1][5] == "13700000000"
+    # Only the number that was not public is logged as revealed.
+    assert list(
+        RevealLog.objects.filter(subject_type="person", via="export").values_list(
+            "subject_name", flat=True
+        )
+    ) == ["干部5"]
 
 
 def test_posts_export_is_scoped(tree, posts):
     rows = export(tree.users["grid"], tree.grids[0], what="posts")
-    assert [r[0] for r in rows[1:]] == ["干部1", "干部2"]
+    assert [r[0] for r in rows[1:]] == ["干部1", "干部5", "干部2"]
 
 
 def test_text_that_looks_like_a_formula_stays_text(tree):

@@ -406,6 +406,21 @@ class ReportIn(Located):
         return self.name
 
 
+class ReportInAttempt(models.Model):
+    """One use of the public report-in form from an address (its keyed hash), kept for the
+    hour the rate limit looks back: the limit counts uses, not registrations made, so that
+    a registered and an unregistered ID number use it up alike."""
+
+    source_key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["source_key", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_key[:8]} {self.at:%Y-%m-%d %H:%M}"
+
+
 class TeamKind(models.TextChoices):
     BRANCH = "branch", _("Temporary party branch")
     PIONEER_POST = "pioneer_post", _("Pioneer post")

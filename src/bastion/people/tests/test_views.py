@@ -10,7 +10,7 @@ from bastion.accounts.models import RevealLog
 from bastion.core.history import history_of
 from bastion.core.models import ChangeLog
 from bastion.geo import services as geo
-from bastion.geo.models import Resident
+from bastion.geo.models import Household, Resident
 from bastion.people import services
 from bastion.people.conftest import person_at
 from bastion.people.models import Post
@@ -62,17 +62,30 @@ def test_volunteer_sees_vacancies_but_no_assign_links(tree, staffed):
 
 
 def test_posts_page_masks_numbers_and_offers_reveal_by_role(tree, staffed):
+    reserve = reserve_post(tree)
     grid_chief = client_for(tree.users["grid"]).get(url("people:posts"))
     html = grid_chief.content.decode()
-    assert grid_chief.context["page"].paginator.count == 6  # all but the street chief's post
-    assert "139****0003" in html and "13900000003" not in html
-    assert (
-        reverse("people:person_reveal", args=[staffed.building_chiefs[0].person_id, "phone"])
-        in html
+    assert grid_chief.context["page"].paginator.count == 7  # all but the street chief's post
+    # A chief's number is on the building notice, so shown as it is there, with no reveal.
+    assert "13900000003" in html
+    chief_reveal = reverse(
+        "people:person_reveal", args=[staffed.building_chiefs[0].person_id, "phone"]
     )
+    assert chief_reveal not in html
+    assert "137****0099" in html and "13700000099" not in html
+    assert reverse("people:person_reveal", args=[reserve.person_id, "phone"]) in html
     volunteer = client_for(tree.users["volunteer"]).get(url("people:posts")).content.decode()
-    assert "139****0003" in volunteer
+    assert "13900000003" in volunteer and "137****0099" in volunteer
     assert "/reveal/" not in volunteer and "/end/" not in volunteer
+
+
+def reserve_post(tree):
+    """A reserve post in the first grid: not on the building notice, so its number is masked."""
+    home = Household.objects.filter(unit=tree.units[0]).order_by("pk").first()
+    person = services.person_create(name="机动丁", kind="cadre", phone="13700000099", home=home)
+    return services.post_assign(
+        person=person, role="reserve", node=tree.grids[0], actor=tree.users["admin"]
+    )
 
 
 def test_posts_page_filters_by_role(tree, staffed):

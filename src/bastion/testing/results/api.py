@@ -13,6 +13,7 @@ from bastion.core.api_support import (
 )
 from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.people.models import post_phone
 from bastion.testing.results import queries, services
 from bastion.testing.rounds.api import (
     NodeRef,
@@ -55,7 +56,10 @@ class ChiefOut(Schema):
     role: str
     node_name: str
     name: str
-    phone: str
+    phone: str = Field(
+        description="In full for a current five chief (the building notice publishes it), "
+        "else masked."
+    )
 
 
 class TracedPersonOut(Schema):
@@ -78,6 +82,11 @@ class TracedBuildingOut(Schema):
     people: list[TracedPersonOut]
 
 
+class OutsidePersonOut(Schema):
+    name: str = Field(description="Masked: the person lives outside the caller's scope.")
+    id_number: str = Field(description="Masked.")
+
+
 class TracebackOut(Schema):
     tube: TubeOut
     round: RoundOut
@@ -85,6 +94,9 @@ class TracebackOut(Schema):
     site: str
     people: int
     hidden: int = Field(description="People in the tube outside the caller's scope.")
+    outside: list[OutsidePersonOut] = Field(
+        description="Those people, as a station's scan reply shows them: masked, nothing more."
+    )
     buildings: list[TracedBuildingOut]
     walk_ins: list[TracedPersonOut]
 
@@ -202,7 +214,7 @@ def _chief(post, label_node: str) -> dict:
         "role": post.role,
         "node_name": label_node,
         "name": post.person.name,
-        "phone": post.person.phone,
+        "phone": post_phone(post),
     }
 
 
@@ -233,6 +245,7 @@ def traceback_out(request, tube: Tube) -> dict:
         "site": station.site.name if station.site else "",
         "people": tb.people,
         "hidden": tb.hidden,
+        "outside": [{"name": p.name, "id_number": p.id_number} for p in tb.outside],
         "buildings": buildings,
         "walk_ins": [_traced_person(p, tb.retests) for p in tb.walk_ins],
     }
@@ -250,5 +263,6 @@ def tube_by_barcode(request, barcode: str):
 
 @router.get("/tubes/{tube_id}/traceback", response={200: TracebackOut, **READ_ERRORS})
 def tube_traceback(request, tube_id: int):
-    """Who is in the tube, where they live, and the chiefs to call (with phone numbers)."""
+    """Who is in the tube, where they live, and the chiefs to call (their numbers as every
+    answer shows them: the five chiefs' in full, as the building notice publishes them)."""
     return traceback_out(request, scan_queries.tube_for(request.auth, tube_id))

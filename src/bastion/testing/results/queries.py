@@ -13,6 +13,7 @@ from bastion.testing.rounds.coverage import area_where
 from bastion.testing.rounds.models import Round
 from bastion.testing.scans.models import Result, Scan, ScanKind, Tube, WalkIn
 from bastion.testing.scans.queries import tubes_for
+from bastion.testing.scans.shown import PersonShown, person_shown
 
 # ---------------------------------------------------------------------------------- retests
 
@@ -61,6 +62,7 @@ class Traceback:
     walk_ins: list[TracedPerson]
     hidden: int  # people in the tube outside the user's scope
     retests: dict[int, Retest]
+    outside: list[PersonShown] = field(default_factory=list)  # those people, as a station
 
     @property
     def people(self) -> int:
@@ -84,7 +86,21 @@ def traceback(user, tube: Tube) -> Traceback:
             "pk",
         )
     )
-    total = Scan.objects.filter(tube=tube).count()
+    # The others in the tube, shown as the scan showed them to a station (`person_shown`):
+    # a masked name and number, nothing of where they live.
+    outside = [
+        person_shown(
+            user,
+            scan,
+            name=getattr(scan.resident or scan.walk_in, "name", ""),
+            number=getattr(scan.resident or scan.walk_in, "id_number", "") or "",
+            resident_id=scan.resident_id,
+        )
+        for scan in Scan.objects.filter(tube=tube)
+        .exclude(pk__in=[s.pk for s in scans])
+        .select_related("resident", "walk_in")
+        .order_by("pk")
+    ]
     buildings: dict[int, TracedBuilding] = {}
     walk_ins: list[TracedPerson] = []
     for scan in scans:
@@ -106,7 +122,7 @@ def traceback(user, tube: Tube) -> Traceback:
     for b in buildings.values():
         for p in b.people:
             p.retest = retest_rows.get(p.scan.resident_id)
-    return Traceback(tube, list(buildings.values()), walk_ins, total - len(scans), retest_rows)
+    return Traceback(tube, list(buildings.values()), walk_ins, len(outside), retest_rows, outside)
 
 
 def positive_tubes(user, round_: Round) -> QuerySet[Tube]:

@@ -2,8 +2,8 @@
 JSON (mounted at /api/v1/testing).
 
 Thin: rows are fetched through the scope (`queries` / `get_for_change`), reads come from the
-queries modules, writes go through the services. ID and phone numbers of residents are
-masked; chiefs' phone numbers (published on every building) are shown."""
+queries modules, writes go through the services. ID and phone numbers are masked; only the
+chiefs' numbers the building notice publishes are shown (`people.models.post_phone`)."""
 
 import datetime as dt
 from typing import Literal
@@ -24,7 +24,7 @@ from bastion.core.errors import DomainError
 from bastion.geo import queries as geo_queries
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Node
-from bastion.people.models import Person
+from bastion.people.models import Person, post_phone
 from bastion.testing.rounds import coverage, queries, services
 from bastion.testing.rounds.models import Round, Site, StaffRole, Station
 from bastion.testing.rounds.projection import deadline_projection
@@ -156,7 +156,7 @@ class PostOut(Schema):
     role_label: str
     person_id: int
     person_name: str
-    phone: str
+    phone: str = Field(description="Masked; POST people/persons/{person_id}/reveal (logged).")
     station_id: int | None
 
 
@@ -451,7 +451,7 @@ def _site_out(site: Site) -> dict:
                 "role_label": p.get_role_display(),
                 "person_id": p.person_id,
                 "person_name": p.person.name,
-                "phone": p.person.phone,
+                "phone": post_phone(p),
                 "station_id": p.station_id,
             }
             for p in plan.posts
@@ -563,7 +563,7 @@ def site_post_create(request, site_id: int, payload: SitePostIn):
             "role_label": post.get_role_display(),
             "person_id": person.pk,
             "person_name": person.name,
-            "phone": person.phone,
+            "phone": post_phone(post),
             "station_id": post.station_id,
         },
     )

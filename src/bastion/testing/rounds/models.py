@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core.models import Located
+from bastion.people.models import post_phone
 
 POOL_SIZES = (1, 5, 10, 20)
 
@@ -300,3 +301,8 @@ class SitePost(Located):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.person}"
+
+    @property
+    def shown_phone(self) -> str:
+        """Masked: site staff are not on the building notice (`people.models.post_phone`)."""
+        return post_phone(self)

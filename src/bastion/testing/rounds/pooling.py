@@ -104,9 +104,13 @@ class TubePooling:
             self._homes = {pk: (h, sizes.get(h, 1)) for pk, h in rows.items()}
         return self._homes[person.id]
 
-    def refusal(self, round_: Round, person, tube: Tube, filled: int) -> tuple[str, str] | None:
+    def refusal(
+        self, round_: Round, person, tube: Tube, filled: int, *, shown=None
+    ) -> tuple[str, str] | None:
         """(reason, message) when `person` may not go into `tube` (holding `filled` people
-        so far in this batch); None when they may. An empty tube is fitted to them."""
+        so far in this batch); None when they may. An empty tube is fitted to them. `shown`
+        (`testing.scans.shown.person_shown`) names the person; outside the viewer's view the
+        message names the tube they need and not their control level."""
         level = self.level_of(person)
         want = need(round_, level)
         if filled == 0 and tube.kind != TubeKind.SINGLE:
@@ -117,7 +121,7 @@ class TubePooling:
             return None
         if tube.kind == TubeKind.SINGLE:
             return None
-        name = person.name if person is not None else _("This person")
+        name = shown.name if shown is not None else _("This person")
         if tube.kind == want.kind == TubeKind.HOUSEHOLD:
             if tube.household_id == self._home(person)[0]:
                 return None
@@ -133,7 +137,9 @@ class TubePooling:
             "tube": tube.barcode,
             "kind": tube_words(tube.kind, tube.capacity),
         }
-        if level is None:
+        if shown is not None and not shown.in_view:
+            message = _("%(name)s needs %(needed)s (tube %(tube)s is %(kind)s).")
+        elif level is None:
             message = _(
                 "%(name)s is not under a control level: use %(needed)s (tube %(tube)s is %(kind)s)."
             )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from bastion.core import scope
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Node
+from bastion.people import queries as people_queries
 from bastion.testing.results import queries as result_queries
 from bastion.testing.rounds import coverage, queries
 from bastion.testing.rounds.models import Round, StationKind
@@ -157,11 +158,16 @@ def sites(request):
 @login_required
 def site_plan(request, site_id: int):
     site = queries.site_for(request.user, site_id)
+    plan = queries.site_plan(request.user, site)
     return render(
         request,
         "testing/site_plan.html",
         {
             "tab": "sites",
-            "plan": queries.site_plan(request.user, site),
+            "plan": plan,
+            # Staff numbers are masked (people.models.post_phone); these the user may reveal.
+            "revealable": people_queries.revealable_person_ids(
+                request.user, [p.person_id for p in plan.posts]
+            ),
         },
     )

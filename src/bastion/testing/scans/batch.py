@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from bastion.core import rawsql
 from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
-from bastion.geo.identity import mask_id_number, normalise_mobile, parse_id_number
+from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, Node, Resident
 from bastion.incidents.queries import active_area_join
 from bastion.testing.results.models import Retest
@@ -49,6 +49,7 @@ from bastion.testing.scans.codes import (
 )
 from bastion.testing.scans.models import Scan, ScanKind, Tube, TubeKind, TubeStatus, WalkIn
 from bastion.testing.scans.shifts import shift_among, shifts_around
+from bastion.testing.scans.shown import PersonShown, person_shown
 
 MAX_BATCH = 200  # scans per batch call
 
@@ -200,6 +201,7 @@ class _Accepted:
     filled: int = 0  # the tube's fill right after this scan
     closed: bool = False
     manual: bool = False
+    shown: PersonShown | None = None  # what the reply shows of the person
 
 
 SCAN_COLUMNS = (
@@ -313,7 +315,7 @@ def _refused(item: ScanInput, reason: str, field_name: str, message: str, **extr
     )
 
 
-def _replayed(item: ScanInput, scan: Scan, station: Station) -> ScanOutcome:
+def _replayed(item: ScanInput, scan: Scan, station: Station, viewer) -> ScanOutcome:
     if scan.station_id != station.pk:
         return _refused(
             item,
@@ -322,6 +324,13 @@ def _replayed(item: ScanInput, scan: Scan, station: Station) -> ScanOutcome:
             _("This scan id was already used at another station."),
         )
     person = scan.resident or scan.walk_in
+    shown = person_shown(
+        viewer,
+        scan.resident if scan.resident_id else None,  # a walk-in known to nobody: as typed
+        name=getattr(person, "name", ""),
+        number=getattr(person, "id_number", "") or "",
+        resident_id=scan.resident_id,
+    )
     return ScanOutcome(
         client_id=item.client_id,
         status="replayed",
@@ -330,9 +339,9 @@ def _replayed(item: ScanInput, scan: Scan, station: Station) -> ScanOutcome:
         capacity=scan.tube.capacity,
         tube_closed=scan.tube.status == TubeStatus.CLOSED,
         kind=scan.kind,
-        resident_id=scan.resident_id,
-        name=getattr(person, "name", ""),
-        id_number=mask_id_number(getattr(person, "id_number", "")),
+        resident_id=shown.resident_id,
+        name=shown.name,
+        id_number=shown.id_number,
         retest=scan.retest,
         scan_id=scan.pk,
         at=scan.at,
@@ -392,7 +401,6 @@ def _scans_apply(
     them to the database's unique indexes: a hit there rolls the batch back and it is evaluated
     again, carefully, to give the answer (the stored scan, or the tube they are in)."""
     outcomes: list[ScanOutcome | None] = [None] * len(items)
-    actor_id = actor.pk if is_user(actor) else None
 
     # 1. Replays: scans already stored under these client ids.
     ids = {i.client_id for i in items}
@@ -408,7 +416,7 @@ def _scans_apply(
     first_of: dict[uuid.UUID, int] = {}
     for index, item in enumerate(items):
         if item.client_id in stored:
-            outcomes[index] = _replayed(item, stored[item.client_id], station)
+            outcomes[index] = _replayed(item, stored[item.client_id], station, actor)
         elif item.client_id in first_of:
             continue  # answered as its first copy, below
         else:
@@ -469,7 +477,7 @@ def _scans_apply(
     if documents:
         _documents_parse(documents, parsed, outcomes)
     if parsed:
-        _evaluate(actor_id, station, parsed, outcomes, now, careful)
+        _evaluate(actor, station, parsed, outcomes, now, careful)
 
     # A copy of this batch may have committed while this one was being evaluated (on
     # PostgreSQL each statement sees the latest commits): a refused scan whose client id is
@@ -480,7 +488,7 @@ def _scans_apply(
             "tube", "resident", "walk_in"
         ):
             index = refused[scan.client_id]
-            outcomes[index] = _replayed(items[index], scan, station)
+            outcomes[index] = _replayed(items[index], scan, station, actor)
 
     # Copies of a client id inside the batch answer as the first one did.
     for index, item in enumerate(items):
@@ -512,9 +520,11 @@ def _documents_parse(documents: list, parsed: list, outcomes: list) -> None:
 
 
 def _evaluate(
-    actor_id, station: Station, parsed: list, outcomes: list, now: dt.datetime, careful: bool
+    actor, station: Station, parsed: list, outcomes: list, now: dt.datetime, careful: bool
 ) -> None:
-    """Decide each parsed scan in order, then write the accepted ones."""
+    """Decide each parsed scan in order, then write the accepted ones. What a reply shows of
+    a person is `person_shown`'s to decide (the actor's view, read without a query)."""
+    actor_id = actor.pk if is_user(actor) else None
     by_number, by_id, levels = _residents(
         {p[5] for p in parsed if p[5]}, {p[6] for p in parsed if p[6]}
     )
@@ -593,6 +603,15 @@ def _evaluate(
                 item, "unknown_code", "code", _("No resident has this code.")
             )
             continue
+        shown = None
+        if person is not None:
+            shown = person_shown(
+                actor,
+                person.located,
+                name=person.name,
+                number=person.id_number,
+                resident_id=person.id,
+            )
         state = tubes.get(barcode)
         if state is None:
             tube = new_tube(
@@ -618,7 +637,7 @@ def _evaluate(
                 tube_closed=True,
             )
             continue
-        if wrong := pooling.refusal(round_, person, state.tube, state.filled):
+        if wrong := pooling.refusal(round_, person, state.tube, state.filled, shown=shown):
             outcomes[index] = _refused(item, wrong[0], "tube", wrong[1], tube=barcode)
             continue
         retest = False
@@ -631,10 +650,11 @@ def _evaluate(
                         "already_sampled",
                         "code",
                         _("%(name)s was already retested in tube %(tube)s.")
-                        % {"name": person.name, "tube": retested[key]},
+                        % {"name": shown.name, "tube": retested[key]},
                         tube=retested[key],
-                        resident_id=person.id,
-                        name=person.name,
+                        resident_id=shown.resident_id,
+                        name=shown.name,
+                        id_number=shown.id_number,
                     )
                     continue
                 retest = True
@@ -647,11 +667,11 @@ def _evaluate(
                     item,
                     "already_sampled",
                     "code",
-                    message % {"name": person.name, "tube": sampled[key]},
+                    message % {"name": shown.name, "tube": sampled[key]},
                     tube=sampled[key],
-                    resident_id=person.id,
-                    name=person.name,
-                    id_number=mask_id_number(person.id_number),
+                    resident_id=shown.resident_id,
+                    name=shown.name,
+                    id_number=shown.id_number,
                 )
                 continue
             else:
@@ -669,6 +689,7 @@ def _evaluate(
                 person.located,
                 person.name,
                 person.id_number,
+                shown=shown,
             )
         else:
             id_number = number or person.id_number
@@ -701,7 +722,7 @@ def _evaluate(
                     "no_document",
                     "code",
                     _("%(name)s has no document and lives outside this round's area.")
-                    % {"name": person.name},
+                    % {"name": shown.name},
                 )
                 continue
             if walk_in is None:
@@ -734,6 +755,13 @@ def _evaluate(
                 station_located,
                 walk_in.name,
                 id_number,
+                shown=person_shown(
+                    actor,
+                    person.located if person else None,  # known to nobody: as typed
+                    name=walk_in.name,
+                    number=id_number,
+                    resident_id=person.id if person else None,
+                ),
             )
         entry.manual = item.manual
         state.filled += 1
@@ -801,9 +829,9 @@ def _evaluate(
             capacity=a.state.tube.capacity,
             tube_closed=a.closed,
             kind=a.kind,
-            resident_id=a.resident_id if a.kind == ScanKind.RESIDENT else None,
-            name=a.name,
-            id_number=mask_id_number(a.number),
+            resident_id=a.shown.resident_id if a.kind == ScanKind.RESIDENT else None,
+            name=a.shown.name,
+            id_number=a.shown.id_number,
             retest=a.retest,
             scan_id=a.scan_id,
             at=a.at,

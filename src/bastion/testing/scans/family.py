@@ -24,6 +24,7 @@ from bastion.geo.models import Household, Presence, Resident
 from bastion.testing.scans import batch, codes, shifts
 from bastion.testing.scans.codes import is_family_code, read_scanned, resident_code
 from bastion.testing.scans.models import Scan, Tube, TubeStatus
+from bastion.testing.scans.shown import person_shown
 
 FAMILY_KIND = "family"
 
@@ -101,7 +102,8 @@ def family_scan(*, actor, station, item: batch.ScanInput, source: str = "api") -
         .order_by("pk")
         .values_list("pk", "name")
     )
-    names = dict(members)
+    # Named as every reply names a person (masked outside the actor's view).
+    names = {pk: person_shown(actor, household, name=name).name for pk, name in members}
     derived = {pk: member_client_id(item.client_id, pk) for pk in names}
     stored = set(
         Scan.objects.filter(client_id__in=derived.values()).values_list("resident_id", flat=True)

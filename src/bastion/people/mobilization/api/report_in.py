@@ -1,8 +1,10 @@
 """Report-in: the public submission (no login, rate-limited) and the community's decisions."""
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema, Status
 
@@ -45,9 +47,14 @@ class ReportInSubmitIn(Schema):
 
 
 class ReportInReceiptOut(Schema):
-    status: ReportInStatus
+    """The same for every submission that passes the checks: whether the ID number was
+    registered already is not told (the community sees its one registration)."""
+
+    status: Literal["received"] = Field(
+        description="Always 'received': the community will confirm."
+    )
     community: str
-    submitted_at: dt.datetime
+    submitted_at: dt.datetime = Field(description="When this submission was received.")
 
 
 class ReportInOut(Schema):
@@ -99,12 +106,13 @@ def _report_in(r: ReportIn) -> dict:
 @router.post(
     "/report-in",
     auth=None,
-    response={201: ReportInReceiptOut, 200: ReportInReceiptOut, **PUBLIC_ERRORS},
+    response={201: ReportInReceiptOut, **PUBLIC_ERRORS},
 )
 def report_in_submit(request: HttpRequest, payload: ReportInSubmitIn):
     """Public, no login: a party member registers with their home community (the token comes
-    from its QR code). Sending the same registration again answers 200 with it; an ID number
-    registered otherwise is refused (409); too many from one address, 429."""
+    from its QR code). Every valid submission answers 201 "received" alike, so the answer does
+    not tell whether an ID number is registered (sent again, or registered by someone, nothing
+    is written); too many uses from one address, 429, counted before anything else."""
     community = queries.community_from_token(payload.community_token)
     if community is None:
         raise DomainError(
@@ -112,7 +120,7 @@ def report_in_submit(request: HttpRequest, payload: ReportInSubmitIn):
             field="community_token",
         )
     try:
-        row, created = services.report_in_submit(
+        services.report_in_submit(
             community=community,
             name=payload.name,
             id_number=payload.id_number,
@@ -126,8 +134,7 @@ def report_in_submit(request: HttpRequest, payload: ReportInSubmitIn):
     except services.TooManyReports as error:
         return Status(429, {"errors": error.as_list()})
     return Status(
-        201 if created else 200,
-        {"status": row.status, "community": community.name, "submitted_at": row.submitted_at},
+        201, {"status": "received", "community": community.name, "submitted_at": timezone.now()}
     )
 
 

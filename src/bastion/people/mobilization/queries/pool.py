@@ -22,6 +22,7 @@ from bastion.people.mobilization.models import (
 )
 from bastion.people.mobilization.queries.common import active_on, within
 from bastion.people.models import Person, Post, PostRole
+from bastion.people.queries import person_match
 
 
 def _pool_members(user, node: Node) -> QuerySet[Person]:
@@ -64,9 +65,7 @@ def pool(
     elif availability:
         persons = persons.filter(availability_status=availability)
     if text := text.strip():
-        persons = persons.filter(
-            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
-        )
+        persons = person_match(user, persons, text)
     return persons.order_by("name", "id")
 
 
@@ -187,9 +186,7 @@ def duty_candidates(
     )
     persons = Person.objects.filter(seen_through_q(user, VIEW, deployed, link="person"))
     if text := text.strip():
-        persons = persons.filter(
-            Q(phone__endswith=text) if text.isdigit() else Q(name__contains=text)
-        )
+        persons = person_match(user, persons, text)
     elif limit:
         return persons.none()
     persons = persons.order_by("name", "id")

@@ -18,6 +18,7 @@ from bastion.geo.models import Node, Resident
 from bastion.people.mobilization.models import (
     PersonSkill,
     ReportIn,
+    ReportInAttempt,
     ReportInStatus,
     mobilization_setting,
 )
@@ -26,11 +27,27 @@ from bastion.people.models import Organisation, Person, PersonKind
 from bastion.people.services import person_create, post_assign
 
 REPORT_IN_FIELDS = ("status", "person_id", "post_id", "task", "reason")
+RATE_WINDOW = dt.timedelta(hours=1)
 
 
 def report_in_source_key(address: str) -> str:
     """What is kept of the sender's address: a keyed hash, enough to count, nothing to read."""
     return hashlib.sha256(f"{settings.SECRET_KEY}|report-in|{address}".encode()).hexdigest()
+
+
+def _attempt_count(source_key: str) -> None:
+    """Count one use of the form from `source_key`; refuse it past the hourly limit (before
+    anything about the ID number is looked up). Uses older than the hour are forgotten."""
+    if not source_key:
+        return
+    now = timezone.now()
+    ReportInAttempt.objects.filter(at__lt=now - RATE_WINDOW).delete()
+    used = ReportInAttempt.objects.filter(source_key=source_key, at__gte=now - RATE_WINDOW)
+    if used.count() >= mobilization_setting("BASTION_REPORT_IN_PER_HOUR"):
+        raise TooManyReports(
+            _("Too many registrations from here in the last hour. Please try again later.")
+        )
+    ReportInAttempt.objects.create(source_key=source_key, at=now)
 
 
 @transaction.atomic
@@ -46,9 +63,12 @@ def report_in_submit(
     source_key: str = "",
     source: str = "public",
 ) -> tuple[ReportIn, bool]:
-    """Register a party member with their home community. The same person sending the same
-    registration again gets the one already made (and `False`); an ID number already
-    registered otherwise is refused, as are too many registrations from one address."""
+    """Register a party member with their home community. The answer must not tell anyone
+    whether an ID number is registered: too many uses of the form from one address are
+    refused first (`TooManyReports`, counting every use), and an ID number registered already
+    (by this person sending again, or by anyone) gets its registration back with `False` and
+    nothing written, which the callers answer exactly as a new one ("received, the community
+    will confirm"); the community's own list still holds the one registration."""
     problems = []
     if community.level != "community":
         problems.append(Problem("community", _("Choose a community.")))
@@ -71,27 +91,12 @@ def report_in_submit(
         problems += e.problems
     if problems:
         raise DomainError(problems)
+    _attempt_count(source_key)
     existing = (
         ReportIn.objects.filter(id_number=id_number).exclude(status=ReportInStatus.REJECTED).first()
     )
     if existing is not None:
-        if existing.community_id == community.pk and existing.name == name:
-            return existing, False
-        raise Conflict(
-            _("This ID number has already reported in. Ask your community if something is wrong."),
-            field="id_number",
-        )
-    limit = mobilization_setting("BASTION_REPORT_IN_PER_HOUR")
-    if (
-        source_key
-        and ReportIn.objects.filter(
-            source_key=source_key, submitted_at__gte=timezone.now() - dt.timedelta(hours=1)
-        ).count()
-        >= limit
-    ):
-        raise TooManyReports(
-            _("Too many registrations from here in the last hour. Please try again later.")
-        )
+        return existing, False
     row = ReportIn(
         community=community,
         name=name,
@@ -106,11 +111,15 @@ def report_in_submit(
     try:
         with transaction.atomic():
             row.save()
-    except IntegrityError:
-        raise Conflict(
-            _("This ID number has already reported in. Ask your community if something is wrong."),
-            field="id_number",
-        ) from None
+    except IntegrityError:  # registered at the same moment by another request
+        existing = (
+            ReportIn.objects.filter(id_number=id_number)
+            .exclude(status=ReportInStatus.REJECTED)
+            .first()
+        )
+        if existing is None:
+            raise
+        return existing, False
     history.record(
         None, row, "create", {"name": [None, name], "status": [None, row.status]}, source=source
     )

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import scope
@@ -44,11 +45,13 @@ def report_in(request):
     status = 200
     if community is not None and request.method == "POST" and form.is_valid():
         try:
-            done, _created = services.report_in_submit(
+            services.report_in_submit(
                 community=community,
                 **form.cleaned_data,
                 source_key=services.report_in_source_key(report_in_address(request)),
             )
+            # The same receipt whether the number was registered or not: what was sent, now.
+            done = {"name": form.cleaned_data["name"].strip(), "received_at": timezone.now()}
         except services.TooManyReports as error:
             form.add_error(None, str(error))
             status = 429
