@@ -35,6 +35,15 @@ class ProblemsMixin:
             name = problem.field if problem.field in self.fields else None
             self.add_error(name, problem.message)
 
+    def focus_first_error(self) -> None:
+        """Focus the first field refused: the browser scrolls it into view (on a long page
+        the reason stays beside what was typed, not above the fold)."""
+        for name, field in self.fields.items():
+            if name in self.errors and not field.widget.is_hidden:
+                field.widget.attrs["autofocus"] = True
+                field.widget.attrs["aria-invalid"] = "true"
+                return
+
 
 class ClientIdMixin(forms.Form):
     """The id the page made for this submission: a resubmitted form carries the same id."""

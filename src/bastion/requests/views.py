@@ -445,8 +445,26 @@ def meeting_detail(request, pk: int):
             else:
                 messages.success(request, _("Meeting record saved."))
                 return redirect("requests:meeting", pk=pk)
+    return _meeting_page(request, meeting, can_change=can_change, record_form=record_form)
+
+
+def _meeting_page(
+    request,
+    meeting: Meeting,
+    *,
+    can_change: bool,
+    record_form: MeetingRecordForm,
+    refused: AssignForm | None = None,
+    refused_pk: int | None = None,
+    status: int = 200,
+):
+    """The meeting's page; an assignment refused comes back bound (what was typed, the reason
+    beside its field, that field focused so the phone scrolls to it)."""
     agenda = queries.meeting_agenda(meeting)
     for item in agenda:
+        if refused is not None and item.pk == refused_pk:
+            item.assign_form = refused
+            continue
         item.assign_form = (
             AssignForm(
                 prefix=f"a{item.pk}",
@@ -474,6 +492,7 @@ def meeting_detail(request, pk: int):
             "can_change": can_change,
             "held": meeting.status == MeetingStatus.HELD,
         },
+        status=status,
     )
 
 
@@ -487,15 +506,24 @@ def meeting_assign(request, pk: int, request_id: int):
         Request.objects.select_related("meeting").filter(meeting=meeting), user, pk=request_id
     )
     form = AssignForm(request.POST, prefix=f"a{r.pk}")
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Say who took it and by when."), field="assignee")
-        services.request_assign(actor=user, request=r, **form.cleaned_data)
-    except DomainError as error:
-        _problems(request, error)
-    else:
-        messages.success(request, _("Assignment recorded."))
-    return redirect(reverse("requests:meeting", args=[pk]) + f"#r{r.pk}")
+    if form.is_valid():
+        try:
+            services.request_assign(actor=user, request=r, **form.cleaned_data)
+        except DomainError as error:
+            form.add_problems(error)
+        else:
+            messages.success(request, _("Assignment recorded."))
+            return redirect(reverse("requests:meeting", args=[pk]) + f"#r{r.pk}")
+    form.focus_first_error()
+    return _meeting_page(
+        request,
+        meeting,
+        can_change=True,
+        record_form=MeetingRecordForm(meeting=meeting),
+        refused=form,
+        refused_pk=r.pk,
+        status=400,
+    )
 
 
 @login_required
