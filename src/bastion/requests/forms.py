@@ -17,6 +17,7 @@ from bastion.requests.models import (
     Track,
     Urgency,
 )
+from bastion.requests.queries import place_address
 from bastion.requests.services import AttendeeInput, ItemInput
 
 STAFF_CHANNELS = [c for c in Channel.choices if c[0] != Channel.RESIDENT_PAGE]
@@ -70,6 +71,8 @@ class PhotosField(forms.FileField):
 
 
 def place_label(node: Node) -> str:
+    if node.level == "unit" and getattr(node, "building_name", None):
+        return place_address(node)  # a unit of `unit_places`: its full address
     indent = "\u2003" * max(0, node.depth - 4)
     return f"{indent}{node.get_level_display()} · {node.name}"
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes/", views.minutes, name="minutes"),
     path("errands/", views.errands, name="errands"),
     path("errands/new/", views.errand_new, name="errand_new"),
+    path("errands/places/", views.errand_places, name="errand_places"),
     path("errands/<int:pk>/", views.errand_detail, name="errand"),
     path("errands/<int:pk>/<slug:action>/", views.errand_act, name="errand_act"),
     path("courier/", views.courier, name="courier"),

@@ -577,8 +577,7 @@ def errand_new(request):
     if not scope.has_action(user, scope.CHANGE):
         raise PermissionDenied
     household = _scoped_household(user, request.GET.get("household"))
-    nodes = _places(user).filter(level="unit")
-    form = ErrandForm(request.POST or None, nodes=nodes, household=household)
+    form = ErrandForm(request.POST or None, nodes=queries.unit_places(user), household=household)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -597,6 +596,25 @@ def errand_new(request):
             messages.success(request, _("Errand ordered."))
             return redirect("requests:errand", pk=errand.pk)
     return render(request, "requests/errand_new.html", {"form": form})
+
+
+@login_required
+def errand_places(request):
+    """The errand form's place list narrowed by what was typed in its search box (htmx):
+    the units whose address holds every word, as <option>s."""
+    if not scope.has_action(request.user, scope.CHANGE):
+        raise PermissionDenied
+    q = request.GET.get("q", "")[:60]
+    units = list(queries.unit_places(request.user, q=q)[: queries.PLACES_SHOWN + 1])
+    return render(
+        request,
+        "requests/_place_options.html",
+        {
+            "units": [(u.pk, queries.place_address(u)) for u in units[: queries.PLACES_SHOWN]],
+            "more": len(units) > queries.PLACES_SHOWN,
+            "q": q,
+        },
+    )
 
 
 def _errand_forms(errand: Errand, user) -> dict:

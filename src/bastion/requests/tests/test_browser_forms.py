@@ -1,6 +1,7 @@
-"""In Debian's chromium on a 390 px phone: a meeting's assignment refused (a deadline before
+"""In Debian's chromium on a 390 px phone. A meeting's assignment refused (a deadline before
 the meeting) keeps what was typed, shows the reason beside the field and leaves that field in
-view, far down a long agenda (issue 14 item 8)."""
+view, far down a long agenda (issue 14 item 8); the errand form's place found by typing its
+address (item 5)."""
 
 import datetime as dt
 import os
@@ -48,3 +49,25 @@ def test_a_refused_assignment_keeps_the_input_beside_its_error(phone_page, bring
         page.screenshot(path=os.path.join(shots, "requests-assign-refused.png"))
     last.refresh_from_db()
     assert (last.status, last.assignee) == ("on_agenda", "")
+
+
+@pytest.mark.browser
+def test_the_errand_place_is_found_by_typing_its_address(phone_page, tree, household):
+    page = phone_page
+    browser_login(page, "community", PASSWORD)
+    page.goto("/requests/errands/new/")
+    options = page.locator("select[name=node] option:not([value=''])")
+    expect(options).to_have_count(8)  # the community's two grids
+    page.locator("#place-q").fill("112号楼 2单元")
+    expect(options).to_have_count(1)
+    expect(options.first).to_have_text("网格1-1 · 112号楼 · 2单元")
+    page.locator("#place-q").press("Enter")  # searching never posts the order
+    assert page.url.endswith("/requests/errands/new/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    if shots := os.environ.get("BASTION_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(shots, "requests-errand-place.png"))
+    page.fill("input[name=room]", "202")
+    page.fill("textarea[name=items]", "布洛芬 × 1盒")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/requests/errands/*/")
+    assert "112号楼" in page.locator("main").inner_text()
