@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from bastion.core import scope
 from bastion.core.scope import get_scoped_or_404
-from bastion.geo.models import LEVEL_ORDER, Household, Node, child_level
+from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, child_level
 from bastion.people.models import Person, PersonKind
 from bastion.requests.models import (
     ERRAND_OPEN,
@@ -310,6 +310,15 @@ def errand_for(user, pk: int, action: str = scope.VIEW) -> Errand:
 
 def is_courier(user, errand: Errand) -> bool:
     return errand.courier_id is not None and errand.courier.user_id == user.pk
+
+
+def errand_contact(errand: Errand) -> Resident | None:
+    """Whom to call about an errand: the resident who ordered it, else the household's head,
+    else its first resident with a mobile."""
+    if errand.raised_by_id and errand.raised_by.phone:
+        return errand.raised_by
+    residents = Resident.objects.filter(household_id=errand.household_id).exclude(phone="")
+    return residents.order_by(Case(When(relation="head", then=0), default=1), "pk").first()
 
 
 def errand_for_courier(user, pk: int) -> Errand:

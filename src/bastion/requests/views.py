@@ -202,6 +202,7 @@ def request_detail(request, pk: int):
             "history": queries.history(user, r),
             "next_meeting": services.next_meeting(r.community_id),
             "meeting_visible": r.meeting is not None and scope.can(user, scope.VIEW, r.meeting),
+            "can_reveal": scope.allows(user, scope.REVEAL, r),
         },
     )
 
@@ -645,6 +646,7 @@ def errand_detail(request, pk: int):
     errand = queries.errand_for(user, pk)
     now = timezone.now()
     due = queries.errand_due_at(errand)
+    contact = queries.errand_contact(errand)
     return render(
         request,
         "requests/errand.html",
@@ -657,8 +659,39 @@ def errand_detail(request, pk: int):
             "overdue": errand.is_open and due < now,
             "history": queries.history(user, errand),
             "is_courier": queries.is_courier(user, errand),
+            "contact": contact,
+            "can_reveal_household": contact is not None
+            and scope.allows(user, scope.REVEAL, contact),
+            "can_reveal_courier": errand.courier is not None
+            and scope.allows(user, scope.REVEAL, errand.courier),
         },
     )
+
+
+def _phone_shown(request, subject, whose: str, back: str):
+    """One phone in full (roles that may reveal; logged): into the page with htmx, else on a
+    small page of its own."""
+    try:
+        value = services.phone_reveal(user=request.user, subject=subject, whose=whose, via="web")
+    except DomainError:  # no such phone here
+        raise Http404 from None
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "geo/_revealed.html", {"value": value, "field": "phone"})
+    return render(request, "requests/phone.html", {"value": value, "back": back})
+
+
+@login_required
+@require_POST
+def request_phone(request, pk: int):
+    r = queries.request_for(request.user, pk)
+    return _phone_shown(request, r, "contact", reverse("requests:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def errand_phone(request, pk: int, whose: str):
+    errand = queries.errand_for(request.user, pk)
+    return _phone_shown(request, errand, whose, reverse("requests:errand", args=[pk]))
 
 
 ERRAND_DONE = {
@@ -749,6 +782,8 @@ def courier(request):
             DeliverForm(auto_id=f"e{e.pk}_%s") if e.status == ErrandStatus.PICKED_UP else None
         )
         e.step_form = StepForm() if e.status == ErrandStatus.ASSIGNED else None
+        e.contact = queries.errand_contact(e)
+        e.can_reveal = e.contact is not None and scope.allows(user, scope.REVEAL, e.contact)
     return render(
         request,
         "requests/courier.html",
