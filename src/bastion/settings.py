@@ -106,6 +106,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# A date input's value is ISO in every language (Django's Chinese input format is 1982/10/25,
+# which <input type="date"> shows as empty).
+FORMAT_MODULE_PATH = ["bastion.core.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -18,8 +18,9 @@ from django.db.models import Q
 from bastion.core import scope
 from bastion.core.errors import DomainError
 
-# A person's numbers, and the mobiles of a sample box's hand-over (a driver, a lab clerk).
-REVEALABLE_FIELDS = ("id_number", "doc_number", "phone", "from_phone", "to_phone")
+# A person's numbers, the mobiles of a sample box's hand-over (a driver, a lab clerk), and the
+# phone a resident's request was raised with.
+REVEALABLE_FIELDS = ("id_number", "doc_number", "phone", "from_phone", "to_phone", "contact_phone")
 
 
 @transaction.atomic

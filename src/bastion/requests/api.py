@@ -982,6 +982,29 @@ def errand_detail(request, errand_id: int):
     return _errand_fresh(request.user, errand_id)
 
 
+class PhoneOut(Schema):
+    whose: str
+    value: str
+
+
+@router.post("/requests/{request_id}/phone", response={200: PhoneOut, **WRITE_ERRORS})
+def request_phone(request, request_id: int):
+    """The request's contact phone in full, to call the resident back. Only roles that may
+    reveal; each reveal is logged (who, whose, when)."""
+    r = queries.request_for(request.user, request_id)
+    value = services.phone_reveal(user=request.user, subject=r, whose="contact", via="api")
+    return {"whose": "contact", "value": value}
+
+
+@router.post("/errands/{errand_id}/phone/{whose}", response={200: PhoneOut, **WRITE_ERRORS})
+def errand_phone(request, errand_id: int, whose: Literal["household", "courier"]):
+    """The phone of the errand's household (who ordered it, else the head) or of its courier,
+    in full. Only roles that may reveal; each reveal is logged."""
+    e = queries.errand_for(request.user, errand_id)
+    value = services.phone_reveal(user=request.user, subject=e, whose=whose, via="api")
+    return {"whose": whose, "value": value}
+
+
 @router.post("/errands/{errand_id}/accept", response={200: ErrandOut, **WRITE_ERRORS})
 def errand_accept(request, errand_id: int, payload: StepIn):
     e = get_for_change(Errand, request.user, pk=errand_id)

@@ -17,6 +17,7 @@ from bastion.requests.models import (
     Track,
     Urgency,
 )
+from bastion.requests.queries import place_address
 from bastion.requests.services import AttendeeInput, ItemInput
 
 STAFF_CHANNELS = [c for c in Channel.choices if c[0] != Channel.RESIDENT_PAGE]
@@ -34,6 +35,15 @@ class ProblemsMixin:
         for problem in error.problems:
             name = problem.field if problem.field in self.fields else None
             self.add_error(name, problem.message)
+
+    def focus_first_error(self) -> None:
+        """Focus the first field refused: the browser scrolls it into view (on a long page
+        the reason stays beside what was typed, not above the fold)."""
+        for name, field in self.fields.items():
+            if name in self.errors and not field.widget.is_hidden:
+                field.widget.attrs["autofocus"] = True
+                field.widget.attrs["aria-invalid"] = "true"
+                return
 
 
 class ClientIdMixin(forms.Form):
@@ -61,6 +71,8 @@ class PhotosField(forms.FileField):
 
 
 def place_label(node: Node) -> str:
+    if node.level == "unit" and getattr(node, "building_name", None):
+        return place_address(node)  # a unit of `unit_places`: its full address
     indent = "\u2003" * max(0, node.depth - 4)
     return f"{indent}{node.get_level_display()} · {node.name}"
 

@@ -8,14 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bastion.core import scope
 from bastion.core.scope import get_scoped_or_404
-from bastion.geo.models import LEVEL_ORDER, Household, Node, child_level
+from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, child_level
 from bastion.people.models import Person, PersonKind
 from bastion.requests.models import (
     ERRAND_OPEN,
@@ -30,6 +30,46 @@ from bastion.requests.models import (
     Status,
     Track,
 )
+
+# A search over the places lists at most this many (a phone's select stays short).
+PLACES_SHOWN = 200
+
+
+def unit_places(user, *, q: str = "") -> QuerySet:
+    """The units a user may order an errand to, in tree order, each with the names of its
+    community, grid and building (`.address`: grid · building · unit). `q` keeps the units
+    whose address holds every word of it ("112号楼 2单元", "网格1-1")."""
+
+    def name_of(column: str) -> Subquery:
+        return Subquery(Node.objects.filter(pk=OuterRef(column)).values("name")[:1])
+
+    units = (
+        Node.objects.restrict(user, scope.CHANGE)
+        .filter(level="unit")
+        .annotate(
+            community_name=name_of("community_id"),
+            grid_name=name_of("grid_id"),
+            building_name=name_of("building_id"),
+        )
+    )
+    for word in q.split()[:6]:
+        units = units.filter(
+            Q(name__icontains=word)
+            | Q(building_name__icontains=word)
+            | Q(grid_name__icontains=word)
+            | Q(community_name__icontains=word)
+        )
+    return units.order_by("path")
+
+
+def place_address(node: Node) -> str:
+    """A unit's address as a clerk reads it: grid · building · unit (names annotated by
+    `unit_places`); any other node by its level and name."""
+    parts = [getattr(node, f"{level}_name", None) for level in ("grid", "building")]
+    if node.level == "unit" and all(parts):
+        return " · ".join([*parts, node.name])
+    return f"{node.get_level_display()} · {node.name}"
+
 
 # How long things may take before they are overdue.
 TRIAGE_WITHIN = dt.timedelta(hours=24)  # a new request is triaged within a day
@@ -270,6 +310,15 @@ def errand_for(user, pk: int, action: str = scope.VIEW) -> Errand:
 
 def is_courier(user, errand: Errand) -> bool:
     return errand.courier_id is not None and errand.courier.user_id == user.pk
+
+
+def errand_contact(errand: Errand) -> Resident | None:
+    """Whom to call about an errand: the resident who ordered it, else the household's head,
+    else its first resident with a mobile."""
+    if errand.raised_by_id and errand.raised_by.phone:
+        return errand.raised_by
+    residents = Resident.objects.filter(household_id=errand.household_id).exclude(phone="")
+    return residents.order_by(Case(When(relation="head", then=0), default=1), "pk").first()
 
 
 def errand_for_courier(user, pk: int) -> Errand:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.idempotency import create_once
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo.identity import normalise_mobile
 from bastion.geo.models import Household, Node, Resident
 from bastion.people.models import Person, PersonKind
@@ -55,6 +56,7 @@ from bastion.requests.models import (
     Track,
     Urgency,
 )
+from bastion.requests.queries import errand_contact
 
 M = TypeVar("M", bound=models.Model)
 Actor = AbstractBaseUser | None
@@ -1397,3 +1399,29 @@ def request_photos_add(
         source=_source(link, source),
     )
     return saved
+
+
+# --------------------------------------------------------------------------- phones in full
+
+# Whose phone a page may show in full: a request's contact, an errand's household or courier.
+PHONES = {"request": ("contact",), "errand": ("household", "courier")}
+
+
+def phone_reveal(*, user, subject: Request | Errand, whose: str, via: str = "web") -> str:
+    """One phone in full where it is needed to call someone back: a request's contact phone,
+    an errand's household (who ordered it, else the head) or its courier. Only roles that may
+    reveal; each reveal logged (`core.privacy.personal_data_reveal`)."""
+    kind = "request" if isinstance(subject, Request) else "errand"
+    if whose not in PHONES[kind]:
+        raise DomainError(_("No such phone on this record."), field="whose")
+    if kind == "request":
+        if not subject.contact_phone:
+            raise DomainError(_("No phone was given with this request."), field="whose")
+        name = subject.raised_by.name if subject.raised_by_id else _("request #%s") % subject.pk
+        return personal_data_reveal(
+            user=user, subject=subject, field="contact_phone", via=via, whose=name
+        )
+    person = errand_contact(subject) if whose == "household" else subject.courier
+    if person is None or not person.phone:
+        raise DomainError(_("There is no phone to show."), field="whose")
+    return personal_data_reveal(user=user, subject=person, field="phone", via=via)

@@ -202,6 +202,7 @@ def request_detail(request, pk: int):
             "history": queries.history(user, r),
             "next_meeting": services.next_meeting(r.community_id),
             "meeting_visible": r.meeting is not None and scope.can(user, scope.VIEW, r.meeting),
+            "can_reveal": scope.allows(user, scope.REVEAL, r),
         },
     )
 
@@ -445,8 +446,26 @@ def meeting_detail(request, pk: int):
             else:
                 messages.success(request, _("Meeting record saved."))
                 return redirect("requests:meeting", pk=pk)
+    return _meeting_page(request, meeting, can_change=can_change, record_form=record_form)
+
+
+def _meeting_page(
+    request,
+    meeting: Meeting,
+    *,
+    can_change: bool,
+    record_form: MeetingRecordForm,
+    refused: AssignForm | None = None,
+    refused_pk: int | None = None,
+    status: int = 200,
+):
+    """The meeting's page; an assignment refused comes back bound (what was typed, the reason
+    beside its field, that field focused so the phone scrolls to it)."""
     agenda = queries.meeting_agenda(meeting)
     for item in agenda:
+        if refused is not None and item.pk == refused_pk:
+            item.assign_form = refused
+            continue
         item.assign_form = (
             AssignForm(
                 prefix=f"a{item.pk}",
@@ -474,6 +493,7 @@ def meeting_detail(request, pk: int):
             "can_change": can_change,
             "held": meeting.status == MeetingStatus.HELD,
         },
+        status=status,
     )
 
 
@@ -487,15 +507,24 @@ def meeting_assign(request, pk: int, request_id: int):
         Request.objects.select_related("meeting").filter(meeting=meeting), user, pk=request_id
     )
     form = AssignForm(request.POST, prefix=f"a{r.pk}")
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Say who took it and by when."), field="assignee")
-        services.request_assign(actor=user, request=r, **form.cleaned_data)
-    except DomainError as error:
-        _problems(request, error)
-    else:
-        messages.success(request, _("Assignment recorded."))
-    return redirect(reverse("requests:meeting", args=[pk]) + f"#r{r.pk}")
+    if form.is_valid():
+        try:
+            services.request_assign(actor=user, request=r, **form.cleaned_data)
+        except DomainError as error:
+            form.add_problems(error)
+        else:
+            messages.success(request, _("Assignment recorded."))
+            return redirect(reverse("requests:meeting", args=[pk]) + f"#r{r.pk}")
+    form.focus_first_error()
+    return _meeting_page(
+        request,
+        meeting,
+        can_change=True,
+        record_form=MeetingRecordForm(meeting=meeting),
+        refused=form,
+        refused_pk=r.pk,
+        status=400,
+    )
 
 
 @login_required
@@ -549,8 +578,7 @@ def errand_new(request):
     if not scope.has_action(user, scope.CHANGE):
         raise PermissionDenied
     household = _scoped_household(user, request.GET.get("household"))
-    nodes = _places(user).filter(level="unit")
-    form = ErrandForm(request.POST or None, nodes=nodes, household=household)
+    form = ErrandForm(request.POST or None, nodes=queries.unit_places(user), household=household)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -569,6 +597,25 @@ def errand_new(request):
             messages.success(request, _("Errand ordered."))
             return redirect("requests:errand", pk=errand.pk)
     return render(request, "requests/errand_new.html", {"form": form})
+
+
+@login_required
+def errand_places(request):
+    """The errand form's place list narrowed by what was typed in its search box (htmx):
+    the units whose address holds every word, as <option>s."""
+    if not scope.has_action(request.user, scope.CHANGE):
+        raise PermissionDenied
+    q = request.GET.get("q", "")[:60]
+    units = list(queries.unit_places(request.user, q=q)[: queries.PLACES_SHOWN + 1])
+    return render(
+        request,
+        "requests/_place_options.html",
+        {
+            "units": [(u.pk, queries.place_address(u)) for u in units[: queries.PLACES_SHOWN]],
+            "more": len(units) > queries.PLACES_SHOWN,
+            "q": q,
+        },
+    )
 
 
 def _errand_forms(errand: Errand, user) -> dict:
@@ -599,6 +646,7 @@ def errand_detail(request, pk: int):
     errand = queries.errand_for(user, pk)
     now = timezone.now()
     due = queries.errand_due_at(errand)
+    contact = queries.errand_contact(errand)
     return render(
         request,
         "requests/errand.html",
@@ -611,8 +659,39 @@ def errand_detail(request, pk: int):
             "overdue": errand.is_open and due < now,
             "history": queries.history(user, errand),
             "is_courier": queries.is_courier(user, errand),
+            "contact": contact,
+            "can_reveal_household": contact is not None
+            and scope.allows(user, scope.REVEAL, contact),
+            "can_reveal_courier": errand.courier is not None
+            and scope.allows(user, scope.REVEAL, errand.courier),
         },
     )
+
+
+def _phone_shown(request, subject, whose: str, back: str):
+    """One phone in full (roles that may reveal; logged): into the page with htmx, else on a
+    small page of its own."""
+    try:
+        value = services.phone_reveal(user=request.user, subject=subject, whose=whose, via="web")
+    except DomainError:  # no such phone here
+        raise Http404 from None
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "geo/_revealed.html", {"value": value, "field": "phone"})
+    return render(request, "requests/phone.html", {"value": value, "back": back})
+
+
+@login_required
+@require_POST
+def request_phone(request, pk: int):
+    r = queries.request_for(request.user, pk)
+    return _phone_shown(request, r, "contact", reverse("requests:detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def errand_phone(request, pk: int, whose: str):
+    errand = queries.errand_for(request.user, pk)
+    return _phone_shown(request, errand, whose, reverse("requests:errand", args=[pk]))
 
 
 ERRAND_DONE = {
@@ -703,6 +782,8 @@ def courier(request):
             DeliverForm(auto_id=f"e{e.pk}_%s") if e.status == ErrandStatus.PICKED_UP else None
         )
         e.step_form = StepForm() if e.status == ErrandStatus.ASSIGNED else None
+        e.contact = queries.errand_contact(e)
+        e.can_reveal = e.contact is not None and scope.allows(user, scope.REVEAL, e.contact)
     return render(
         request,
         "requests/courier.html",

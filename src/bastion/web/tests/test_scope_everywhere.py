@@ -337,6 +337,7 @@ class OtherGrid:
             channel="phone",
             category="drainage",
             title="其他网格的下水道",
+            contact_phone="13912345678",
             photos=photos_check([png_upload()]),
         )
         self.meeting  # noqa: B018 - the consult track joins the community's next meeting
@@ -508,6 +509,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "delivery_id": lambda o: o.delivery.pk,
     # values that are not objects
     "field": lambda o: "phone",
+    "whose": lambda o: "household",
 }
 
 # Where one URL's parameter names another kind of object than the name says: URL name →
@@ -523,6 +525,8 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     "requests:minutes": {"pk": lambda o: o.meeting.pk},
     "requests:errand": {"pk": lambda o: o.errand.pk},
     "requests:errand_act": {"pk": lambda o: o.errand.pk, "action": lambda o: "accept"},
+    "requests:phone": {"pk": lambda o: o.request.pk},
+    "requests:errand_phone": {"pk": lambda o: o.errand.pk},
     "requests:link_act": {"action": lambda o: "renew"},
     # daily reports are of a grid or a larger area
     **{
@@ -594,7 +598,7 @@ EXEMPT: dict[str, str] = {
 GENERIC_NAMES = {"pk", "id", "slug", "token", "key", "kind", "action"}
 
 # Parameters that name no object: a URL with only these is also asked with ?node=.
-VALUE_PARAMETERS = {"dataset", "field", "which"}
+VALUE_PARAMETERS = {"dataset", "field", "which", "whose"}
 
 REFUSED = {401, 403, 404}
 
