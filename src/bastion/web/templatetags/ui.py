@@ -6,6 +6,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from bastion.accounts.queries import user_name
 from bastion.core import scope
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import Level
@@ -116,3 +117,9 @@ def optional_url(url_name: str, *args) -> str:
 def level_label(level: str | None) -> str:
     """The translated name of a tree level ("grid" → 网格)."""
     return Level(level).label if level else ""
+
+
+@register.filter
+def who(user) -> str:
+    """A login as people know it: its person's name, else its full name, else the login."""
+    return user_name(user)
