@@ -149,3 +149,12 @@ def replaced_by(area: ControlArea) -> ControlArea | None:
         .order_by("-since", "-id")
         .first()
     )
+
+
+def level_over_rows(rows: Iterable) -> list[str | None]:
+    """The control level over each of `rows` (located rows: nodes, households, residents,
+    errands...), in order: one query for the whole batch, never one per row."""
+    rows = list(rows)
+    ids = [tuple(getattr(r, f"{lvl}_id", None) for lvl in AREA_LEVELS) for r in rows]
+    levels = active_levels(i for t in ids for i in t)
+    return [strictest_of(t, levels) for t in ids]
