@@ -97,3 +97,19 @@ def test_the_levels_of_a_list_are_read_in_one_query(tree, django_assert_num_quer
         (tree.grids[2].pk, False): {"precaution"},
         (tree.grids[3].pk, False): {"precaution"},
     }
+
+
+def test_the_area_list_heads_the_start_and_names_the_setter_by_person(tree, client):
+    from bastion.people.services import person_create
+
+    grid = tree.users["grid"]
+    person = person_create(name="王网格", kind="cadre", phone="13712345678", node=tree.grids[0])
+    person.user = grid
+    person.save(update_fields=["user"])
+    incidents.control_set(actor=grid, node=tree.buildings[0], level="sealed", reason="阳性病例")
+    client.force_login(grid)
+    zh = client.get("/incidents/", headers={"accept-language": "zh-hans"}).content.decode()
+    row = zh.split("<tbody>")[1]
+    assert "王网格" in row and ">grid<" not in row
+    head = zh.split("<thead>")[1].split("</thead>")[0]
+    assert "开始时间" in head and "任职日期" not in head
