@@ -22,6 +22,17 @@ from bastion.geo.models import Node
 from bastion.geo.queries import FIELD_LABELS
 
 
+def user_name(user) -> str:
+    """How a login is named to people: the person's name where the login is a person's,
+    else the login's full name, else the login name."""
+    if user is None:
+        return ""
+    person = getattr(user, "person", None)
+    if person is not None:
+        return person.name
+    return user.get_full_name() or user.get_username()
+
+
 def reveal_log(
     user, *, username: str = "", since: dt.date | None = None, until: dt.date | None = None
 ) -> QuerySet[RevealLog]:

@@ -2,8 +2,10 @@
 unit — put under a control level from a moment until it is lifted.
 
 One active area per node (a partial unique index); changing a node's level lifts the old row
-and starts a new one, so the rows are the node's history. A resident's effective level is the
-strictest active level on any of their ancestors (`incidents.queries.effective_levels`)."""
+and starts a new one, so the rows are the node's history. A change made by mistake is
+reverted: the mistaken row is lifted and marked `reverted`, the row it replaced is in force
+again. A resident's effective level is the strictest active level on any of their ancestors
+(`incidents.queries.effective_levels`)."""
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +21,18 @@ class ControlLevel(models.TextChoices):
     CONTROLLED = "controlled", _("Controlled")
     PRECAUTION = "precaution", _("Precaution")
 
+
+# What a level means for the people under it: said where they look (their household's page)
+# and where the level is set (the confirmation).
+WHAT_APPLIES = {
+    ControlLevel.SEALED: _(
+        "Stay at home. Sampling comes to your door; food and medicine are delivered."
+    ),
+    ControlLevel.CONTROLLED: _(
+        "Stay inside the compound; no gatherings. Sampling at the compound's station."
+    ),
+    ControlLevel.PRECAUTION: _("Wear a mask, keep your distance, avoid gatherings."),
+}
 
 # Strictest first; a level's rank is its position here.
 STRICTNESS = (ControlLevel.SEALED, ControlLevel.CONTROLLED, ControlLevel.PRECAUTION)
@@ -39,6 +53,8 @@ class ControlArea(Located):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True)
+    # Lifted by a revert: set by mistake, never meant to be in force.
+    reverted = models.BooleanField(_("reverted"), default=False)
 
     class Meta:
         ordering = ["-since", "-id"]
@@ -57,6 +73,10 @@ class ControlArea(Located):
                 name="control_area_lifted_after_since",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="control_area_has_reason"),
+            models.CheckConstraint(
+                condition=Q(reverted=False) | Q(lifted_at__isnull=False),
+                name="control_area_reverted_is_lifted",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,12 +6,12 @@ level on any of its ancestors: one query over the ancestor ids of a whole batch
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from bastion.core import rawsql
 from bastion.core.scope import VIEW, seen_from_below_q
-from bastion.geo.models import LEVEL_ORDER, Node
+from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
 from bastion.incidents.models import AREA_LEVELS, STRICTNESS, ControlArea
 
 # Positions of the levels an area may sit on among the ancestor columns (city_id..unit_id).
@@ -23,7 +23,7 @@ def areas_for(user, action: str = VIEW) -> QuerySet[ControlArea]:
     """Areas in the user's part of the tree, and (to see) the areas set on the nodes above
     it, which bind the user's residents too."""
     return ControlArea.objects.filter(seen_from_below_q(user, action)).select_related(
-        "node", "set_by", "lifted_by"
+        "node", "set_by__person", "lifted_by__person"
     )
 
 
@@ -100,3 +100,61 @@ def level_counts(user, node: Node | None = None) -> dict[str, int]:
     for level in areas_under(user, node, active_only=True).values_list("level", flat=True):
         counts[level] += 1
     return counts
+
+
+def people_under(node: Node) -> dict[str, int]:
+    """Households and residents under `node`: whom a change of its level reaches."""
+    where = {f"{node.level}_id": node.pk}
+    return {
+        "households": Household.objects.filter(**where).count(),
+        "residents": Resident.objects.filter(**where).count(),
+    }
+
+
+def level_after(node: Node, level: str | None) -> str | None:
+    """The level `node`'s residents would be under if `node` itself were set to `level`
+    (None: no area on it): the strictest of that and the areas above it."""
+    above = [getattr(node, f"{lvl}_id") for lvl in AREA_LEVELS if lvl != node.level]
+    levels = active_levels(above)
+    found = [lvl for lvl in (strictest_of(above, levels), level) if lvl]
+    return min(found, key=_RANK.__getitem__) if found else None
+
+
+def active_on(node: Node) -> ControlArea | None:
+    """The area set on `node` itself and in force."""
+    return ControlArea.objects.filter(node=node, lifted_at__isnull=True).first()
+
+
+def last_changes(areas: Iterable[ControlArea]) -> set[int]:
+    """Which of `areas` are their node's last change (the one a revert undoes): the area in
+    force, or with none in force the one lifted last; never a reverted one. One query, on
+    the stored rows (not on the instances handed in)."""
+    areas = list(areas)
+    latest: dict[int, tuple[int, bool]] = {}
+    for node_id, pk, reverted in (
+        ControlArea.objects.filter(node_id__in={a.node_id for a in areas})
+        .order_by("node_id", F("lifted_at").desc(nulls_first=True), "-since", "-id")
+        .values_list("node_id", "pk", "reverted")
+    ):
+        latest.setdefault(node_id, (pk, reverted))
+    return {pk for pk, reverted in latest.values() if not reverted} & {a.pk for a in areas}
+
+
+def replaced_by(area: ControlArea) -> ControlArea | None:
+    """The area of the same node that `area` replaced when it was set (lifted at the moment
+    `area` started), if any."""
+    return (
+        ControlArea.objects.filter(node_id=area.node_id, lifted_at=area.since, reverted=False)
+        .exclude(pk=area.pk)
+        .order_by("-since", "-id")
+        .first()
+    )
+
+
+def level_over_rows(rows: Iterable) -> list[str | None]:
+    """The control level over each of `rows` (located rows: nodes, households, residents,
+    errands...), in order: one query for the whole batch, never one per row."""
+    rows = list(rows)
+    ids = [tuple(getattr(r, f"{lvl}_id", None) for lvl in AREA_LEVELS) for r in rows]
+    levels = active_levels(i for t in ids for i in t)
+    return [strictest_of(t, levels) for t in ids]

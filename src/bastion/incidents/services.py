@@ -13,8 +13,9 @@ from bastion.core import history
 from bastion.core.errors import DomainError, Problem
 from bastion.geo.models import Node
 from bastion.incidents.models import AREA_LEVELS, ControlArea, ControlLevel
+from bastion.incidents.queries import last_changes, replaced_by
 
-AREA_FIELDS = ("node_id", "level", "since", "lifted_at", "reason")
+AREA_FIELDS = ("node_id", "level", "since", "lifted_at", "reason", "reverted")
 
 
 def _user(actor):
@@ -95,10 +96,21 @@ def control_set(
     return area
 
 
-def _lift(actor, area: ControlArea, at: dt.datetime, source: str) -> None:
+def _lift(
+    actor, area: ControlArea, at: dt.datetime, source: str, *, reverted: bool = False
+) -> None:
     before = history.snapshot(area, AREA_FIELDS)
     area.lifted_at = at
     area.lifted_by = _user(actor)
+    area.reverted = reverted
+    area.save(update_fields=["lifted_at", "lifted_by", "reverted"])
+    history.record_update(actor, area, before, AREA_FIELDS, source=source)
+
+
+def _reopen(actor, area: ControlArea, source: str) -> None:
+    before = history.snapshot(area, AREA_FIELDS)
+    area.lifted_at = None
+    area.lifted_by = None
     area.save(update_fields=["lifted_at", "lifted_by"])
     history.record_update(actor, area, before, AREA_FIELDS, source=source)
 
@@ -116,3 +128,32 @@ def control_lift(
         raise DomainError(_("A control level cannot be lifted before it started."), field="at")
     _lift(actor, area, at, source)
     return area
+
+
+def revertible(area: ControlArea) -> bool:
+    """Whether `area` is its node's last change: the active one, or (none active) the last
+    one lifted, not itself reverted."""
+    return area.pk in last_changes([area])
+
+
+@transaction.atomic
+def control_revert(*, actor, area: ControlArea, source: str = "web") -> ControlArea | None:
+    """Undo the node's last change, made by mistake. An active area is lifted now and marked
+    reverted, and the area it replaced (if any) is in force again; a lifted area that was the
+    node's last change is in force again. Every step is in the change log. Returns the area in
+    force on the node afterwards (None: no level)."""
+    area = ControlArea.objects.select_for_update().select_related("node").get(pk=area.pk)
+    if not revertible(area):
+        raise DomainError(
+            _("%(node)s has changed since; only its last change can be reverted.")
+            % {"node": area.node.name},
+            field="area",
+        )
+    if area.lifted_at is not None:
+        _reopen(actor, area, source)
+        return area
+    previous = replaced_by(area)
+    _lift(actor, area, max(timezone.now(), area.since), source, reverted=True)
+    if previous is not None:
+        _reopen(actor, previous, source)
+    return previous

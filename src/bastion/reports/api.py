@@ -163,5 +163,5 @@ def recompute(request, node_id: int):
     node = get_for_change(
         Node.objects.filter(level__in=queries.REPORT_LEVELS), request.user, pk=node_id
     )
-    queued = tasks.report_recompute_enqueue(node=node)
+    queued = tasks.report_recompute_enqueue(node=node) is not None
     return {"queued": queued, "frozen": not queued}

@@ -6,7 +6,7 @@ A module calls `register` from its AppConfig.ready():
 
     register(
         module="screening",
-        figures=[Figure("households_screened", _("Households screened")), ...],
+        figures=[Figure("households_screened", _("Households cleared")), ...],
         compute=screening_figures,  # (day, grid_ids) -> {grid_id: {key: value}}
     )
 

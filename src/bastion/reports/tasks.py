@@ -42,14 +42,32 @@ def report_tick_task(reschedule: bool = False) -> dict:
     return outcome
 
 
-def report_recompute_enqueue(*, node: Node) -> bool:
-    """Queue a recomputation of today's figures for the grids under `node` (on demand);
-    False when today is already frozen."""
+def report_recompute_enqueue(*, node: Node) -> str | None:
+    """Queue a recomputation of today's figures for the grids under `node` (on demand): the
+    queued task's id, for the page to follow; None when today is already frozen."""
     today = services.local_today()
     if ReportDay.objects.filter(day=today, frozen_at__isnull=False).exists():
-        return False
-    report_compute_task.enqueue(today.isoformat(), node.pk)
-    return True
+        return None
+    return str(report_compute_task.enqueue(today.isoformat(), node.pk).id)
+
+
+def report_recompute_finished(*, node: Node, task_id: str) -> bool | None:
+    """Whether the recomputation `task_id` of `node` has finished (True), is still queued or
+    running (False), or failed (None). A task id that is not a recomputation of this node is
+    answered as a missing one (LookupError)."""
+    from django_tasks.exceptions import TaskException
+
+    try:
+        result = report_compute_task.get_result(task_id)
+    except (TaskException, ValueError, TypeError, NotImplementedError):
+        raise LookupError(task_id) from None
+    if list(result.args[1:2]) != [node.pk]:
+        raise LookupError(task_id)
+    if result.status == "SUCCESSFUL":
+        return True
+    if result.status == "FAILED":
+        return None
+    return False
 
 
 def next_tick(now: dt.datetime) -> dt.datetime:

@@ -8,5 +8,10 @@ urlpatterns = [
     path("<int:node_id>/", views.dashboard, name="dashboard"),
     path("<int:node_id>/export.xlsx", views.export, name="export"),
     path("<int:node_id>/recompute/", views.recompute, name="recompute"),
+    path(
+        "<int:node_id>/recompute/<str:task_id>/",
+        views.recompute_status,
+        name="recompute_status",
+    ),
     path("grids/<int:grid_id>/submit/", views.submit, name="submit"),
 ]

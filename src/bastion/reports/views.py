@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +45,11 @@ def dashboard(request, node_id: int):
     child_level = "grid" if node.level == "grid" else node.child_level
     keys = [f["key"] for f in data["figures"]]
     freeze_due = now > services.freeze_moment(day)
+    task_id = request.GET.get("task", "")
+    try:
+        recompute = _recompute_status(node, task_id) if task_id else None
+    except Http404:  # an old or foreign task id in the address: no notice
+        recompute = None
     context = {
         "node": node,
         "day": day,
@@ -59,6 +65,8 @@ def dashboard(request, node_id: int):
         "freeze_due": freeze_due,
         "can_change": can_change,
         "grid_report": grid_report,
+        "recompute": recompute,
+        "task_id": task_id,
         "can_submit": can_change
         and not services.submission_stands(
             report=grid_report, frozen=state is not None and state.frozen, now=now
@@ -93,11 +101,37 @@ def recompute(request, node_id: int):
     node = get_for_change(
         Node.objects.filter(level__in=queries.REPORT_LEVELS), request.user, pk=node_id
     )
-    if tasks.report_recompute_enqueue(node=node):
-        messages.success(request, _("Recomputation queued; reload in a moment."))
-    else:
+    task_id = tasks.report_recompute_enqueue(node=node)
+    if task_id is None:
         messages.info(request, _("Today's report is frozen; it does not change any more."))
-    return redirect(_dashboard_url(node))
+        return redirect(_dashboard_url(node))
+    return redirect(f"{_dashboard_url(node)}?task={task_id}")
+
+
+@login_required
+@require_GET
+def recompute_status(request, node_id: int, task_id: str):
+    """What the dashboard polls (htmx) while a recomputation runs: the same notice while it
+    runs, and when it has finished a redirect to the fresh page."""
+    node = queries.report_node(request.user, node_id)
+    status = _recompute_status(node, task_id)
+    if status == "done" and request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = _dashboard_url(node)
+        return response
+    return render(
+        request,
+        "reports/_recompute.html",
+        {"node": node, "task_id": task_id, "status": status},
+    )
+
+
+def _recompute_status(node: Node, task_id: str) -> str:
+    try:
+        finished = tasks.report_recompute_finished(node=node, task_id=task_id)
+    except LookupError:
+        raise Http404 from None
+    return {True: "done", False: "running", None: "failed"}[finished]
 
 
 @login_required

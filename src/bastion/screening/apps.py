@@ -9,7 +9,12 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         from bastion.reports.registry import Figure, register, register_building_status
-        from bastion.screening.queries import FIGURES, building_completion, daily_figures
+        from bastion.screening.queries import (
+            CLEARED_LABEL,
+            FIGURES,
+            building_completion,
+            daily_figures,
+        )
 
         register(
             module="screening",
@@ -17,7 +22,7 @@ class ScreeningConfig(AppConfig):
             figures=[Figure(key, label) for key, label in FIGURES.items()],
             compute=daily_figures,
         )
-        register_building_status(building_completion, label=_("Households cleared"))
+        register_building_status(building_completion, label=CLEARED_LABEL)
 
         from bastion.geo.signals import households_created
         from bastion.screening.services import campaigns_include

@@ -48,6 +48,10 @@ class HouseholdStatus(models.TextChoices):
     AWAY = "away", _("Away")
 
 
+# Cleared (已查清): reached, or found away. Counted through `screening.queries.cleared_q`.
+CLEARED_STATUSES = (HouseholdStatus.REACHED, HouseholdStatus.AWAY)
+
+
 # Which status wins when a household has visits of several outcomes (order-independent).
 STATUS_RANK = {
     HouseholdStatus.NOT_YET: 0,
@@ -190,7 +194,7 @@ class CampaignHousehold(Located):
 
     @property
     def cleared(self) -> bool:
-        return self.status in (HouseholdStatus.REACHED, HouseholdStatus.AWAY)
+        return self.status in CLEARED_STATUSES
 
 
 class Visit(Located):

@@ -37,6 +37,7 @@ from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import Node, Resident, child_level
 from bastion.people.models import Post, PostRole
 from bastion.screening.models import (
+    CLEARED_STATUSES,
     Callback,
     CallbackStatus,
     CallList,
@@ -51,6 +52,24 @@ from bastion.screening.models import (
 )
 
 STATUSES = [s.value for s in HouseholdStatus]
+
+# --------------------------------------------------------------------------- cleared
+# THE definition of a household "cleared" (已查清) by door-knock: reached, or found away
+# (moved out, not living there). The screening pages, the dashboard's building board and the
+# daily report's figure all count through these two, so one grid shows one number.
+CLEARED = CLEARED_STATUSES
+CLEARED_LABEL = gettext_lazy("Households cleared")
+
+
+def cleared_q() -> Q:
+    """Campaign households cleared now."""
+    return Q(status__in=CLEARED)
+
+
+def cleared_by_q(day: dt.date) -> Q:
+    """Campaign households cleared by the end of `day`: reached by then, or found away by
+    then (and not reached by then). On today it counts what `cleared_q` counts."""
+    return Q(reached_on__lte=day) | (Q(away_on__lte=day) & _unset_by(day, "reached_on"))
 
 
 # --------------------------------------------------------------------------- campaigns
@@ -96,7 +115,7 @@ def _status_counts(rows: QuerySet, group_by: str | None = None):
 
 def _with_shares(counts: dict) -> dict:
     total = counts["total"] or 0
-    cleared = counts["reached"] + counts["away"]
+    cleared = sum(counts[status] for status in CLEARED)
     return counts | {
         "cleared": cleared,
         "left": total - cleared,
@@ -206,9 +225,7 @@ def grid_progress(user, campaign: Campaign, grid: Node, today: dt.date) -> dict[
         .filter(campaign=campaign, grid_id=grid.pk)
         .aggregate(
             total=Count("id"),
-            cleared=Count(
-                "id", filter=Q(status__in=[HouseholdStatus.REACHED, HouseholdStatus.AWAY])
-            ),
+            cleared=Count("id", filter=cleared_q()),
             left_today=Count("id", filter=_left_today(today)),
             carried=Count(
                 "id", filter=Q(status=HouseholdStatus.NOT_REACHABLE, last_attempt_on__lt=today)
@@ -386,13 +403,12 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
     """The screening figures of each grid for `day`, as at the end of that day: one GROUP BY on
     grid_id per table (campaign households, findings, callbacks, follow-ups).
 
-    households_screened: reached, cumulative, in campaigns running that day;
-    households_left: neither reached nor away; households_not_reachable: tried, not cleared;
+    households_screened (key kept for the stored rows): households *cleared* by that day
+    (`cleared_by_q`, the screening pages' "cleared"), in campaigns running that day;
+    households_left: not cleared; households_not_reachable: tried, not cleared;
     fever_found: residents found with fever that day (door-knock) plus callbacks that day
     finding fever; callbacks_done (cumulative) / callbacks_open; follow_ups_open."""
     result = {gid: dict.fromkeys(FIGURES, 0) for gid in grid_ids}
-    reached = Q(reached_on__lte=day)
-    away = Q(away_on__lte=day) & _unset_by(day, "reached_on")
     for row in (
         CampaignHousehold.objects.filter(
             grid_id__in=grid_ids, campaign__starts_on__lte=day, campaign__ends_on__gte=day
@@ -400,8 +416,7 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
         .values("grid_id")
         .annotate(
             total=Count("id"),
-            screened=Count("id", filter=reached),
-            away=Count("id", filter=away),
+            cleared=Count("id", filter=cleared_by_q(day)),
             not_reachable=Count(
                 "id",
                 filter=Q(first_attempt_on__lte=day)
@@ -411,8 +426,8 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
         )
     ):
         figures = result[row["grid_id"]]
-        figures["households_screened"] = row["screened"]
-        figures["households_left"] = row["total"] - row["screened"] - row["away"]
+        figures["households_screened"] = row["cleared"]
+        figures["households_left"] = row["total"] - row["cleared"]
         figures["households_not_reachable"] = row["not_reachable"]
     for row in (
         Finding.objects.filter(grid_id__in=grid_ids, day=day, fever=True)
@@ -450,7 +465,7 @@ def _unset_by(day: dt.date, field: str) -> Q:
 
 
 FIGURES = {
-    "households_screened": gettext_lazy("Households screened"),
+    "households_screened": CLEARED_LABEL,
     "households_left": gettext_lazy("Households left"),
     "households_not_reachable": gettext_lazy("Households not reachable"),
     "fever_found": gettext_lazy("Fever found"),
@@ -473,9 +488,7 @@ def building_completion(building_ids: list[int]) -> dict[int, float]:
         .values("building_id")
         .annotate(
             total=Count("id"),
-            cleared=Count(
-                "id", filter=Q(status__in=[HouseholdStatus.REACHED, HouseholdStatus.AWAY])
-            ),
+            cleared=Count("id", filter=cleared_q()),
         )
     )
     return {r["building_id"]: r["cleared"] / r["total"] for r in rows if r["total"]}

@@ -96,6 +96,45 @@ def test_bad_input_is_refused_naming_the_field(tree, node, level, reason, field)
     assert not ControlArea.objects.exists()
 
 
+def test_a_mistaken_change_is_reverted_and_the_replaced_level_is_back(tree):
+    admin = tree.users["admin"]
+    building = tree.buildings[0]
+    controlled = services.control_set(actor=admin, node=building, level="controlled", reason="密接")
+    mistake = services.control_set(actor=admin, node=building, level="sealed", reason="选错了")
+    assert queries.last_changes([controlled, mistake]) == {mistake.pk}
+    back = services.control_revert(actor=admin, area=mistake)
+    assert back.pk == controlled.pk
+    mistake.refresh_from_db()
+    controlled.refresh_from_db()
+    assert (mistake.lifted_at is not None, mistake.reverted) == (True, True)
+    assert (controlled.lifted_at, controlled.lifted_by) == (None, None)
+    assert queries.effective_area(building).pk == controlled.pk
+    # Every step is in the history: the revert lifted the mistake, put the old level back.
+    changes = list(ChangeLog.objects.filter(object_type="incidents.controlarea").order_by("id"))
+    assert [(c.object_id, c.action) for c in changes][-2:] == [
+        (mistake.pk, "update"),
+        (controlled.pk, "update"),
+    ]
+    assert changes[-2].changes["reverted"] == [False, True]
+    assert changes[-1].changes["lifted_at"][1] is None
+    # The mistake is not the last change any more; the level back in force is.
+    with pytest.raises(DomainError):
+        services.control_revert(actor=admin, area=mistake)
+    assert queries.last_changes([controlled, mistake]) == {controlled.pk}
+
+
+def test_a_mistaken_lift_is_reverted_and_a_first_level_reverts_to_none(tree):
+    admin = tree.users["admin"]
+    area = services.control_set(actor=admin, node=tree.grids[0], level="sealed", reason="阳性")
+    services.control_lift(actor=admin, area=area)
+    assert services.control_revert(actor=admin, area=area).pk == area.pk
+    area.refresh_from_db()
+    assert area.active and not area.reverted
+    assert services.control_revert(actor=admin, area=area) is None
+    area.refresh_from_db()
+    assert area.reverted and queries.effective_area(tree.grids[0]) is None
+
+
 def test_a_lift_before_the_start_is_refused(tree):
     area = services.control_set(
         actor=tree.users["admin"], node=tree.grids[0], level="sealed", reason="阳性"
@@ -141,14 +180,22 @@ def test_the_page_lists_my_areas_and_those_above_me_only(tree, areas, client):
     assert tree.buildings[2].name not in html  # nor in the form's list of nodes
 
 
-def test_the_page_sets_and_lifts_within_my_grid(tree, areas, client):
+def test_the_page_sets_and_lifts_within_my_grid_after_confirming(tree, areas, client):
     c = web(client, tree.users["grid"])
-    done = c.post(
-        "/incidents/set/", {"node": tree.units[2].pk, "level": "controlled", "reason": "密接"}
-    )
+    body = {"node": tree.units[2].pk, "level": "controlled", "reason": "密接"}
+    asked = c.post("/incidents/set/", body, headers={"accept-language": "en"})
+    # First the page says what will happen; nothing is written yet.
+    assert asked.status_code == 200
+    assert "It reaches 4 households, 8 residents." in asked.content.decode()
+    assert not ControlArea.objects.filter(node=tree.units[2]).exists()
+    done = c.post("/incidents/set/", body | {"confirm": "yes"})
     assert done.status_code == 302
     assert queries.effective_area(tree.units[2]).level == "controlled"
-    assert c.post(f"/incidents/{areas['mine'].pk}/lift/").status_code == 302
+    asked = c.post(f"/incidents/{areas['mine'].pk}/lift/", headers={"accept-language": "en"})
+    assert "It reaches 8 households, 16 residents." in asked.content.decode()
+    areas["mine"].refresh_from_db()
+    assert areas["mine"].lifted_at is None
+    assert c.post(f"/incidents/{areas['mine'].pk}/lift/", {"confirm": "yes"}).status_code == 302
     areas["mine"].refresh_from_db()
     assert areas["mine"].lifted_at is not None
 

@@ -167,6 +167,14 @@ class Place(Located):
         """Whether the place is on duty on `day` (between opening and closing, both kept)."""
         return self.opened_on <= day and (self.closed_on is None or day <= self.closed_on)
 
+    def duty_day(self, at: dt.datetime | None = None) -> dt.date:
+        """The roster day on duty at `at` (now by default): a day runs from its first shift's
+        start to the next day's, so at 2 a.m. the night shift is still yesterday's roster —
+        a shift belongs to the duty day it started on."""
+        local = timezone.localtime(at or timezone.now())
+        start = dt.timedelta(hours=self.first_shift_at.hour, minutes=self.first_shift_at.minute)
+        return (local.replace(tzinfo=None) - start).date()
+
     def shift_times(self, day: dt.date) -> list[tuple[int, dt.datetime, dt.datetime]]:
         """The shifts of the place on roster day `day`: (index, start, end), in local time."""
         zone = timezone.get_current_timezone()

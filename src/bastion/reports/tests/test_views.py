@@ -161,3 +161,33 @@ def test_recompute_on_demand(tree, client):
         "frozen": True,
     }
     assert ReportDay.objects.get(day=services.local_today()).frozen
+
+
+def test_a_recompute_is_followed_by_its_task_and_only_for_its_node(tree, client, settings):
+    import io
+
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    login(client, tree.users["street"])
+    mine, other = tree.communities
+    response = client.post(reverse("reports:recompute", args=[mine.pk]))
+    task_id = response["location"].split("?task=")[1]
+    status = reverse("reports:recompute_status", args=[mine.pk, task_id])
+    polled = client.get(status, headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and b'hx-trigger="every 2s"' in polled.content
+    # The same task asked under another node, or an unknown id: as missing.
+    assert (
+        client.get(reverse("reports:recompute_status", args=[other.pk, task_id])).status_code == 404
+    )
+    unknown = reverse("reports:recompute_status", args=[mine.pk, "not-a-task"])
+    assert client.get(unknown).status_code == 404
+    # The worker runs it: the next poll sends the page to the fresh figures.
+    call_command(
+        "db_worker", batch=True, startup_delay=False, stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    done = client.get(status, headers={"HX-Request": "true"})
+    assert (done.status_code, done["HX-Redirect"]) == (
+        204,
+        reverse("reports:dashboard", args=[mine.pk]),
+    )

@@ -69,7 +69,7 @@ def test_daily_figures_are_exact_per_grid_and_day(
     g0, g1, g2, g3 = grids
     assert result == {
         g0: figures(
-            households_screened=4,
+            households_screened=5,
             households_left=11,
             households_not_reachable=1,
             fever_found=2,
@@ -82,10 +82,10 @@ def test_daily_figures_are_exact_per_grid_and_day(
     }
     assert {n: daily_figures(day[n], [g0])[g0] for n in (1, 2, 3, 4)} == {
         1: figures(
-            households_screened=2, households_left=13, households_not_reachable=2, follow_ups_open=1
+            households_screened=3, households_left=13, households_not_reachable=2, follow_ups_open=1
         ),
         2: figures(
-            households_screened=2,
+            households_screened=3,
             households_left=13,
             households_not_reachable=1,
             fever_found=1,
@@ -110,3 +110,33 @@ def test_building_board_and_registration(tree, campaign, mark):
     assert module.compute is daily_figures
     assert [f.key for f in module.figures] == list(FIGURES)
     assert registry.building_status().compute is building_completion
+
+
+def test_the_report_and_the_screening_page_count_one_cleared_for_one_grid(
+    tree, campaign, mark, today
+):
+    """One definition and one label: a grid's "cleared" on the chief's page, the campaign's
+    coverage and the daily report's figure are the same number (reached or away)."""
+    from django.utils import timezone
+
+    from bastion.reports import queries as report_queries
+    from bastion.reports import services as report_services
+    from bastion.screening import queries
+
+    h = walking_order(tree.grids[0])
+    mark(h[0], "reached", "visit")
+    mark(h[1], "away")
+    mark(h[2], "not_reachable")
+    street = tree.users["street"]
+    grid = tree.grids[0]
+    page = queries.grid_progress(street, campaign, grid, today)
+    coverage = dict(
+        (node.pk, counts["cleared"])
+        for node, counts, _chief in queries.coverage(street, campaign, tree.communities[0]).children
+    )
+    report_services.report_compute(day=today)
+    data = report_queries.dashboard_data(street, grid, today, timezone.now())
+    figure = next(f for f in data["figures"] if f["key"] == "households_screened")
+    assert (page["cleared"], coverage[grid.pk], figure["value"]) == (2, 2, 2)
+    assert str(figure["label"]) == "Households cleared"
+    assert str(FIGURES["households_screened"]) == "Households cleared"

@@ -6,9 +6,12 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from bastion.accounts.queries import user_name
 from bastion.core import scope
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import Level
+from bastion.incidents.models import WHAT_APPLIES, ControlLevel
+from bastion.incidents.queries import level_over_rows
 
 register = template.Library()
 
@@ -116,3 +119,49 @@ def optional_url(url_name: str, *args) -> str:
 def level_label(level: str | None) -> str:
     """The translated name of a tree level ("grid" → 网格)."""
     return Level(level).label if level else ""
+
+
+@register.filter
+def who(user) -> str:
+    """A login as people know it: its person's name, else its full name, else the login."""
+    return user_name(user)
+
+
+# --------------------------------------------------------------------------- control levels
+# The control level (sealed / controlled / precaution) over a person, household, building or
+# errand, wherever one appears. A list reads the levels of all its rows in one query first
+# (`{% control_levels rows %}`); a badge then uses what was read, or reads its one row.
+
+
+def _located(row):
+    return row[0] if isinstance(row, (tuple, list)) else row
+
+
+@register.simple_tag
+def control_levels(rows) -> str:
+    """Read the level over each of `rows` (located rows, or tuples led by one) in one query
+    and keep it on the row for `control_badge` / `control_level_of`."""
+    located = [_located(r) for r in rows]
+    for row, level in zip(located, level_over_rows(located), strict=True):
+        row.control_level = level
+    return ""
+
+
+@register.simple_tag
+def control_level_of(row) -> ControlLevel | None:
+    """The level over one located row (read before by `control_levels`, else now)."""
+    if not hasattr(row, "control_level"):
+        row.control_level = level_over_rows([row])[0]
+    return ControlLevel(row.control_level) if row.control_level else None
+
+
+@register.inclusion_tag("incidents/_badge.html")
+def control_badge(row):
+    """A small tag in the level's colour (nothing when no level applies)."""
+    return {"level": control_level_of(row)}
+
+
+@register.filter
+def what_applies(level) -> str:
+    """What a control level means for the people under it."""
+    return WHAT_APPLIES.get(level, "") if level else ""

@@ -430,6 +430,13 @@ class OtherGrid:
             actor=self.tree.users["street"], node=self.building, level="sealed", reason="其他封控"
         )
 
+    # daily report: a recomputation of the grid's figures, queued (the page follows it)
+    @cached_property
+    def recompute_task(self) -> str:
+        from bastion.reports.tasks import report_recompute_enqueue
+
+        return report_recompute_enqueue(node=self.grid)
+
     # notices: a notification about the other grid (naming its resident), delivered to its chief
     @cached_property
     def notification(self):
@@ -540,6 +547,10 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
             "reports:export",
             "reports:recompute",
         )
+    },
+    "reports:recompute_status": {
+        "node_id": lambda o: o.grid.pk,
+        "task_id": lambda o: o.recompute_task,
     },
 }
 

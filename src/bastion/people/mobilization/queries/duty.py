@@ -183,27 +183,36 @@ def places_led(user) -> QuerySet[Place]:
     )
 
 
-def place_figures(places: Sequence[Place], day: dt.date) -> dict[int, dict[str, int]]:
-    """For each place on `day`: shifts built, people rostered, checked in, shifts short."""
+def place_figures(places: Sequence[Place], day: dt.date | None = None) -> dict[int, dict[str, int]]:
+    """For each place on `day` (without one: on each place's duty day now, so the night
+    shift counts until the morning shift starts): shifts built, people rostered, checked in,
+    shifts short."""
+    now = timezone.now()
+    days = {p.pk: day or p.duty_day(now) for p in places}
     figures = {p.pk: {"shifts": 0, "rostered": 0, "checked_in": 0, "short": 0} for p in places}
     for s in (
-        Shift.objects.filter(place__in=places, day=day)
-        .values("place_id", "required")
+        Shift.objects.filter(place__in=places, day__in=set(days.values()))
+        .values("place_id", "day", "required")
         .annotate(n=Count("assignments"))
     ):
+        if s["day"] != days[s["place_id"]]:
+            continue
         f = figures[s["place_id"]]
         f["shifts"] += 1
         f["rostered"] += s["n"]
         f["short"] += s["n"] < s["required"]
-    for place_id, n in (
-        CheckEvent.objects.filter(assignment__shift__place__in=places, day=day, kind=CheckKind.IN)
-        .values("assignment__shift__place_id")
+    for place_id, on, n in (
+        CheckEvent.objects.filter(
+            assignment__shift__place__in=places, day__in=set(days.values()), kind=CheckKind.IN
+        )
+        .values("assignment__shift__place_id", "day")
         .annotate(n=Count("id"))
-        .values_list("assignment__shift__place_id", "n")
+        .values_list("assignment__shift__place_id", "day", "n")
     ):
-        figures[place_id]["checked_in"] = n
+        if on == days[place_id]:
+            figures[place_id]["checked_in"] = n
     for p in places:
-        if p.open_on(day):
+        if p.open_on(days[p.pk]):
             figures[p.pk]["short"] += p.shifts_per_day - figures[p.pk]["shifts"]
     return figures
 

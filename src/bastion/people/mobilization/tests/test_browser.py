@@ -38,3 +38,49 @@ def test_a_point_chief_checks_in_a_shift_on_a_phone(tree, phone_page):
     assert not CheckEvent.objects.filter(assignment__person=duty.cadres[2]).exists()
     page.goto(f"/people/mobilization/places/{place.pk}/?day={day.isoformat()}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_night_shift_counts_under_today_after_midnight(tree, phone_page):
+    """A place whose duty day starts soon: its night shift (the last of the previous duty
+    day) is on now, past midnight of the calendar day it started on — as at 2 a.m. for a day
+    starting at 08:00. "Today" is the duty day: the shift shows and its check-in counts."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    start = min(now + dt.timedelta(hours=1), now.replace(hour=23, minute=59))
+    start = start.replace(second=0, microsecond=0)
+    if start <= now:
+        pytest.skip("the last minute of the day: no duty day can start later today")
+    duty = build_duty(tree)
+    place = services.place_create(
+        node=tree.grids[0],
+        name="夜班卡口",
+        kind="checkpoint",
+        first_shift_at=start.time(),
+        required=2,
+        opened_on=now.date() - dt.timedelta(days=1),
+    )
+    duty_day = now.date() - dt.timedelta(days=1)  # the night shift started on it
+    assert place.duty_day(now) == duty_day  # pinned by hand: the calendar date moved on
+    night = services.roster_build(place=place, day=duty_day)[-1]
+    assert night.starts_at <= now < night.ends_at
+    on_duty = services.shift_assign(shift=night, person=duty.cadres[1])
+    services.shift_assign(shift=night, person=duty.cadres[2])
+    services.duty_check_in(assignment=on_duty)
+
+    page = phone_page
+    browser_login(page, "street", PASSWORD)
+    page.goto(f"/people/mobilization/?node={tree.grids[0].pk}")
+    figure = page.locator(".mb-figures .fig", has_text="今日已签到")
+    assert figure.locator("dd").inner_text().replace(" ", "") == "1/2"
+    page.goto(f"/people/mobilization/places/{place.pk}/")
+    shift = page.locator("section.mb-shift.mb-now")
+    assert shift.count() == 1 and "钱二" in shift.inner_text()
+    page.goto(f"/people/mobilization/places/?node={tree.grids[0].pk}")
+    card = page.locator("li.mb-place", has_text="夜班卡口")
+    assert "已签到 1" in card.inner_text().replace("\n", " ")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -524,3 +524,21 @@ def test_a_month_cannot_overlap_another_ledger_nor_close_before_its_end(month, t
     current = services.allowance_month_open(node=tree.street, month=timezone.localdate())
     with pytest.raises(DomainError, match="not over yet"):
         services.allowance_month_close(month=current)
+
+
+def test_a_shift_belongs_to_the_duty_day_it_started_on():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bastion.people.mobilization.models import Place
+
+    zone = timezone.get_current_timezone()
+    at = dt.datetime(2022, 4, 10, 2, 0, tzinfo=zone)  # 2 a.m.
+    assert Place(first_shift_at=dt.time(8)).duty_day(at) == dt.date(2022, 4, 9)
+    assert Place(first_shift_at=dt.time(0)).duty_day(at) == dt.date(2022, 4, 10)
+    morning = dt.datetime(2022, 4, 10, 8, 0, tzinfo=zone)
+    assert Place(first_shift_at=dt.time(8)).duty_day(morning) == dt.date(2022, 4, 10)
+    # The server's clock in UTC: 18:30 UTC is 02:30 in Shanghai, the night shift of the 9th.
+    utc = dt.datetime(2022, 4, 9, 18, 30, tzinfo=dt.UTC)
+    assert Place(first_shift_at=dt.time(8)).duty_day(utc) == dt.date(2022, 4, 9)

@@ -55,9 +55,10 @@ def places(request):
     node = node_asked(request)
     kind = request.GET.get("kind", "")
     kind = kind if kind in PlaceKind.values else ""
-    day = day_of(request.GET.get("day"), timezone.localdate())
+    day = day_of(request.GET.get("day"), None)  # none asked: each place's duty day now
     rows = list(queries.places_under(request.user, node, kind=kind))
     figures = queries.place_figures(rows, day)
+    now = timezone.now()
     paths = people_queries.place_paths(request.user, rows)
     return render(
         request,
@@ -69,7 +70,8 @@ def places(request):
                     "place": p,
                     "path": paths[p.pk],
                     "f": figures[p.pk],
-                    "open": p.open_on(day),
+                    "open": p.open_on(day or p.duty_day(now)),
+                    "day": day or p.duty_day(now),
                 }
                 for p in rows
             ],
@@ -175,7 +177,7 @@ def place_detail(request, place_id: int):
     """A place's roster of a day: its shifts, who is on them, check-ins and check-outs, the
     handover notes of the shift before."""
     place = queries.access_place(request.user, place_id)
-    today = timezone.localdate()
+    today = place.duty_day()
     day = day_of(request.GET.get("day"), today)
     may_run = queries.may_run(request.user, place)
     rows = _timed(queries.place_roster(place, day))
@@ -411,18 +413,11 @@ def gaps(request):
 def my_duty(request):
     """The phone page of someone on duty or a point chief: their own shifts, and the
     current roster of each place they lead, with check-in and check-out at hand."""
-    today = timezone.localdate()
     now = timezone.now()
     led = []
     for place in queries.places_led(request.user):
-        day = today
+        day = place.duty_day(now)
         rows = _timed(queries.place_roster(place, day))
-        if (
-            not any(r.current for r in rows)
-            and timezone.localtime(now).time() < place.first_shift_at
-        ):
-            day = today - dt.timedelta(days=1)
-            rows = _timed(queries.place_roster(place, day))
         led.append({"place": place, "rows": rows, "day": day})
     early = dt.timedelta(minutes=mobilization_setting("BASTION_CHECK_IN_EARLY_MINUTES"))
     mine = queries.my_duties(request.user)

@@ -21,7 +21,7 @@ def overview(request):
     tomorrow = today + dt.timedelta(days=1)
     cover = queries.extra_cadres(request.user, node, day=today)
     places = list(queries.places_under(request.user, node))
-    figures = queries.place_figures(places, today)
+    figures = queries.place_figures(places)  # each place's duty day: a night shift counts
     gaps = queries.roster_gaps(request.user, node, tomorrow)
     teams = queries.team_counts(request.user, node)[0]["counts"]
     context = {
