@@ -265,6 +265,43 @@ def site_create(
 
 
 @transaction.atomic
+def site_open(
+    *,
+    actor,
+    node: Node,
+    name: str,
+    address: str,
+    opens_at: dt.time,
+    closes_at: dt.time,
+    plan: str = "",
+    buildings: Iterable[Node] = (),
+    zones: Iterable[CommandZone] = (),
+    stations: Iterable[str] = (),
+    client_id: uuid.UUID | None = None,
+    source: str = "web",
+) -> Site:
+    """A site with its stations, all or nothing (the page's "add a site")."""
+    site = site_create(
+        actor=actor,
+        node=node,
+        name=name,
+        address=address,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        plan=plan,
+        buildings=buildings,
+        zones=zones,
+        client_id=client_id,
+        source=source,
+    )
+    have = set(site.stations.values_list("name", flat=True))
+    for station_name in stations:
+        if station_name.strip() not in have:
+            station_add(actor=actor, site=site, name=station_name, source=source)
+    return site
+
+
+@transaction.atomic
 def site_update(
     *,
     actor,

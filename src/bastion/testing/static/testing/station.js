@@ -197,7 +197,7 @@
   function refusalText(r) {
     // The server's message names the earlier tube for already_sampled; add it if not.
     var msg = r.message || (r.reason === "tube_full" ? T.tube_full : T.refused + ": " + r.reason);
-    if (r.reason === "already_sampled" && r.tube && msg.indexOf(r.tube) < 0) {
+    if (r.reason === "already_sampled" && r.tube && !r.retest && msg.indexOf(r.tube) < 0) {
       msg = fmt(T.in_tube, r.tube) + " — " + msg;
     }
     return msg;
