@@ -145,7 +145,9 @@ def _clock(finished: Round, pools: list[Tube], now: dt.datetime, rng: random.Ran
     positive_at = min(finished.ends_at + dt.timedelta(hours=3), now - dt.timedelta(hours=10))
     latest = now - dt.timedelta(minutes=10)
     for p, tube in enumerate(pools):
-        t0 = positive_at + dt.timedelta(minutes=17 * p)
+        # Never before the lab had the tube: an hour after it was closed at the earliest.
+        received = (tube.closed_at or tube.opened_at) + dt.timedelta(hours=1)
+        t0 = min(max(positive_at + dt.timedelta(minutes=17 * p), received), latest)
         Tube.objects.filter(pk=tube.pk).update(resulted_at=t0)
         Retest.objects.filter(source_tube=tube).update(hold_since=t0)
         Notification.objects.filter(source_type="testing.tube", source_id=tube.pk).update(

@@ -278,6 +278,9 @@ def round_detail(request, round_id: int):
             "crumbs": crumbs(request.user, round_, node),
             "coverage": cov,
             "projection": late,
+            # Everyone expected at this node is sampled: nothing here is "projected" (a unit
+            # done after the deadline is not "done by" now).
+            "done_here": bool(cov.totals["expected"]) and not cov.totals["missing"],
             "children": [(kid, f, chiefs.get(kid.pk)) for kid, f in cov.children],
             "positives": list(result_queries.positive_tubes(request.user, round_)[:50]),
             "can_import": can_change(request.user, round_),
