@@ -5,6 +5,7 @@ in the services; every row fetched through the scope (outside it is a 404)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -14,15 +15,32 @@ from django.views.decorators.http import require_POST
 
 from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.sheets.responses import xlsx_response
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Node
 from bastion.testing.results import queries as result_queries
 from bastion.testing.rounds import coverage, queries, services
+from bastion.testing.rounds.exports import people_xlsx
 from bastion.testing.rounds.forms import RoundForm, SiteForm, SitePlanForm, StationForm
 from bastion.testing.rounds.models import DEFAULT_DEADLINE, Round, Site, StationKind
 from bastion.testing.rounds.projection import deadline_projection
 
-MISSING_SHOWN = 2000
+PAGE_SIZE = 300  # residents per page of the missing and home-visit lists
+
+
+def people_page(request, rows):
+    """One page of a place-ordered list of residents (`?page=`; the last page when past it)."""
+    return Paginator(rows, PAGE_SIZE, allow_empty_first_page=True).get_page(request.GET.get("page"))
+
+
+def wants_xlsx(request) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+def people_export(rows, title: str, round_: Round, node: Node):
+    """The whole list (every page) as an .xlsx ledger, numbers masked."""
+    day = timezone.localdate(round_.starts_at).isoformat()
+    return xlsx_response(people_xlsx(rows, title), f"{title}-{node.name}-{day}.xlsx")
 
 
 def asked_node_id(request) -> int | None:
@@ -292,7 +310,10 @@ def round_detail(request, round_id: int):
 def missing(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
     node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
-    units, total = coverage.missing_list(request.user, round_, node, limit=MISSING_SHOWN)
+    rows = coverage.missing_residents(request.user, round_, node)
+    if wants_xlsx(request):
+        return people_export(rows.iterator(chunk_size=2000), _("Missing list"), round_, node)
+    page = people_page(request, rows)
     return render(
         request,
         "testing/missing.html",
@@ -301,10 +322,15 @@ def missing(request, round_id: int):
             "round": round_,
             "node": node,
             "crumbs": crumbs(request.user, round_, node),
-            "units": units,
-            "total": total,
-            "shown": sum(u.count for u in units),
-            "excluded": list(coverage.excluded_residents(request.user, round_, node)),
+            "page": page,
+            "units": coverage.group_by_unit(page.object_list),
+            "total": page.paginator.count,
+            # Those not expected, on the first page only.
+            "excluded": (
+                list(coverage.excluded_residents(request.user, round_, node))
+                if page.number == 1
+                else []
+            ),
         },
     )
 
@@ -313,7 +339,10 @@ def missing(request, round_id: int):
 def home_visits(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
     node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
-    units = coverage.home_visits(request.user, round_, node)
+    rows = coverage.home_visit_residents(request.user, round_, node)
+    if wants_xlsx(request):
+        return people_export(rows.iterator(chunk_size=2000), _("Home sampling"), round_, node)
+    page = people_page(request, rows)
     teams = list(queries.stations_for(request.user).filter(kind=StationKind.HOME))
     return render(
         request,
@@ -323,8 +352,9 @@ def home_visits(request, round_id: int):
             "round": round_,
             "node": node,
             "crumbs": crumbs(request.user, round_, node),
-            "units": units,
-            "total": sum(u.count for u in units),
+            "page": page,
+            "units": coverage.group_by_unit(page.object_list),
+            "total": page.paginator.count,
             "teams": teams,
         },
     )
