@@ -22,7 +22,13 @@ from bastion.testing.results import queries as result_queries
 from bastion.testing.rounds import coverage, queries, services
 from bastion.testing.rounds.exports import people_xlsx
 from bastion.testing.rounds.forms import RoundForm, SiteForm, SitePlanForm, StationForm
-from bastion.testing.rounds.models import DEFAULT_DEADLINE, Round, Site, StationKind
+from bastion.testing.rounds.models import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TUBE_PATTERN,
+    Round,
+    Site,
+    StationKind,
+)
 from bastion.testing.rounds.projection import deadline_projection
 
 PAGE_SIZE = 300  # residents per page of the missing and home-visit lists
@@ -170,6 +176,7 @@ def round_new(request):
                 "households": counts["households"],
                 "residents": counts["residents"],
                 "sites": serving.count(),
+                "default_pattern": data["tube_pattern"].strip() in ("", DEFAULT_TUBE_PATTERN),
             }
     return render(
         request, "testing/round_new.html", {"tab": "rounds", "form": form, "preview": preview}
