@@ -9,6 +9,10 @@ from bastion.testing.scans import views as scan_views
 app_name = "testing"
 urlpatterns = [
     path("", round_views.index, name="index"),
+    path("rounds/new/", round_views.round_new, name="round_new"),
+    path("sites/new/", round_views.site_new, name="site_new"),
+    path("sites/<int:site_id>/edit/", round_views.site_edit, name="site_edit"),
+    path("sites/<int:site_id>/stations/", round_views.station_new, name="station_new"),
     path("rounds/<int:round_id>/", round_views.round_detail, name="round"),
     path("rounds/<int:round_id>/missing/", round_views.missing, name="missing"),
     path("rounds/<int:round_id>/home/", round_views.home_visits, name="home_visits"),

@@ -103,6 +103,17 @@ class RoundCustody:
     moving_boxes: list[Box] = field(default_factory=list)
     received_boxes: list[Box] = field(default_factory=list)
     overdue: int = 0
+    # Tubes with a lab result that the lab never received through the chain (not packed, or
+    # in a bag not received): a result of uncertain origin, to be checked with the lab.
+    unreceived_results: list[Tube] = field(default_factory=list)
+    unreceived_results_total: int = 0
+
+
+def resulted_unreceived(tubes: QuerySet[Tube]) -> QuerySet[Tube]:
+    """Of `tubes`, those with a lab result whose bag was never received by the lab (or that
+    were never packed in a bag at all)."""
+    received = BagTube.objects.filter(tube=OuterRef("pk"), bag__received_at__isnull=False)
+    return tubes.exclude(result="").exclude(Exists(received))
 
 
 def round_custody(user, round_: Round, now: dt.datetime | None = None) -> RoundCustody:
@@ -118,6 +129,7 @@ def round_custody(user, round_: Round, now: dt.datetime | None = None) -> RoundC
         received=Count("pk", filter=Q(received_at__isnull=False)),
     )
     boxes = boxes_for(user).filter(round=round_)
+    unreceived = resulted_unreceived(tubes).order_by("resulted_at", "barcode")
     box_counts = {s: 0 for s in BoxStatus.values}
     for status, n in boxes.values_list("status").annotate(n=Count("pk")).order_by():
         box_counts[status] = n
@@ -140,6 +152,8 @@ def round_custody(user, round_: Round, now: dt.datetime | None = None) -> RoundC
             .order_by("-received_at")[:LISTED]
         ),
         overdue=overdue(user, round_, now, limit=0).total,
+        unreceived_results=list(unreceived[:LISTED]),
+        unreceived_results_total=unreceived.count(),
     )
 
 

@@ -144,8 +144,12 @@ def _clock(finished: Round, pools: list[Tube], now: dt.datetime, rng: random.Ran
     """A believable night: results at 23:00, retests through the night and morning."""
     positive_at = min(finished.ends_at + dt.timedelta(hours=3), now - dt.timedelta(hours=10))
     latest = now - dt.timedelta(minutes=10)
+    # Never before the lab had the tubes: an hour after the last of them was closed at the
+    # earliest (the pools keep their order, 17 minutes apart).
+    received = max((t.closed_at or t.opened_at for t in pools), default=positive_at)
+    positive_at = max(positive_at, received + dt.timedelta(hours=1))
     for p, tube in enumerate(pools):
-        t0 = positive_at + dt.timedelta(minutes=17 * p)
+        t0 = min(positive_at + dt.timedelta(minutes=17 * p), latest)
         Tube.objects.filter(pk=tube.pk).update(resulted_at=t0)
         Retest.objects.filter(source_tube=tube).update(hold_since=t0)
         Notification.objects.filter(source_type="testing.tube", source_id=tube.pk).update(

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 
 from bastion.core.errors import DomainError
 from bastion.geo import queries as geo_queries
+from bastion.testing.custody import queries as custody_queries
 from bastion.testing.results import queries, response, services
 from bastion.testing.results.models import RetestState
 from bastion.testing.rounds import queries as round_queries
 from bastion.testing.rounds.views import asked_node_id, can_change, crumbs
 from bastion.testing.scans import queries as scan_queries
-from bastion.testing.scans.models import Result, TubeKind
+from bastion.testing.scans.models import Result, Tube, TubeKind
 
 
 @login_required
@@ -67,6 +68,21 @@ def results_import(request, round_id: int):
                 _("%(n)s tubes resulted: %(p)s positive, %(i)s invalid.")
                 % {"n": batch.tubes, "p": batch.positive, "i": batch.invalid},
             )
+            unreceived = list(
+                custody_queries.resulted_unreceived(Tube.objects.filter(result_import=batch))
+                .order_by("barcode")
+                .values_list("barcode", flat=True)[:11]
+            )
+            if unreceived:
+                messages.warning(
+                    request,
+                    _(
+                        "The lab never received the bag of %(tubes)s: check these results "
+                        "with the lab (listed in the chain of custody)."
+                    )
+                    % {"tubes": "、".join(unreceived[:10]) + ("…" if len(unreceived) > 10 else "")},
+                )
+                return redirect("testing:custody", round_.pk)
             return redirect("testing:round", round_.pk)
     return render(
         request,

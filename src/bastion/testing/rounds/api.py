@@ -26,7 +26,7 @@ from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import CommandZone, Node
 from bastion.people.models import Person, post_phone
 from bastion.testing.rounds import coverage, queries, services
-from bastion.testing.rounds.models import Round, Site, StaffRole, Station
+from bastion.testing.rounds.models import DEFAULT_TUBE_PATTERN, Round, Site, StaffRole, Station
 from bastion.testing.rounds.projection import deadline_projection
 
 # Operation ids predate the split; generated clients keep their method names.
@@ -60,6 +60,12 @@ class RoundIn(Schema):
     receive_within: int = Field(
         2, description="Hours before a sealed bag the lab has not received is overdue."
     )
+    tube_pattern: str = Field(
+        DEFAULT_TUBE_PATTERN,
+        max_length=100,
+        description="The lab's tube labels: a regular expression over the whole barcode; a "
+        "new tube whose barcode does not match is refused.",
+    )
     client_id: UUID | None = None
 
 
@@ -77,6 +83,7 @@ class RoundOut(Schema):
     pack_within: int
     seal_within: int
     receive_within: int
+    tube_pattern: str
     state: Literal["planned", "running", "ended"]
 
 
@@ -245,6 +252,7 @@ def round_out(r: Round) -> dict:
         "pack_within": r.pack_within,
         "seal_within": r.seal_within,
         "receive_within": r.receive_within,
+        "tube_pattern": r.tube_pattern,
         "state": queries.round_state(r),
     }
 
@@ -298,6 +306,7 @@ def round_create(request, payload: RoundIn):
         pack_within=payload.pack_within,
         seal_within=payload.seal_within,
         receive_within=payload.receive_within,
+        tube_pattern=payload.tube_pattern,
         client_id=payload.client_id,
         source="api",
     )

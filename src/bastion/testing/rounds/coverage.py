@@ -176,8 +176,12 @@ def excluded_residents(user, round_: Round, node: Node, *, limit: int = 500) -> 
     )
 
 
+def home_visit_residents(user, round_: Round, node: Node) -> QuerySet[Resident]:
+    """Residents who cannot come out (immobile or disabled), present and not yet sampled, in
+    place order."""
+    return missing_residents(user, round_, node).filter(Q(immobile=True) | Q(disabled=True))
+
+
 def home_visits(user, round_: Round, node: Node) -> list[UnitGroup]:
-    """Residents who cannot come out (immobile or disabled), present and not yet sampled:
-    the home-sampling team's list for a grid (or any node)."""
-    rows = missing_residents(user, round_, node).filter(Q(immobile=True) | Q(disabled=True))
-    return group_by_unit(rows)
+    """The home-sampling team's list for a grid (or any node), grouped by unit."""
+    return group_by_unit(home_visit_residents(user, round_, node))

@@ -1,6 +1,8 @@
 """Rounds over an area, and the sampling sites, stations, shifts and staff that serve them."""
 
 import datetime as dt
+import functools
+import re
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +22,29 @@ MAX_TUBE_CAPACITY = 20
 
 
 DEFAULT_DEADLINE = dt.timedelta(hours=24)
+
+
+# The tube barcodes a round takes unless it names its lab's labels: letters, digits and dashes
+# with at least one digit (every label carries a serial number), so a word scanned or typed by
+# mistake ("NOSUCHCODE") is refused instead of opening a tube.
+DEFAULT_TUBE_PATTERN = r"[A-Z0-9-]*[0-9][A-Z0-9-]*"
+
+
+@functools.lru_cache(maxsize=256)
+def tube_code_re(pattern: str) -> re.Pattern | None:
+    """A round's tube pattern compiled (None when it does not compile); letters in any case
+    (barcodes are stored in uppercase)."""
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return None
+
+
+def tube_code_fits(pattern: str, barcode: str) -> bool:
+    """Whether a (normalised) barcode is one of the round's tube labels: the whole barcode
+    matches the pattern. A pattern that does not compile takes the default."""
+    compiled = tube_code_re(pattern or DEFAULT_TUBE_PATTERN) or tube_code_re(DEFAULT_TUBE_PATTERN)
+    return compiled.fullmatch(barcode) is not None
 
 
 def valid_choice(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
@@ -69,6 +94,18 @@ class Round(Located):
     receive_within = models.PositiveSmallIntegerField(
         _("hours for the lab to receive a sealed bag"), default=2
     )
+    # The lab's tube labels as a regular expression over the whole barcode (uppercase), e.g.
+    # `JS\d{10}` for "JS" and ten digits. A scan of a new barcode that does not match is
+    # refused; read with the round on the scan path (no query of its own).
+    tube_pattern = models.CharField(
+        _("tube barcodes"),
+        max_length=100,
+        default=DEFAULT_TUBE_PATTERN,
+        help_text=_(
+            "A regular expression for the lab's tube labels, e.g. JS\\d{10} for JS and ten "
+            "digits. The default takes letters, digits and dashes with at least one digit."
+        ),
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
@@ -94,6 +131,7 @@ class Round(Located):
                 condition=Q(pool_size__in=POOL_SIZES), name="round_pool_size_valid"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="round_has_name"),
+            models.CheckConstraint(condition=~Q(tube_pattern=""), name="round_has_tube_pattern"),
             models.CheckConstraint(
                 condition=Q(
                     pack_within__range=CUSTODY_HOURS,
@@ -232,6 +270,15 @@ class Shift(Located):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The tube the crew fills now, kept here so a second device or a reload of the station
+    # page continues the same tube (set when a tube is opened or switched back to).
+    current_tube = models.ForeignKey(
+        "testing.Tube",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:

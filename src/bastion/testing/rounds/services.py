@@ -21,6 +21,7 @@ from bastion.people.models import Person
 from bastion.testing.rounds.models import (
     CUSTODY_HOURS,
     DEFAULT_DEADLINE,
+    DEFAULT_TUBE_PATTERN,
     POOL_SIZES,
     Round,
     Shift,
@@ -30,6 +31,7 @@ from bastion.testing.rounds.models import (
     StaffRole,
     Station,
     StationKind,
+    tube_code_re,
 )
 from bastion.testing.scans.models import Tube, TubeStatus
 
@@ -55,10 +57,11 @@ ROUND_FIELDS = (
     "pack_within",
     "seal_within",
     "receive_within",
+    "tube_pattern",
 )
 
 
-SITE_FIELDS = ("name", "node_id", "address", "opens_at", "closes_at")
+SITE_FIELDS = ("name", "node_id", "address", "opens_at", "closes_at", "plan")
 
 
 SITE_POST_FIELDS = ("person_id", "role", "site_id", "station_id", "started_on", "ended_on")
@@ -88,6 +91,7 @@ def round_open(
     pack_within: int = 1,
     seal_within: int = 2,
     receive_within: int = 2,
+    tube_pattern: str = DEFAULT_TUBE_PATTERN,
     client_id: uuid.UUID | None = None,
     source: str = "web",
 ) -> Round:
@@ -117,6 +121,9 @@ def round_open(
                     _("Between %(least)s and %(most)s hours.") % {"least": least, "most": most},
                 )
             )
+    tube_pattern = tube_pattern.strip() or DEFAULT_TUBE_PATTERN
+    if problem := tube_pattern_problem(tube_pattern):
+        problems.append(Problem("tube_pattern", problem))
     if sealed_tube not in ("single", "household"):
         problems.append(
             Problem("sealed_tube", _("Sealed areas use a single tube or one per household."))
@@ -146,6 +153,7 @@ def round_open(
         pack_within=pack_within,
         seal_within=seal_within,
         receive_within=receive_within,
+        tube_pattern=tube_pattern,
         created_by=actor if is_user(actor) else None,
         client_id=client_id,
     )
@@ -153,6 +161,18 @@ def round_open(
     round_.save()
     history.record_created(actor, round_, ROUND_FIELDS, source=source)
     return round_
+
+
+def tube_pattern_problem(pattern: str) -> str | None:
+    """Why a round's tube pattern cannot be used, or None."""
+    if len(pattern) > 100:
+        return _("At most 100 characters.")
+    compiled = tube_code_re(pattern)
+    if compiled is None or "(?P" in pattern:  # (?P<name>...) is not read by the station page
+        return _("This is not a regular expression the station can read.")
+    if compiled.fullmatch(""):
+        return _("The pattern must not take an empty barcode.")
+    return None
 
 
 def is_user(actor) -> bool:
@@ -241,6 +261,73 @@ def site_create(
         + [SiteArea(site=site, zone=z) for z in zones]
     )
     history.record_created(actor, site, SITE_FIELDS, source=source)
+    return site
+
+
+@transaction.atomic
+def site_open(
+    *,
+    actor,
+    node: Node,
+    name: str,
+    address: str,
+    opens_at: dt.time,
+    closes_at: dt.time,
+    plan: str = "",
+    buildings: Iterable[Node] = (),
+    zones: Iterable[CommandZone] = (),
+    stations: Iterable[str] = (),
+    client_id: uuid.UUID | None = None,
+    source: str = "web",
+) -> Site:
+    """A site with its stations, all or nothing (the page's "add a site")."""
+    site = site_create(
+        actor=actor,
+        node=node,
+        name=name,
+        address=address,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        plan=plan,
+        buildings=buildings,
+        zones=zones,
+        client_id=client_id,
+        source=source,
+    )
+    have = set(site.stations.values_list("name", flat=True))
+    for station_name in stations:
+        if station_name.strip() not in have:
+            station_add(actor=actor, site=site, name=station_name, source=source)
+    return site
+
+
+@transaction.atomic
+def site_update(
+    *,
+    actor,
+    site: Site,
+    address: str,
+    opens_at: dt.time,
+    closes_at: dt.time,
+    plan: str,
+    source: str = "web",
+) -> Site:
+    """Write a site's plan (一点一方案): its address, its hours and its notes (route, queue
+    lines, waiting area, waste, shifts). Recorded in the history."""
+    problems = []
+    if not address.strip():
+        problems.append(Problem("address", _("Address is required.")))
+    if len(address.strip()) > 200:
+        problems.append(Problem("address", _("At most 200 characters.")))
+    if len(plan) > 5000:
+        problems.append(Problem("plan", _("At most 5000 characters.")))
+    if problems:
+        raise DomainError(problems)
+    before = history.snapshot(site, SITE_FIELDS)
+    site.address, site.opens_at, site.closes_at = address.strip(), opens_at, closes_at
+    site.plan = plan.strip()
+    site.save(update_fields=["address", "opens_at", "closes_at", "plan"])
+    history.record_update(actor, site, before, SITE_FIELDS, source=source)
     return site
 
 

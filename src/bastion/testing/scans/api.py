@@ -122,7 +122,10 @@ class ScanOut(Schema):
     resident_id: int | None
     name: str
     id_number: str = Field(description="Masked.")
-    retest: bool
+    retest: bool = Field(
+        description="Accepted: a retest in a single tube. Refused: the person is on the retest "
+        "list (sample them in a single tube)."
+    )
     scan_id: int | None
     at: dt.datetime | None
     manual: bool = False
@@ -153,6 +156,9 @@ class TubeStateOut(Schema):
 class StationStateOut(Schema):
     station: StationOut
     round: RoundOut | None
+    current: TubeStateOut | None = Field(
+        None, description="The open tube the crew fills now (kept for every device)."
+    )
     tubes: list[TubeStateOut]
     recent: list[ScanOut]
     per_hour: list[tuple[dt.datetime, int]]
@@ -260,13 +266,16 @@ def station_state_out(station: Station) -> dict:
                 "manual": s.manual,
             }
         )
+    tubes = [
+        {"barcode": t.barcode, "filled": t.filled, "capacity": t.capacity, "kind": t.kind}
+        for t in state.tubes
+    ]
+    current_id = state.shift.current_tube_id if state.shift else None
     return {
         "station": station_out(station, state.shift),
         "round": round_out(state.shift.round) if state.shift else None,
-        "tubes": [
-            {"barcode": t.barcode, "filled": t.filled, "capacity": t.capacity, "kind": t.kind}
-            for t in state.tubes
-        ],
+        "current": next((tubes[i] for i, t in enumerate(state.tubes) if t.pk == current_id), None),
+        "tubes": tubes,
         "recent": recent,
         "per_hour": state.per_hour,
         "today": state.today,

@@ -39,6 +39,7 @@ from bastion.testing.rounds.models import (
     Round,
     Shift,
     Station,
+    tube_code_fits,
 )
 from bastion.testing.rounds.pooling import TubePooling, pooled
 from bastion.testing.rounds.services import ANCESTORS, CLOCK_SKEW, SHIFT_GRACE, is_user, locate_at
@@ -75,6 +76,16 @@ def new_tube(
     )
     locate_at(tube, station)
     return tube
+
+
+def tube_code_refusal(round: Round, barcode: str) -> tuple[str, str] | None:
+    """(reason, message) if `barcode` is not one of the round's tube labels (a typo, a word
+    scanned by mistake): a new tube is opened only for a barcode the round's pattern takes."""
+    if tube_code_fits(round.tube_pattern, barcode):
+        return None
+    return "bad_tube", _(
+        "%(tube)s is not a tube barcode of this round: check the label and scan the tube again."
+    ) % {"tube": barcode}
 
 
 def tube_refusal(
@@ -173,6 +184,7 @@ class _TubeState:
     filled: int
     status: str
     closed_at: dt.datetime | None = None
+    shift: Shift | None = None  # a new tube's: it becomes the station's current tube
 
 
 @dataclass
@@ -614,6 +626,9 @@ def _evaluate(
             )
         state = tubes.get(barcode)
         if state is None:
+            if bad := tube_code_refusal(round_, barcode):
+                outcomes[index] = _refused(item, bad[0], "tube", bad[1], tube=barcode)
+                continue
             tube = new_tube(
                 round=round_,
                 station=station,
@@ -623,7 +638,7 @@ def _evaluate(
                 actor=None,
             )
             tube.opened_by_id = actor_id
-            state = tubes[barcode] = _TubeState(tube, True, 0, TubeStatus.OPEN)
+            state = tubes[barcode] = _TubeState(tube, True, 0, TubeStatus.OPEN, shift=shift)
         check = tube_refusal(_tube_as_seen(state), round_.pk, station)
         if check:
             outcomes[index] = _refused(
@@ -672,6 +687,7 @@ def _evaluate(
                     resident_id=shown.resident_id,
                     name=shown.name,
                     id_number=shown.id_number,
+                    retest=key in to_retest,  # the station offers a single tube for them
                 )
                 continue
             else:
@@ -779,6 +795,10 @@ def _evaluate(
         s.tube.filled, s.tube.status, s.tube.closed_at = s.filled, s.status, s.closed_at
     if new_tubes:
         _tubes_insert([s.tube for s in new_tubes])
+        # The last tube opened by this batch is the one the crew fills now (a device that
+        # scanned offline opens its tube here, not through the tube endpoint).
+        last = max(new_tubes, key=lambda s: s.tube.opened_at)
+        Shift.objects.filter(pk=last.shift.pk).update(current_tube=last.tube.pk)
     if new_walk_ins:
         WalkIn.objects.bulk_create(new_walk_ins)
     # In resident order: concurrent batches then wait on each other's rows in one order,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from bastion.core import history
 from bastion.core.errors import DomainError
-from bastion.testing.rounds.models import Station
+from bastion.testing.rounds.models import Shift, Station
 from bastion.testing.rounds.services import open_shift
 from bastion.testing.scans.batch import (
     MAX_BATCH,
@@ -22,6 +22,7 @@ from bastion.testing.scans.batch import (
     ScanRefused,
     batch_record,
     new_tube,
+    tube_code_refusal,
     tube_refusal,
 )
 from bastion.testing.scans.codes import is_family_code, normalise_barcode
@@ -45,7 +46,10 @@ def tube_open(
         refusal = tube_refusal(found, shift.round_id, station)
         if refusal:
             raise DomainError(refusal[1], field="tube")
+        _current(shift, found)
         return found
+    if refusal := tube_code_refusal(shift.round, barcode):
+        raise DomainError(refusal[1], field="tube")
     tube = new_tube(
         round=shift.round, station=station, barcode=barcode, single=single, at=at, actor=actor
     )
@@ -56,7 +60,16 @@ def tube_open(
         raise DomainError(
             _("Tube %(tube)s is already in use.") % {"tube": barcode}, field="tube"
         ) from None
+    _current(shift, tube)
     return tube
+
+
+def _current(shift, tube: Tube) -> None:
+    """Keep `tube` as the station's tube being filled (another device or a reload of the
+    station page continues it)."""
+    if shift.current_tube_id != tube.pk:
+        Shift.objects.filter(pk=shift.pk).update(current_tube=tube)
+        shift.current_tube = tube
 
 
 @transaction.atomic

@@ -103,6 +103,17 @@ def _station_strings() -> dict[str, str]:
         "sample": _("Sample"),
         "sampled": _("Sampled"),
         "manual": _("by hand"),
+        "not_a_tube": _(
+            "%(code)s is neither a tube barcode of this round nor a resident's code: "
+            "check it and scan again."
+        ),
+        "half_full_confirm": _(
+            "Tube %(tube)s holds %(filled)s of %(capacity)s. Open tube %(next)s anyway? "
+            "%(tube)s stays open: scan it again to go back to it."
+        ),
+        "retest_offer": _("%(name)s is on the retest list: sample them in a single tube."),
+        "scan_single": _("Scan a new single tube for %(name)s."),
+        "retested": _("%(name)s retested in single tube %(tube)s; back on the pooled tube."),
     }
 
 

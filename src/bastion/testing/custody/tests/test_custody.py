@@ -34,10 +34,10 @@ def test_a_bag_is_packed_with_closed_tubes_of_its_site_only(testing, packed):
     assert packed.barcode == "B-0001" and packed.tubes == 3
     # an open tube, a tube of another site, a tube already in a bag are each refused by name
     assert scan(
-        testing.stations[0], "C-OPEN", testing.residents_of(testing.tree.grids[0])[20].id_number
+        testing.stations[0], "C-OPEN-1", testing.residents_of(testing.tree.grids[0])[20].id_number
     ).ok
-    with pytest.raises(DomainError, match="C-OPEN is still open"):
-        services.tube_pack(actor=testing.admin, bag=packed, barcode="c-open")
+    with pytest.raises(DomainError, match="C-OPEN-1 is still open"):
+        services.tube_pack(actor=testing.admin, bag=packed, barcode="c-open-1")
     other_site = fill_tubes(testing, testing.stations[2], ["C-0009"], offset=25)[0]
     with pytest.raises(DomainError, match="C-0009 was sampled at another site"):
         services.tube_pack(actor=testing.admin, bag=packed, barcode=other_site.barcode)

@@ -20,12 +20,22 @@
   var FAMILY_CODE = /^F\d{1,15}-[A-Z2-7]{6}$/;
   var ID_NUMBER = /^\d{17}[\dX]$/;
   var TUBE = /^[A-Z0-9][A-Z0-9-]{3,39}$/;
+  var DOCUMENT = /^(?=.*\d)[A-Z0-9()]{5,18}$/;   // a passport, permit or residence card
 
   var $ = function (id) { return document.getElementById(id); };
   var input = $("st-scan");
   var banner = $("st-banner");
 
   function fmt(s, v) { return String(s).replace("%s", v); }
+  function fill(s, values) {  // "%(name)s" placeholders
+    return String(s).replace(/%\((\w+)\)s/g, function (m, k) { return k in values ? values[k] : m; });
+  }
+  // The round's tube labels (its pattern, over the whole barcode): anything else is not a tube.
+  function tubePattern() {
+    var p = state.round && state.round.tube_pattern;
+    if (!p) return TUBE;
+    try { return new RegExp("^(?:" + p + ")$", "i"); } catch (e) { return TUBE; }
+  }
   function load(name, dflt) {
     try { var v = localStorage.getItem(KEY + name); return v === null ? dflt : JSON.parse(v); }
     catch (e) { return dflt; }
@@ -63,11 +73,17 @@
   // ------------------------------------------------------------------ state on this device
   var queue = load("queue", []);          // scans not yet answered by the server
   var refusals = load("refusals", []);    // refused when synced (after being queued)
-  var tube = load("tube", null);          // {barcode, filled, capacity}
+  var tube = load("tube", null);          // {barcode, filled, capacity, single}
   var pool = parseInt(root.dataset.pool, 10) || 10;
+  var single = $("st-single");            // the next tube opened holds one person (a retest)
+  var retest = null;                      // {code, who, back}: a retest waiting for its tube
   var openHere = (state.tubes || []).filter(function (t) { return tube && t.barcode === tube.barcode; })[0];
-  if (tube && !openHere && !queue.some(function (q) { return q.tube === tube.barcode; })) tube = null;
+  var queuedHere = tube && queue.some(function (q) { return q.tube === tube.barcode; });
+  if (tube && !openHere && !queuedHere) tube = null;
   else if (openHere) { tube.filled = openHere.filled; tube.capacity = openHere.capacity; }
+  // The tube the station fills is kept on the server: a second device or a reload continues
+  // it, unless this device still holds scans of its own tube to send.
+  if (state.current && !queuedHere) tube = state.current;
   if (!tube && state.tubes && state.tubes.length) tube = state.tubes[0];
 
   // ------------------------------------------------------------------------------ display
@@ -80,6 +96,19 @@
     if (navigator.vibrate) navigator.vibrate([200, 80, 200]);
   }
   function calm() { banner.hidden = true; banner.classList.remove("st-notice"); }
+  function offerRetest(code, who) {
+    // A retest-list member scanned into a pooled tube: sample them in a single tube.
+    var box = $("st-retest");
+    if (!box) return;
+    retest = { code: code, who: who };
+    $("st-retest-text").textContent = fill(T.retest_offer, { name: who });
+    box.hidden = false;
+  }
+  function endRetest() {
+    retest = null;
+    if ($("st-retest")) $("st-retest").hidden = true;
+    if (single) single.checked = false;
+  }
   function notice(text) {
     banner.textContent = text;
     banner.classList.add("st-notice");
@@ -93,6 +122,7 @@
     var filled = tube ? tube.filled + pendingIn(tube.barcode) : 0;
     var cap = tube ? tube.capacity : pool;
     $("st-tube").textContent = tube ? tube.barcode : "—";
+    $("st-tube").classList.toggle("st-single-tube", !!(tube && tube.capacity === 1));
     $("st-filled").textContent = filled;
     $("st-capacity").textContent = cap;
     var bar = $("st-bar-fill");
@@ -167,7 +197,7 @@
   function refusalText(r) {
     // The server's message names the earlier tube for already_sampled; add it if not.
     var msg = r.message || (r.reason === "tube_full" ? T.tube_full : T.refused + ": " + r.reason);
-    if (r.reason === "already_sampled" && r.tube && msg.indexOf(r.tube) < 0) {
+    if (r.reason === "already_sampled" && r.tube && !r.retest && msg.indexOf(r.tube) < 0) {
       msg = fmt(T.in_tube, r.tube) + " — " + msg;
     }
     return msg;
@@ -193,7 +223,8 @@
     batch.forEach(function (q) { sent[q.client_id] = q; });
     return post(api + "/scans/batch", {
       scans: batch.map(function (q) {
-        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at, manual: !!q.manual };
+        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at, manual: !!q.manual,
+                 single: !!q.single };
       }),
     }).then(function (resp) {
       if (!resp.ok) {
@@ -202,7 +233,7 @@
       return resp.json().then(function (d) {
         failures = 0;
         var answered = {};
-        var lastRefused = null;
+        var lastRefused = null, retestOf = null;
         d.results.forEach(function (r) {
           answered[r.client_id] = true;
           var q = sent[r.client_id] || {};
@@ -212,6 +243,7 @@
                          reason: r.reason, message: refusalText(r) };
             if (q.tries > 0) refusals.unshift(item);   // found out only at sync: list it
             lastRefused = item;
+            if (r.retest) retestOf = { code: q.code, who: r.name || who };
           } else if (tube && r.tube === tube.barcode && r.capacity) {
             tube.filled = r.filled; tube.capacity = r.capacity;
           }
@@ -220,6 +252,7 @@
         queue = queue.filter(function (q) { return !answered[q.client_id]; });
         save("queue", queue); save("refusals", refusals); save("tube", tube);
         if (lastRefused) alarm(lastRefused.code + ": " + lastRefused.message);
+        if (retestOf) offerRetest(retestOf.code, retestOf.who);
         render();
         return refreshState();
       });
@@ -236,26 +269,58 @@
   }
 
   // ---------------------------------------------------------------------------- scanning
-  function openTube(barcode) {
+  function openTube(barcode, quiet) {
     // Switch at once (so scanning goes on offline); the server confirms when it can.
     var known = (state.tubes || []).filter(function (t) { return t.barcode === barcode; })[0];
+    var before = tube;
+    // A single tube is a detour (a retest): the crew comes back to the pooled tube.
+    if (before && before.barcode !== barcode && !quiet && !(single && single.checked)) {
+      var filled = before.filled + pendingIn(before.barcode);
+      // Leaving a tube half full is a decision, not a slip of the scanner.
+      if (filled > 0 && filled < before.capacity &&
+          !confirm(fill(T.half_full_confirm, { tube: before.barcode, filled: filled,
+                                               capacity: before.capacity, next: barcode }))) {
+        return;
+      }
+    }
+    var one = !known && !!(single && single.checked);
     tube = known ? { barcode: barcode, filled: known.filled, capacity: known.capacity }
-                 : { barcode: barcode, filled: 0, capacity: pool };
+                 : { barcode: barcode, filled: 0, capacity: one ? 1 : pool, single: one };
     save("tube", tube);
     calm();
     render();
-    post(api + "/tubes", { barcode: barcode, single: false }).then(function (resp) {
+    var waiting = retest && one ? retest : null;
+    return post(api + "/tubes", { barcode: barcode, single: one }).then(function (resp) {
       if (resp.ok) {
         return resp.json().then(function (t) {
           if (tube && tube.barcode === t.barcode) {
             tube.filled = t.filled; tube.capacity = t.capacity; save("tube", tube); renderTube();
           }
+          return true;
         });
       }
       if (resp.status >= 400 && resp.status < 500) {
-        return detail(resp).then(function (msg) { alarm(barcode + ": " + msg); });
+        return detail(resp).then(function (msg) {
+          // Refused (not a tube of this round, used elsewhere): stay on the tube before.
+          if (tube && tube.barcode === barcode && !pendingIn(barcode)) {
+            tube = before; save("tube", tube); render();
+          }
+          alarm(barcode + ": " + msg);
+          return false;
+        });
       }
-    }).catch(function () { /* offline: the first scan's batch opens it later */ });
+      return true;
+    }, function () { return true; /* offline: the first scan's batch opens it later */ }
+    ).then(function (opened) {
+      if (!waiting || !opened) return;
+      // The retest goes into its single tube; then the crew is back on the pooled tube.
+      scanCode(waiting.code);
+      endRetest();
+      if (before && before.barcode !== barcode) {
+        openTube(before.barcode, true);
+        notice(fill(T.retested, { name: waiting.who, tube: barcode }));
+      }
+    });
   }
 
   function scanCode(code, manual) {
@@ -263,7 +328,7 @@
     if (tube.filled + pendingIn(tube.barcode) >= tube.capacity) { alarm(T.tube_full); return; }
     calm();
     queue.push({ client_id: uuid(), tube: tube.barcode, code: code, at: new Date().toISOString(),
-                 tries: 0, manual: !!manual });
+                 tries: 0, manual: !!manual, single: tube.capacity === 1 });
     save("queue", queue);
     render();
     sync();
@@ -272,9 +337,10 @@
   function handle(raw) {
     var value = (raw || "").trim().toUpperCase();
     if (!value) return;
-    if (!RESIDENT_CODE.test(value) && !FAMILY_CODE.test(value) && !ID_NUMBER.test(value) &&
-        TUBE.test(value)) openTube(value);
-    else scanCode(value);
+    if (RESIDENT_CODE.test(value) || FAMILY_CODE.test(value) || ID_NUMBER.test(value)) scanCode(value);
+    else if (TUBE.test(value) && tubePattern().test(value)) openTube(value);
+    else if (DOCUMENT.test(value)) scanCode(value);   // the server finds the document's holder
+    else alarm(fill(T.not_a_tube, { code: value }));  // a typo or a word: no tube is opened
   }
 
   input.addEventListener("keydown", function (e) {
@@ -332,6 +398,15 @@
 
   // ----------------------------------------------------------------------------- buttons
   $("st-sync-now").addEventListener("click", function () { failures = 0; sync(); input.focus(); });
+
+  var retestButton = $("st-retest-single");
+  if (retestButton) retestButton.addEventListener("click", function () {
+    if (single) single.checked = true;
+    $("st-retest").hidden = true;
+    notice(fill(T.scan_single, { name: retest ? retest.who : "" }));
+    input.focus();
+  });
+  if (single) single.addEventListener("change", function () { input.focus(); });
 
   var closeTube = $("st-close-tube");
   if (closeTube) closeTube.addEventListener("click", function () {
