@@ -8,6 +8,9 @@ error answers each operation can give, documented (`core.api_support`)."""
 import functools
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
@@ -43,7 +46,7 @@ def _answer(model: type[Schema]) -> type[Schema]:
 
 # The errors any operation may answer, by what it takes (its inputs are checked by the schema,
 # its body parsed, its token checked, its path ids looked up).
-_BODY_ERRORS = {400: ErrorsOut, 415: ErrorsOut}
+_BODY_ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut}
 _INPUT_ERRORS = {422: ErrorsOut}
 _AUTH_ERRORS = {401: DetailOut}
 _PATH_ERRORS = {404: NotFoundOut}
@@ -87,8 +90,15 @@ class BastionOpenAPISchema(OpenAPISchema):
         super().add_schema_definitions(definitions)
 
 
+def _too_big() -> str:
+    return _("The body is larger than %(mb).1f MB.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000
+    }
+
+
 _DESCRIPTIONS = {
     400: "Bad Request: the body is not JSON",
+    413: "Content Too Large: the body is larger than the server takes",
     401: "Unauthorized: no token, or a token not valid",
     404: "Not Found: missing, or outside the caller's area; `errors` names the field",
     415: "Unsupported Media Type: send JSON as application/json",
@@ -96,7 +106,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _fingerprinted(run):
+def _fingerprinted(api: NinjaAPI, run):
     """An operation's run within its request's fingerprint, so that a client id reused for a
     different JSON request is refused (`core.idempotency`)."""
 
@@ -104,7 +114,12 @@ def _fingerprinted(run):
     def wrapped(request, *args, **kwargs):
         fingerprint = None
         if request.method in ("POST", "PUT", "PATCH") and is_json(request.content_type or ""):
-            fingerprint = request_fingerprint(request.method, request.path, request.body)
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                problem = {"field": "body", "message": _too_big()}
+                return api.create_response(request, {"errors": [problem]}, status=413)
+            fingerprint = request_fingerprint(request.method, request.path, body)
         with fingerprinting(fingerprint):
             return run(request, *args, **kwargs)
 
@@ -122,7 +137,7 @@ class BastionAPI(NinjaAPI):
                 for path_view in router.path_operations.values():
                     for operation in path_view.operations:
                         bound_operation_inputs(operation)
-                        operation.run = _fingerprinted(operation.run)
+                        operation.run = _fingerprinted(self, operation.run)
         return routers
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> OpenAPISchema:

@@ -100,7 +100,9 @@ def _bounded(annotation: Any, metadata: list, forbid_extra: bool, seen: dict) ->
             bounds.append(annotated_types.Le(MAX_INT))
         return Annotated[int, *bounds] if bounds else int
     if annotation is str:
-        bounds = [] if _has(metadata, annotated_types.MaxLen) else [annotated_types.MaxLen(MAX_TEXT)]
+        bounds = (
+            [] if _has(metadata, annotated_types.MaxLen) else [annotated_types.MaxLen(MAX_TEXT)]
+        )
         pattern = any(getattr(m, "pattern", None) for m in metadata)
         return Annotated[str, *bounds, *([] if pattern else [Field(pattern=NO_NUL)])]
     if annotation is dt.datetime:

@@ -101,7 +101,7 @@ def _request_values(request: HttpRequest) -> list[tuple[str, object]]:
     pairs: list[tuple[str, object]] = []
     match = getattr(request, "resolver_match", None)
     pairs += [(k, v) for k, v in (match.kwargs if match else {}).items()]
-    if request.body and is_json(request.content_type or ""):
+    if is_json(request.content_type or "") and request.body:
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -127,7 +127,9 @@ def _missing_field(request: HttpRequest, exc: Http404) -> str | None:
     if not values:
         return None
     found = [field for field, value in _request_values(request) if str(value) in values]
-    named_ids = [f for f in found if f.rpartition(".")[2].endswith(("id", "ids")) or f[-1:].isdigit()]
+    named_ids = [
+        f for f in found if f.rpartition(".")[2].endswith(("id", "ids")) or f[-1:].isdigit()
+    ]
     return (named_ids or found or [None])[0]
 
 

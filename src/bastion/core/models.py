@@ -79,3 +79,6 @@ class ClientKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "client_id"], name="core_clientkey_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.client_id}"
