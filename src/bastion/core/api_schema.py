@@ -38,10 +38,18 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.parser import Parser
 from ninja.schema import NinjaGenerateJsonSchema
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import DefsRef
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, PydanticUndefined
 
 MAX_INT = 2**53 - 1
 MAX_TEXT = 10_000
@@ -81,7 +89,7 @@ BoundedDateTime = Annotated[dt.datetime, BeforeValidator(_written), AfterValidat
 
 def bounded_text(max_length: int = MAX_TEXT):
     """A string of at most `max_length` characters and no NUL."""
-    return Annotated[str, Field(max_length=max_length, pattern=NO_NUL)]
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
 
 
 def _has(metadata: list, *kinds: type) -> bool:
@@ -100,11 +108,12 @@ def _bounded(annotation: Any, metadata: list, forbid_extra: bool, seen: dict) ->
             bounds.append(annotated_types.Le(MAX_INT))
         return Annotated[int, *bounds] if bounds else int
     if annotation is str:
-        bounds = (
-            [] if _has(metadata, annotated_types.MaxLen) else [annotated_types.MaxLen(MAX_TEXT)]
-        )
+        limited = _has(metadata, annotated_types.MaxLen)
         pattern = any(getattr(m, "pattern", None) for m in metadata)
-        return Annotated[str, *bounds, *([] if pattern else [Field(pattern=NO_NUL)])]
+        constraints = StringConstraints(
+            max_length=None if limited else MAX_TEXT, pattern=None if pattern else NO_NUL
+        )
+        return Annotated[str, constraints]
     if annotation is dt.datetime:
         return BoundedDateTime
     if annotation is dt.date:
@@ -129,6 +138,19 @@ def _bounded(annotation: Any, metadata: list, forbid_extra: bool, seen: dict) ->
             return annotation
         return origin[new_args if len(new_args) > 1 else new_args[0]]
     return annotation  # bool, float, UUID, Literal, enums, files: bounded by their own type
+
+
+def _kept(info: FieldInfo) -> FieldInfo:
+    """A copy of a field's info that keeps its default when pydantic merges it with the new
+    annotation (ninja's `Form`, `Query` params set theirs without marking it as set)."""
+    kept = copy.copy(info)
+    attributes = dict(getattr(info, "_attributes_set", {}))
+    if info.default is not PydanticUndefined:
+        attributes["default"] = info.default
+    if info.default_factory is not None:
+        attributes["default_factory"] = info.default_factory
+    kept._attributes_set = attributes
+    return kept
 
 
 def bounded_model(model: type[BaseModel], *, forbid_extra: bool, seen: dict | None = None):
@@ -156,7 +178,7 @@ def bounded_model(model: type[BaseModel], *, forbid_extra: bool, seen: dict | No
         "__qualname__": model.__qualname__,
         "__doc__": model.__doc__,
         "__annotations__": {name: new for name, (new, _info) in overrides.items()},
-        **{name: copy.copy(info) for name, (_new, info) in overrides.items()},
+        **{name: _kept(info) for name, (_new, info) in overrides.items()},
     }
     if forbid:
         namespace["model_config"] = ConfigDict(extra="forbid")

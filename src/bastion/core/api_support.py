@@ -48,7 +48,9 @@ class DetailOut(Schema):
 
 class NotFoundOut(Schema):
     detail: str
-    errors: list[ProblemOut]
+    errors: list[ProblemOut] = Field(
+        default_factory=list, description="The field that held the id not found, if any."
+    )
 
 
 class Page(Schema):
