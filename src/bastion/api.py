@@ -49,7 +49,7 @@ def _answer(model: type[Schema]) -> type[Schema]:
 _BODY_ERRORS = {400: ErrorsOut, 413: ErrorsOut, 415: ErrorsOut}
 _INPUT_ERRORS = {422: ErrorsOut}
 _AUTH_ERRORS = {401: DetailOut}
-_PATH_ERRORS = {404: NotFoundOut}
+_NOT_FOUND = {404: NotFoundOut}
 
 
 class BastionOpenAPISchema(OpenAPISchema):
@@ -69,8 +69,8 @@ class BastionOpenAPISchema(OpenAPISchema):
             errors |= _INPUT_ERRORS
         if operation.auth_callbacks:
             errors |= _AUTH_ERRORS
-        if "path" in sources:
-            errors |= _PATH_ERRORS
+        if sources & {"path", "query"}:  # an id looked up, in the path or as a filter
+            errors |= _NOT_FOUND
         for status, model in sorted(errors.items()):
             if status not in result:
                 schema = self._create_schema_from_model(_answer(model), mode="serialization")[0]

@@ -98,11 +98,12 @@ def _problem(error: dict) -> dict:
 
 
 def _request_values(request: HttpRequest) -> list[tuple[str, object]]:
-    """The (field, value) pairs of a request's path and JSON body, for naming the field that
-    held an id that was not found."""
+    """The (field, value) pairs of a request's path, query and JSON body, for naming the field
+    that held an id that was not found."""
     pairs: list[tuple[str, object]] = []
     match = getattr(request, "resolver_match", None)
     pairs += [(k, v) for k, v in (match.kwargs if match else {}).items()]
+    pairs += [(k, v) for k, values in request.GET.lists() for v in values]
     if is_json(request.content_type or "") and request.body:
         try:
             body = json.loads(request.body)
