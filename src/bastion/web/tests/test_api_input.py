@@ -203,19 +203,10 @@ def test_month_0_opens_no_allowance_month(tree, street):
 
 
 def test_a_date_in_year_138_is_refused(tree, street):
-    response = send(
-        street,
-        "post",
-        f"/geo/households/{Household.objects.filter(unit=tree.units[0]).first().pk}/residents",
-        {
-            "name": "王芳",
-            "doc_kind": "passport",
-            "doc_number": "E12345678",
-            "birth_date": "0138-05-01",
-            "sex": "F",
-        },
-    )
-    assert (response.status_code, fields(response)) == (422, ["birth_date"])
+    body = {"node_id": tree.grids[0].pk, "name": "东门", "kind": "guard_point"}
+    response = send(street, "post", "/mobilization/places", {**body, "opened_on": "0138-05-01"})
+    assert (response.status_code, fields(response)) == (422, ["opened_on"])
+    assert not Place.objects.exists()
 
 
 # --- 9. length limits and NUL --------------------------------------------------------------------
