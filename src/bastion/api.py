@@ -141,9 +141,14 @@ class BastionAPI(NinjaAPI):
         return routers
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> OpenAPISchema:
+        """Built once per prefix: the operations do not change after start-up, and building it
+        takes a second or two of CPU that every fetch of /api/v1/openapi.json would pay."""
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
-        return BastionOpenAPISchema(self, path_prefix)
+        cache = self.__dict__.setdefault("_openapi_schemas", {})
+        if path_prefix not in cache:
+            cache[path_prefix] = BastionOpenAPISchema(self, path_prefix)
+        return cache[path_prefix]
 
     def get_openapi_operation_id(self, operation: Operation) -> str:
         """`<prefix>_<function>`, the prefix being the API module's `OPERATION_PREFIX` where it
