@@ -21,8 +21,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
@@ -47,7 +48,19 @@ schema = schemathesis.openapi.from_wsgi(
 
 
 @pytest.fixture(scope="module")
-def token(tree_rows, django_db_blocker):
+def kept_connections():
+    """The requests go through Django's WSGI handler, which closes the database connection
+    after each one; inside the test's transaction that would end it (PostgreSQL). Django's
+    own test client keeps it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="module")
+def token(kept_connections, tree_rows, django_db_blocker):
     """A street commander's token on the small tree, made once for the module: the tree is
     inserted in a transaction that ends with the module, rolled back."""
     with django_db_blocker.unblock(), transaction.atomic():
