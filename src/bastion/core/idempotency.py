@@ -5,10 +5,20 @@ made and write nothing. The one rule for a client id already used: the caller ge
 back only if it may see that row (a login through the scope, a public credential such as a
 household's link through its own `sees`); anyone else is refused with 409, so a guessed id
 never reveals another's row.
+
+The same id sent with a different request is a 409 that says so: the first write stores a
+fingerprint of its request beside the id (`ClientKey`), and a later request with that id must
+have the same one. An API request's fingerprint is its method, path and JSON body (keys
+sorted, the body's own `client_id` left out), set for the request by `bastion.api` through
+`fingerprinting`; a write outside the API (a web form) stores and checks none.
 """
 
+import contextlib
+import contextvars
 import functools
-from collections.abc import Callable
+import hashlib
+import json
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 from uuid import UUID
 
@@ -17,8 +27,57 @@ from django.utils.translation import gettext as _
 
 from bastion.core import scope
 from bastion.core.errors import Conflict
+from bastion.core.models import ClientKey
 
 M = TypeVar("M", bound=models.Model)
+
+
+_fingerprint: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "bastion_request_fingerprint", default=None
+)
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """What a retry of the same request shares: method, path and the JSON body with its keys
+    sorted and its top-level `client_id` left out (a body that is not JSON counts as bytes)."""
+    try:
+        data = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        data = body.hex()
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != "client_id"}
+    canonical = json.dumps([method, path, data], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def fingerprinting(fingerprint: str | None) -> Iterator[None]:
+    """Within this block, `create_once` stores and checks `fingerprint` with client ids."""
+    token = _fingerprint.set(fingerprint)
+    try:
+        yield
+    finally:
+        _fingerprint.reset(token)
+
+
+def _label(model) -> str:
+    return model._meta.label_lower
+
+
+def _same_request(model, client_id: UUID) -> None:
+    """Refuse (409) a client id whose first request was a different one."""
+    fingerprint = _fingerprint.get()
+    if fingerprint is None:
+        return
+    first = ClientKey.objects.filter(model=_label(model), client_id=client_id).first()
+    if first is not None and first.fingerprint != fingerprint:
+        raise Conflict(
+            _(
+                "This client id was already used for a different request; a new record needs "
+                "a new client id, a retry the same request."
+            ),
+            field="client_id",
+        )
 
 
 def caller_sees(caller, row: models.Model) -> bool:
@@ -37,6 +96,8 @@ def replayed(model: type[M], client_id: UUID | None, caller) -> M | None:
     found = model.objects.filter(client_id=client_id).first()
     if found is not None and not caller_sees(caller, found):
         raise Conflict(_("This client id was already used for another record."), field="client_id")
+    if found is not None:
+        _same_request(model, client_id)
     return found
 
 
@@ -45,7 +106,8 @@ def create_once(
 ) -> tuple[M, bool]:
     """Create a row once per client-made id: a retried request with the same `client_id`
     returns the row the first one made (and `False`), writing nothing. `create` calls the
-    service; the id is stored on the row in the same transaction."""
+    service; the id is stored on the row in the same transaction, with the request's
+    fingerprint; the same id with a different request is refused (409)."""
     if (found := replayed(model, client_id, caller)) is not None:
         return found, False
     try:
@@ -54,6 +116,10 @@ def create_once(
             if client_id is not None and obj.client_id != client_id:
                 model.objects.filter(pk=obj.pk).update(client_id=client_id)
                 obj.client_id = client_id
+            if client_id is not None and (fingerprint := _fingerprint.get()) is not None:
+                ClientKey.objects.update_or_create(
+                    model=_label(model), client_id=client_id, defaults={"fingerprint": fingerprint}
+                )
     except IntegrityError:
         # Two copies of the same request raced; the other one won.
         if (found := replayed(model, client_id, caller)) is None:

@@ -62,3 +62,23 @@ class ChangeLog(Located):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} #{self.object_id}"
+
+
+class ClientKey(models.Model):
+    """The fingerprint of the request that first used a client-made id for a row of `model`
+    (`core.idempotency.create_once`): a retry with the same id and the same request gets the
+    first row back; the same id with a different request is refused (409), as payment APIs do
+    with idempotency keys."""
+
+    model = models.CharField(max_length=100)  # "app_label.model"
+    client_id = models.UUIDField()
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "client_id"], name="core_clientkey_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.client_id}"

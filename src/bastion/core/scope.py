@@ -155,7 +155,17 @@ def get_scoped_or_404(queryset, user, action: str = VIEW, **lookup):
     try:
         return queryset.restrict(user, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+        raise NotFound(queryset.model, lookup) from None
+
+
+class NotFound(Http404):
+    """A row that is missing or outside the scope, with what was looked up, so that the API
+    can name the field of the request that held the value (`core.api_support`)."""
+
+    def __init__(self, model, lookup: dict):
+        self.model = model
+        self.values = [v for v in lookup.values() if isinstance(v, (int, str))]
+        super().__init__(f"No {model._meta.verbose_name} matches the given query.")
 
 
 def allows(user, action: str, row) -> bool:

@@ -9,12 +9,11 @@ from typing import Literal
 from uuid import UUID
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from bastion.core import scope
+from bastion.core.api_schema import Patch
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
-from bastion.core.errors import DomainError
 from bastion.core.idempotency import create_once
 from bastion.core.privacy import personal_data_reveal
 from bastion.geo import queries, services
@@ -129,25 +128,27 @@ class ResidentIn(Schema):
     )
 
 
-class ResidentPatchIn(Schema):
-    name: str | None = None
-    id_number: str | None = None
-    doc_kind: DocKind | None = None
-    doc_number: str | None = None
-    birth_date: dt.date | None = None
-    sex: Literal["M", "F"] | None = None
-    guardian_id: int | None = None
-    no_phone: bool | None = None
-    registered_address: str | None = Field(None, max_length=200)
-    phone: str | None = None
-    relation: Relation | None = None
-    presence: Presence | None = None
-    immobile: bool | None = None
-    disabled: bool | None = None
-    chronic_illness: bool | None = None
-    pregnant: bool | None = None
-    infant: bool | None = None
-    household_id: int | None = Field(None, description="Move the resident to this household.")
+class ResidentPatchIn(Patch):
+    """Only the fields sent change; null is refused except where it clears (a guardian)."""
+
+    name: str = None
+    id_number: str = None
+    doc_kind: DocKind = None
+    doc_number: str = None
+    birth_date: dt.date = None
+    sex: Literal["M", "F"] = None
+    guardian_id: int | None = Field(None, description="null: no guardian.")
+    no_phone: bool = None
+    registered_address: str = Field(None, max_length=200)
+    phone: str = Field(None, description='"" when the resident has no phone (with no_phone).')
+    relation: Relation = None
+    presence: Presence = None
+    immobile: bool = None
+    disabled: bool = None
+    chronic_illness: bool = None
+    pregnant: bool = None
+    infant: bool = None
+    household_id: int = Field(None, description="Move the resident to this household.")
 
 
 class RevealIn(Schema):
@@ -400,8 +401,6 @@ def resident_update(request, resident_id: int, payload: ResidentPatchIn):
     fields = _guardian_field(request.user, payload.dict(exclude_unset=True))
     if "household_id" in fields:
         household_id = fields.pop("household_id")
-        if household_id is None:
-            raise DomainError(_("A resident must live in a household."), field="household_id")
         fields["household"] = get_for_change(Household, request.user, pk=household_id)
     resident = services.resident_update(
         resident=resident, actor=request.user, source="api", **fields

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from django.utils import translation
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from bastion.core import scope
@@ -38,7 +38,7 @@ class ImportJobOut(Schema):
     imported_rows: int
     created_households: int
     percent: int
-    problems: list[JobProblemOut]
+    errors: list[JobProblemOut] = Field(description="Every bad row of a rejected file.")
 
 
 def _job_out(job) -> dict:
@@ -55,7 +55,7 @@ def _job_out(job) -> dict:
         "imported_rows": job.imported_rows,
         "created_households": job.created_households,
         "percent": job.percent,
-        "problems": services.job_problems(job),
+        "errors": services.job_problems(job),
     }
 
 

@@ -180,8 +180,12 @@ class AttendeeIO(Schema):
     organisation: str = ""
 
 
+class AttendeeIn(AttendeeIO):
+    """An attendee as sent (bounded and strict, core.api_schema); answered as AttendeeIO."""
+
+
 class MeetingRecordIn(Schema):
-    attendees: list[AttendeeIO] = Field(max_length=500)
+    attendees: list[AttendeeIn] = Field(max_length=500)
     chair: str = ""
     recorder: str = ""
     notes: str = ""
@@ -205,6 +209,10 @@ class MeetingDetailOut(MeetingOut):
 class ItemIO(Schema):
     name: str
     quantity: str = ""
+
+
+class ItemIn(ItemIO):
+    """An item as sent (bounded and strict, core.api_schema); answered as ItemIO."""
 
 
 class PersonRef(Schema):
@@ -241,7 +249,7 @@ class ErrandOut(Schema):
 
 class ErrandIn(Schema):
     household_id: int
-    items: list[ItemIO] = Field(min_length=1, max_length=20)
+    items: list[ItemIn] = Field(min_length=1, max_length=20)
     urgency: Literal["medicine", "urgent", "normal"]
     note: str = ""
     payment_note: str = ""
@@ -371,7 +379,7 @@ class HomeRequestIn(Schema):
 
 
 class HomeErrandIn(Schema):
-    items: list[ItemIO] = Field(min_length=1, max_length=20)
+    items: list[ItemIn] = Field(min_length=1, max_length=20)
     urgency: Literal["medicine", "urgent", "normal"]
     note: str = ""
     payment_note: str = ""

@@ -90,7 +90,13 @@ def test_nodes_outside_the_scope_are_404(tree, grid):
         assert grid.get(f"{API}/nodes/{node.pk}").status_code == 404
         assert grid.get(f"{API}/nodes/{node.pk}/children").status_code == 404
     missing = grid.get(f"{API}/nodes/999999", headers={"accept-language": "en"})
-    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {
+            "detail": "Not found.",
+            "errors": [{"field": "node_id", "message": "No such node, or not in your area."}],
+        },
+    )
 
 
 def test_building_grid_draws_units_by_floors(tree, grid):

@@ -43,7 +43,7 @@ def test_upload_then_status(tree, api):
     )
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["status"] == "done" and body["imported_rows"] == 6 and body["problems"] == []
+    assert body["status"] == "done" and body["imported_rows"] == 6 and body["errors"] == []
     status = api.get(f"/imports/{body['id']}").json()
     assert status["percent"] == 100 and status["created_households"] == 2
 
@@ -58,7 +58,7 @@ def test_rejected_upload_reports_every_problem(tree, api, chinese_default):
     ).json()["id"]
     body = api.get(f"/imports/{job_id}").json()
     assert body["status"] == "rejected"
-    assert [(p["row"], p["field"], p["column"]) for p in body["problems"]] == [
+    assert [(p["row"], p["field"], p["column"]) for p in body["errors"]] == [
         (2, "name", "姓名"),
         (4, "id_number", "身份证号"),
     ]

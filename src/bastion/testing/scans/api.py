@@ -136,7 +136,9 @@ class ScanOut(Schema):
 
 class ScanRefusedOut(Schema):
     errors: list[ProblemOut]
-    scan: ScanOut
+    scan: ScanOut | None = Field(
+        None, description="The scan refused; absent when the request itself could not be read."
+    )
 
 
 class BatchOut(Schema):

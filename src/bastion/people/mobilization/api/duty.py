@@ -6,6 +6,7 @@ from uuid import UUID
 from django.utils import timezone
 from ninja import Field, Schema, Status
 
+from bastion.core.api_schema import Patch
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.core.idempotency import create_once
 from bastion.geo.models import Node
@@ -43,12 +44,12 @@ class PlaceIn(Schema):
     client_id: UUID | None = None
 
 
-class PlacePatchIn(Schema):
-    name: str | None = None
-    address: str | None = None
-    chief_id: int | None = Field(None, description="0 removes the point chief.")
-    required: int | None = Field(None, ge=1, le=50)
-    closed_on: dt.date | None = None
+class PlacePatchIn(Patch):
+    name: str = None
+    address: str = None
+    chief_id: int | None = Field(None, description="null or 0 removes the point chief.")
+    required: int = Field(None, ge=1, le=50)
+    closed_on: dt.date | None = Field(None, description="null: open again.")
 
 
 class PlaceOut(Schema):
