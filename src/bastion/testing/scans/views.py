@@ -103,6 +103,7 @@ def _station_strings() -> dict[str, str]:
         "sample": _("Sample"),
         "sampled": _("Sampled"),
         "manual": _("by hand"),
+        "set_aside": _("Set aside, the server cannot take it (%s). Scan it again or report it."),
     }
 
 
