@@ -19,7 +19,8 @@ class Rows:
     makes, so tests that do not ask see an empty database.
 
     `build` runs on top of `base` (another Rows, inserted first) and gets its result; the
-    rows captured are only those `build` adds. `result()` gives what `build` returned with
+    rows captured are those `build` adds, and the base's rows it changes or deletes (changed
+    again and deleted again, after the inserts). `result()` gives what `build` returned with
     every model instance in it fetched again from the database, one instance per row."""
 
     def __init__(self, build, base: "Rows | None" = None):
@@ -30,13 +31,20 @@ class Rows:
         ]
         with transaction.atomic():
             args = (base.insert({}),) if base else ()
-            before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in tables}
+            before = {m: {o.pk: _values(o) for o in m._base_manager.all()} for m in tables}
             self.built = build(*args)
-            self.rows = []
+            self.rows, self.changed, self.deleted = [], [], []
             for model in tables:
-                new = [o for o in model._base_manager.order_by("pk") if o.pk not in before[model]]
+                now = list(model._base_manager.order_by("pk"))
+                new = [o for o in now if o.pk not in before[model]]
                 if new:
                     self.rows.append((model, new))
+                changed = [o for o in now if before[model].get(o.pk, _values(o)) != _values(o)]
+                if changed:
+                    self.changed.append((model, changed))
+                gone = set(before[model]) - {o.pk for o in now}
+                if gone:
+                    self.deleted.append((model, gone))
             transaction.set_rollback(True)
 
     def insert(self, fetched: dict) -> object:
@@ -45,6 +53,11 @@ class Rows:
         with transaction.atomic():
             for model, objs in self.rows:
                 model._base_manager.bulk_create(objs)
+            for model, objs in self.changed:
+                fields = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+                model._base_manager.bulk_update(objs, fields)
+            for model, pks in self.deleted:
+                model._base_manager.filter(pk__in=pks)._raw_delete(model._base_manager.db)
         return self.result(fetched)
 
     def result(self, fetched: dict) -> object:
@@ -58,6 +71,10 @@ class Rows:
             for pk, obj in model._base_manager.in_bulk(missing).items():
                 fetched[model, pk] = obj
         return _walk(self.built, lambda o: fetched[type(o), o.pk])
+
+
+def _values(obj: models.Model) -> tuple:
+    return tuple(getattr(obj, f.attname) for f in obj._meta.concrete_fields)
 
 
 def _walk(value, on_model):

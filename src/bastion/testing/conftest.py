@@ -3,6 +3,7 @@ street with pools of 5, two sites (one in each grid of the first community) with
 each and their staff, a home team in the first grid, and helpers to scan."""
 
 import datetime as dt
+import random
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from bastion.geo.models import Household, Node, Resident
 from bastion.people import services as people
 from bastion.testing.custody import handovers as custody_handovers
 from bastion.testing.custody import services as custody_services
+from bastion.testing.demo.rounds import build_demo
 from bastion.testing.rounds import services as round_services
 from bastion.testing.rounds.models import Round, Site, Station
 from bastion.testing.scans import batch as scan_batch
@@ -127,6 +129,33 @@ def testing(tree, testing_rows, fetched) -> Testing:
     """The set-up above, built once per session and inserted again for each test (see
     bastion.conftest.Rows)."""
     return testing_rows.insert(fetched)
+
+
+@dataclass
+class TestingDemo:
+    """The testing demo (`bastion.testing.demo.build_demo`, seed 1) on the small tree: the
+    clock it was built at, and the counts it returned."""
+
+    now: dt.datetime
+    counts: dict
+
+
+def build_testing_demo(tree) -> TestingDemo:
+    now = timezone.now()
+    return TestingDemo(now, build_demo(tree.street, random.Random(1), now))
+
+
+@pytest.fixture(scope="session")
+def testing_demo_rows(tree_rows, django_db_blocker):
+    with django_db_blocker.unblock():
+        return Rows(build_testing_demo, base=tree_rows)
+
+
+@pytest.fixture
+def testing_demo(tree, testing_demo_rows, fetched) -> TestingDemo:
+    """The testing demo on the small tree, built once per session and inserted again for
+    each test (see bastion.conftest.Rows); use its `now`, not the clock."""
+    return testing_demo_rows.insert(fetched)
 
 
 def fill_tubes(testing, station, barcodes: list[str], offset: int = 0) -> list[Tube]:

@@ -49,7 +49,7 @@ def test_upload_runs_the_job_and_the_job_page_shows_the_result(tree, client_as):
     page = client.get(response.url)
     html = page.content.decode()
     assert page.status_code == 200 and 'hx-trigger="every 1s"' not in html
-    assert "Imported 9 residents" in html or "9" in html
+    assert "Imported 9 residents; 3 new households were created." in html
     fragment = client.get(reverse("ledgers:job_progress", args=[job.pk]))
     assert fragment.status_code == 200 and b"<html" not in fragment.content
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from bastion.testing.bench import district
+import bastion
 
 REQUIRED = (
     "scans_per_s_batched",
@@ -36,6 +36,10 @@ def _bench(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
         database = str(tmp_path / "bench.sqlite3")
     # The user's var/ is never touched: the data directory points at the test's own.
     env["BASTION_DATA_DIR"] = str(tmp_path)
+    # The bench runs the code under test (this checkout's src/), not whatever checkout the
+    # environment's editable install points at.
+    src = str(Path(bastion.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "bastion.cli", "bench", "testing", "--residents", "3000"]
         + ["--seconds", "1", "--database", database, *options],
@@ -74,21 +78,24 @@ def test_bench_reports_every_figure_and_true_coverage(bench_run, tmp_path):
     for key in REQUIRED:
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["residents"] == 3000
-    # What the bench built: 3,000 residents, 1 in 50 away and 1 in 100 moved out (60 + 30,
-    # never the same one), so 2,910 expected; 6 in 10 of them sampled before the run.
-    assert figures["expected"] == sum(1 for i in range(3000) if district._presence(i) == "home")
-    assert figures["expected"] == 2910
-    assert figures["coverage_expected"] == 2910
-    # Coverage counts what was there plus every scan the clients saw accepted, once.
+    # What the bench builds, counted here from its recipe, not by the code under test: the
+    # i-th of 3,000 residents (id i + 1) is away when i % 50 == 7 and moved out when
+    # i % 100 == 13 (60 + 30, never the same one), so 2,910 are expected; those at home whose
+    # id ends in 0–5 (6 in 10) were sampled before the run.
+    home = [i + 1 for i in range(3000) if i % 50 != 7 and i % 100 != 13]
+    sampled_before = sum(1 for pk in home if pk % 10 < 6)
+    assert len(home) == 2910 and sampled_before == 1770
+    assert figures["expected"] == figures["coverage_expected"] == len(home)
+    assert figures["sampled_before"] == sampled_before
+    # Coverage counts what was there plus every scan the clients saw accepted (their HTTP
+    # answers), once.
     assert figures["refused"] == 0, figures["refused_reasons"]
     assert figures["finder_not_ok"] == 0  # every public finder page answered 200
     assert figures["accepted_single"] > 0 and figures["accepted_batched"] > 0
-    assert figures["coverage_sampled"] == (
-        figures["sampled_before"] + figures["accepted_single"] + figures["accepted_batched"]
-    )
-    assert figures["coverage_missing"] == figures["missing_exported"]
-    assert figures["coverage_missing"] == figures["expected"] - figures["coverage_sampled"]
-    assert figures["traceback_people"] == district.POOL
+    sampled = sampled_before + figures["accepted_single"] + figures["accepted_batched"]
+    assert figures["coverage_sampled"] == sampled
+    assert figures["coverage_missing"] == figures["missing_exported"] == len(home) - sampled
+    assert figures["traceback_people"] == 10  # the positive tube: a full 10-in-1 pool
     assert figures["coverage_grid_expected"] > 0
     assert "HTTP scans/s, single" in output
     # The server's shape is part of the figures (on PostgreSQL threads enough for the clients

@@ -1,12 +1,7 @@
 """The demo's testing set-up, built on the small known tree: 32 sites with 63 stations and
 their staff, a finished round with results traced back, a round in progress."""
 
-import random
-
-from django.utils import timezone
-
 from bastion.geo.models import DocKind, Resident
-from bastion.testing.demo.rounds import build_demo
 from bastion.testing.results import queries as result_queries
 from bastion.testing.results.models import Retest
 from bastion.testing.rounds import coverage as round_coverage
@@ -15,9 +10,8 @@ from bastion.testing.rounds.models import Round, Site, SitePost, Station
 from bastion.testing.scans.models import Result, Scan, Tube
 
 
-def test_the_demo_builds_sites_staff_and_two_rounds(tree):
-    now = timezone.now()
-    counts = build_demo(tree.street, random.Random(1), now)
+def test_the_demo_builds_sites_staff_and_two_rounds(tree, testing_demo):
+    now, counts = testing_demo.now, testing_demo.counts
 
     assert counts["sampling_sites"] == Site.objects.count() == 32
     assert counts["sampling_stations"] == Station.objects.count() == 63
@@ -45,9 +39,8 @@ def test_the_demo_builds_sites_staff_and_two_rounds(tree):
     assert Tube.objects.filter(round=running, status="open").exists()
 
 
-def test_the_demo_has_people_without_a_plain_id_and_family_and_manual_scans(tree):
-    now = timezone.now()
-    counts = build_demo(tree.street, random.Random(1), now)
+def test_the_demo_has_people_without_a_plain_id_and_family_and_manual_scans(testing_demo):
+    counts = testing_demo.counts
     _finished, running = Round.objects.order_by("starts_at")
 
     kinds = set(Resident.objects.values_list("doc_kind", flat=True))

@@ -4,11 +4,8 @@ the small known tree after the testing demo."""
 import random
 from collections import Counter
 
-from django.utils import timezone
-
 from bastion.incidents.models import ControlArea
 from bastion.testing.demo.pooling import build_demo
-from bastion.testing.demo.rounds import build_demo as build_testing
 from bastion.testing.rounds.models import Round
 from bastion.testing.rounds.pooling import TubePooling, need
 from bastion.testing.rounds.projection import deadline_projection
@@ -16,9 +13,8 @@ from bastion.testing.scans.batch import _Person
 from bastion.testing.scans.models import Scan, ScanKind, Tube
 
 
-def test_the_demo_seals_controls_and_packs_the_round_by_level(tree):
-    now = timezone.now()
-    build_testing(tree.street, random.Random(1), now)
+def test_the_demo_seals_controls_and_packs_the_round_by_level(tree, testing_demo):
+    now = testing_demo.now  # the testing demo is there, built at this time
     counts = build_demo(tree.street, random.Random(2), now)
     running = Round.objects.get(starts_at__lte=now, ends_at__gte=now)
 

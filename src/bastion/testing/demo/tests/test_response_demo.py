@@ -3,14 +3,10 @@ community told of every positive pool, retests in every state, the time figures 
 pool, holds in force and lifted, notifications read and unread, a few for every login."""
 
 import datetime as dt
-import random
-
-from django.utils import timezone
 
 from bastion.notices import queries as notice_queries
 from bastion.notices.models import Delivery, Notification
 from bastion.people.models import Post
-from bastion.testing.demo.rounds import build_demo
 from bastion.testing.results import queries as result_queries
 from bastion.testing.results import response as result_response
 from bastion.testing.results.models import Retest
@@ -18,9 +14,8 @@ from bastion.testing.rounds.models import Round
 from bastion.testing.scans.models import Result, Tube
 
 
-def test_the_demo_responds_to_its_positive_pools(tree):
-    now = timezone.now()
-    counts = build_demo(tree.street, random.Random(1), now)
+def test_the_demo_responds_to_its_positive_pools(tree, testing_demo):
+    now, counts = testing_demo.now, testing_demo.counts
 
     liaisons = Post.objects.filter(role="police_liaison")
     assert counts["police_liaisons"] == liaisons.count() == len(tree.communities)

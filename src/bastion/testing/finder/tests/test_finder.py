@@ -2,7 +2,6 @@
 the cache, and the public page and JSON (no login, no cookie, no personal data)."""
 
 import datetime as dt
-import random
 
 import pytest
 from django.core.cache import cache
@@ -385,11 +384,8 @@ def test_a_crew_reports_its_queue_within_its_scope(testing):
 # ---------------------------------------------------------------------------------- the demo
 
 
-def test_the_demo_shows_every_band_and_closed_sites(tree):
-    from bastion.testing.demo.rounds import build_demo
-
-    now = timezone.now()
-    counts = build_demo(tree.street, random.Random(1), now)
+def test_the_demo_shows_every_band_and_closed_sites(testing_demo):
+    now, counts = testing_demo.now, testing_demo.counts
     assert counts["finder_sites_with_coordinates"] == Site.objects.count() == 32
     assert not Site.objects.filter(lat__isnull=True).exists()
     first = Site.objects.order_by("pk").first()
