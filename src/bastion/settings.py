@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database outage anywhere below answers 503 "retry", not 500 (core.outage).
+    "bastion.core.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +78,10 @@ DATABASES = {
         env="DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60
     )
 }
+# A kept connection is checked at the first query of each request (one cheap round trip
+# after the previous request), so after a database restart the next request reconnects
+# instead of failing on a connection the server closed.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN
     # so concurrent writers queue instead of failing half-way through a transaction.

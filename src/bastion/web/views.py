@@ -1,5 +1,12 @@
+import functools
+import hashlib
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template, render_to_string
+from django.views.decorators.http import require_GET
 
 from bastion.accounts.models import RoleAssignment
 from bastion.geo import queries
@@ -23,3 +30,37 @@ def home(request):
             "children": queries.children_with_counts(request.user, single) if single else [],
         },
     )
+
+
+# The static files the offline pages load: a change to any of them is a new release of the
+# service worker (its cache is named after their hash).
+OFFLINE_FILES = (
+    "web/offline.js",
+    "web/bastion.css",
+    "vendor/htmx.min.js",
+    "testing/station.js",
+    "testing/testing.css",
+)
+
+
+@functools.cache
+def service_worker_version() -> str:
+    digest = hashlib.sha256(get_template("web/sw.js").template.source.encode())
+    for name in OFFLINE_FILES:
+        path = finders.find(name)
+        if path:
+            with open(path, "rb") as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+def service_worker(request):
+    """The service worker that keeps the field pages for offline use, at the site's root so
+    it may serve every page (web/sw.js). The same for everyone: it names no data."""
+    response = HttpResponse(
+        render_to_string("web/sw.js", {"version": service_worker_version()}),
+        content_type="application/javascript",
+    )
+    response["Cache-Control"] = "no-cache"  # a new release is seen at the next visit
+    return response

@@ -110,7 +110,8 @@ class ScanOut(Schema):
         "tube_other_station, bad_id_number, unknown_code, unknown_person, "
         "already_sampled, bad_phone, client_id_reused, wrong_tube_kind (the tube does "
         "not match the person's control level, see testing.pooling), tube_other_household, "
-        "unknown_document, no_document, family_too_big."
+        "unknown_document, no_document, family_too_big, bad_text (a NUL character in "
+        "the named field), bad_data (a value the database cannot store)."
     )
     field: str | None
     message: str

@@ -20,6 +20,7 @@ from dataclasses import field as _dc_field
 
 from django.core.exceptions import ValidationError
 from django.db import (
+    DataError,
     IntegrityError,
     OperationalError,
     connection,
@@ -42,14 +43,14 @@ from bastion.testing.rounds.models import (
     tube_code_fits,
 )
 from bastion.testing.rounds.pooling import TubePooling, pooled
-from bastion.testing.rounds.services import ANCESTORS, CLOCK_SKEW, SHIFT_GRACE, is_user, locate_at
+from bastion.testing.rounds.services import ANCESTORS, SHIFT_GRACE, is_user, locate_at
 from bastion.testing.scans.codes import (
     documents_resolve,
     normalise_barcode,
     read_scanned,
 )
 from bastion.testing.scans.models import Scan, ScanKind, Tube, TubeKind, TubeStatus, WalkIn
-from bastion.testing.scans.shifts import shift_among, shifts_around
+from bastion.testing.scans.shifts import plausible, shift_among, shifts_around
 from bastion.testing.scans.shown import PersonShown, person_shown
 
 MAX_BATCH = 200  # scans per batch call
@@ -327,6 +328,35 @@ def _refused(item: ScanInput, reason: str, field_name: str, message: str, **extr
     )
 
 
+TEXT_FIELDS = ("tube", "code", "name", "phone")
+
+
+def item_unreadable(item: ScanInput, now: dt.datetime) -> ScanOutcome | None:
+    """The refusal of an item no rule can even read: a time no clock shows (year 1, 9999:
+    the arithmetic on them overflows) or a NUL character (PostgreSQL cannot store one). Asked
+    of each item before anything else, so one such item never fails its batch."""
+    for name in TEXT_FIELDS:
+        if "\x00" in getattr(item, name):
+            return _refused(
+                item,
+                "bad_text",
+                name,
+                _("The %(field)s holds a character that cannot be stored (NUL): scan it again.")
+                % {"field": name},
+            )
+    if item.at is not None and not plausible(item.at, now):
+        future = item.at > now
+        return _refused(
+            item,
+            "bad_time",
+            "at",
+            _("The scan's time is in the future: check the clock.")
+            if future
+            else _("The scan's time is too far in the past: check the clock."),
+        )
+    return None
+
+
 def _replayed(item: ScanInput, scan: Scan, station: Station, viewer) -> ScanOutcome:
     if scan.station_id != station.pk:
         return _refused(
@@ -373,6 +403,22 @@ def batch_record(
         raise DomainError(_("At most %(n)s scans per batch.") % {"n": MAX_BATCH}, field="scans")
     if not items:
         return []
+    try:
+        return _batch_attempts(actor, station, items)
+    except DataError:
+        # The database refused a value no check here foresaw: judge each item on its own, so
+        # the one it cannot store is refused with the reason and the others go in.
+        if len(items) == 1:
+            item = items[0]
+            return [_refused(item, "bad_data", None, _("The database cannot store this scan."))]
+        return [
+            outcome
+            for item in items
+            for outcome in batch_record(actor=actor, station=station, items=[item], source=source)
+        ]
+
+
+def _batch_attempts(actor, station: Station, items: Sequence[ScanInput]) -> list[ScanOutcome]:
     for attempt in range(ATTEMPTS):
         # A single scan tries hopefully first (two lookups fewer, see _scans_apply); in a
         # batch those lookups cost little per scan and one double scan would redo them all.
@@ -439,14 +485,12 @@ def _scans_apply(
     parsed: list[tuple[int, ScanInput, dt.datetime, Shift, str, str | None, int | None]] = []
     documents: list[tuple] = []
     shifts: list[Shift] = []
-    if pending:
-        times = [at for _i, _item, at in pending]
+    times = [at for _i, item, at in pending if not item_unreadable(item, now)]
+    if times:
         shifts = shifts_around(station, min(times), max(times) + SHIFT_GRACE)
     for index, item, at in pending:
-        if at > now + CLOCK_SKEW:
-            outcomes[index] = _refused(
-                item, "bad_time", "at", _("The scan's time is in the future: check the clock.")
-            )
+        if refusal := item_unreadable(item, now):
+            outcomes[index] = refusal
             continue
         shift = shift_among(shifts, at)
         if shift is None:

@@ -94,6 +94,8 @@ def family_scan(*, actor, station, item: batch.ScanInput, source: str = "api") -
             **extra,
         )
 
+    if unreadable := batch.item_unreadable(item, timezone.now()):
+        return replace(unreadable, kind=FAMILY_KIND)
     household = Household.objects.filter(pk=read_scanned(item.code).household_id).first()
     if household is None:
         return refused("unknown_code", _("No household has this family code."))

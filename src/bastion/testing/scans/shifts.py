@@ -11,7 +11,7 @@ from django.utils import timezone
 from bastion.core import rawsql
 from bastion.geo.models import Node
 from bastion.testing.rounds.models import Round, Shift, Station
-from bastion.testing.rounds.services import SHIFT_GRACE
+from bastion.testing.rounds.services import CLOCK_SKEW, SHIFT_GRACE
 
 # The hot path's reads are plain SQL (`core.rawsql`): the ORM spent more time compiling these
 # few statements than the database spent running them.
@@ -24,6 +24,16 @@ _SHIFT_OPEN = "s.opened_at <= %s AND (s.closed_at IS NULL OR s.closed_at >= %s)"
 # How much wider than the scans' times `station_for_scans` reads shifts: `_scans_apply` stamps
 # undated scans a moment later, and any window it asks inside this one needs no second read.
 _SHIFTS_MARGIN = dt.timedelta(minutes=1)
+
+
+# No device scans before this; a time outside [EARLIEST, now + CLOCK_SKEW] is a broken clock
+# (or a poison item: year 1 or 9999 overflows the arithmetic on times), refused by the batch.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def plausible(at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a device's scan time can be a real one (see EARLIEST)."""
+    return EARLIEST <= at <= now + CLOCK_SKEW
 
 
 def _shifts_of(rows: list[list]) -> list[Shift]:
@@ -63,7 +73,9 @@ def station_for_scans(pk: int, times: Sequence[dt.datetime | None]) -> Station |
     statement with its shifts around the times of the scans about to be recorded there
     (None: now), which `scans_record` then takes instead of reading them again."""
     now = timezone.now()
-    stamped = [t or now for t in times] or [now]
+    # Implausible times are refused scan by scan; the shifts read are around the others.
+    stamped = [t for t in times if t is None or plausible(t, now)]
+    stamped = [t or now for t in stamped] or [now]
     start = min(stamped) - _SHIFTS_MARGIN
     end = max(stamped) + SHIFT_GRACE + _SHIFTS_MARGIN
     stamp = connection.ops.adapt_datetimefield_value

@@ -114,6 +114,7 @@ def _station_strings() -> dict[str, str]:
         "retest_offer": _("%(name)s is on the retest list: sample them in a single tube."),
         "scan_single": _("Scan a new single tube for %(name)s."),
         "retested": _("%(name)s retested in single tube %(tube)s; back on the pooled tube."),
+        "set_aside": _("Set aside, the server cannot take it (%s). Scan it again or report it."),
     }
 
 

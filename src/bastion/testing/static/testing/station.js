@@ -3,7 +3,9 @@
    or ID number scanned into it. Every scan gets a client-made UUID and its time, goes into a
    queue kept in localStorage, and is sent with the batch endpoint; a failed send keeps it
    queued and retries with backoff, on the `online` event or on "Sync now". The server
-   replays a client id it already holds, so a retry never counts anyone twice. */
+   replays a client id it already holds, so a retry never counts anyone twice. An item the
+   server cannot take at all is set aside with the reason (kept, listed, the crew alarmed);
+   it never holds up the queue behind it. */
 (function () {
   "use strict";
 
@@ -213,6 +215,66 @@
     }).catch(function () { /* offline: keep what we have */ });
   }
 
+  // An answer that blames what was sent (a body the server refused, or the server failing on
+  // this batch), not the link or the login: the batch is split until the item at fault is
+  // alone, and that one is set aside with the reason while the rest go through.
+  function blamesItems(status) {
+    return status === 400 || status === 409 || status === 413 || status === 422 || status === 500;
+  }
+  function setAside(q, status, msg) {
+    var item = { client_id: q.client_id, code: masked(q.code), tube: q.tube, at: q.at,
+                 reason: "set_aside", message: fmt(T.set_aside, status + " " + msg), scan: q };
+    refusals.unshift(item);
+    queue = queue.filter(function (x) { return x.client_id !== q.client_id; });
+    save("queue", queue); save("refusals", refusals);
+    alarm(item.code + ": " + item.message);
+    render();
+  }
+  function applyResults(batch, results) {
+    var sent = {};
+    batch.forEach(function (q) { sent[q.client_id] = q; });
+    var answered = {};
+    var lastRefused = null, retestOf = null;
+    results.forEach(function (r) {
+      answered[r.client_id] = true;
+      var q = sent[r.client_id] || {};
+      if (r.status === "refused") {
+        var who = r.name ? r.name + " " + (r.id_number || "") : masked(q.code || "");
+        var item = { client_id: r.client_id, code: who, tube: q.tube, at: q.at,
+                     reason: r.reason, message: refusalText(r) };
+        if (q.tries > 0) refusals.unshift(item);   // found out only at sync: list it
+        lastRefused = item;
+        if (r.retest) retestOf = { code: q.code, who: r.name || who };
+      } else if (tube && r.tube === tube.barcode && r.capacity) {
+        tube.filled = r.filled; tube.capacity = r.capacity;
+      }
+      if (r.kind === "family" && r.status !== "refused" && r.message) notice(r.message);
+    });
+    queue = queue.filter(function (q) { return !answered[q.client_id]; });
+    save("queue", queue); save("refusals", refusals); save("tube", tube);
+    if (lastRefused) alarm(lastRefused.code + ": " + lastRefused.message);
+    if (retestOf) offerRetest(retestOf.code, retestOf.who);
+    render();
+  }
+  function send(batch) {
+    return post(api + "/scans/batch", {
+      scans: batch.map(function (q) {
+        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at, manual: !!q.manual,
+                 single: !!q.single };
+      }),
+    }).then(function (resp) {
+      if (resp.ok) return resp.json().then(function (d) { applyResults(batch, d.results); });
+      if (blamesItems(resp.status)) {
+        if (batch.length > 1) {
+          var half = Math.ceil(batch.length / 2);
+          return send(batch.slice(0, half)).then(function () { return send(batch.slice(half)); });
+        }
+        return detail(resp).then(function (msg) { setAside(batch[0], resp.status, msg); });
+      }
+      return detail(resp).then(function (msg) { throw new Error(resp.status + " " + msg); });
+    });
+  }
+
   function sync() {
     if (busy || !queue.length) { renderQueue(); return Promise.resolve(); }
     busy = true;
@@ -221,41 +283,9 @@
     var batch = queue.slice(0, MAX_BATCH);
     var sent = {};
     batch.forEach(function (q) { sent[q.client_id] = q; });
-    return post(api + "/scans/batch", {
-      scans: batch.map(function (q) {
-        return { client_id: q.client_id, tube: q.tube, code: q.code, at: q.at, manual: !!q.manual,
-                 single: !!q.single };
-      }),
-    }).then(function (resp) {
-      if (!resp.ok) {
-        return detail(resp).then(function (msg) { throw new Error(resp.status + " " + msg); });
-      }
-      return resp.json().then(function (d) {
-        failures = 0;
-        var answered = {};
-        var lastRefused = null, retestOf = null;
-        d.results.forEach(function (r) {
-          answered[r.client_id] = true;
-          var q = sent[r.client_id] || {};
-          if (r.status === "refused") {
-            var who = r.name ? r.name + " " + (r.id_number || "") : masked(q.code || "");
-            var item = { client_id: r.client_id, code: who, tube: q.tube, at: q.at,
-                         reason: r.reason, message: refusalText(r) };
-            if (q.tries > 0) refusals.unshift(item);   // found out only at sync: list it
-            lastRefused = item;
-            if (r.retest) retestOf = { code: q.code, who: r.name || who };
-          } else if (tube && r.tube === tube.barcode && r.capacity) {
-            tube.filled = r.filled; tube.capacity = r.capacity;
-          }
-          if (r.kind === "family" && r.status !== "refused" && r.message) notice(r.message);
-        });
-        queue = queue.filter(function (q) { return !answered[q.client_id]; });
-        save("queue", queue); save("refusals", refusals); save("tube", tube);
-        if (lastRefused) alarm(lastRefused.code + ": " + lastRefused.message);
-        if (retestOf) offerRetest(retestOf.code, retestOf.who);
-        render();
-        return refreshState();
-      });
+    return send(batch).then(function () {
+      failures = 0;
+      return refreshState();
     }).catch(function (err) {
       failures += 1;
       queue.forEach(function (q) { if (sent[q.client_id]) q.tries = (q.tries || 0) + 1; });
