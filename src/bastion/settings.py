@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "bastion.requests",
     "bastion.incidents",
     "bastion.notices",
+    "bastion.orders",
     "bastion.web",
     "bastion.demo",
 ]

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersConfig(AppConfig):
+    name = "bastion.orders"
+    label = "orders"
+    verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from bastion.orders.queries import FIGURES, daily_figures
+        from bastion.reports.registry import Figure, register
+
+        register(
+            module="orders",
+            order=60,
+            figures=[Figure(key, label) for key, label in FIGURES.items()],
+            compute=daily_figures,
+        )
