@@ -177,6 +177,7 @@ def _mount() -> None:
     from bastion.incidents.api import router as incidents_router
     from bastion.ledgers.api import router as ledgers_router
     from bastion.notices.api import router as notices_router
+    from bastion.orders.api import router as orders_router
     from bastion.people.api import router as people_router
     from bastion.people.mobilization.api import router as mobilization_router
     from bastion.reports.api import router as reports_router
@@ -205,6 +206,7 @@ def _mount() -> None:
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
     api.add_router("/notices", notices_router)
+    api.add_router("/orders", orders_router)
 
 
 _mount()

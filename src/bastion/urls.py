@@ -22,5 +22,6 @@ urlpatterns = [
     path("find/", finder_views.finder_index, name="finder"),
     path("find/<int:community_id>/", finder_views.finder_community, name="finder_community"),
     path("notices/", include("bastion.notices.urls")),
+    path("orders/", include("bastion.orders.urls")),
     path("", include("bastion.web.urls")),
 ]

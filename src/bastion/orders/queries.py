@@ -232,3 +232,28 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
         r["grid_id"]: {"orders_received": r["received"], "orders_not_acknowledged": r["late"]}
         for r in rows
     }
+
+
+def tallies(user, orders: list[Order], *, now: dt.datetime) -> dict[int, Tally]:
+    """Acknowledged / done / late of each order's rows the login sees (one GROUP BY)."""
+    rows = (
+        Recipient.objects.restrict(user)
+        .filter(order__in=[o.pk for o in orders])
+        .order_by()
+        .values("order_id")
+        .annotate(
+            total=Count("id"),
+            acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
+            done=Count("id", filter=Q(done_at__isnull=False)),
+        )
+    )
+    late_orders = {o.pk for o in orders if o.ack_by <= now}
+    return {
+        r["order_id"]: Tally(
+            r["total"],
+            r["acknowledged"],
+            r["done"],
+            r["total"] - r["acknowledged"] if r["order_id"] in late_orders else 0,
+        )
+        for r in rows
+    }

@@ -36,6 +36,7 @@ NAV = (
     NavItem("screening:index", _("Door-knock")),
     NavItem("testing:index", _("Testing")),
     NavItem("requests:index", _("Requests")),
+    NavItem("orders:index", _("Orders")),
     NavItem("people:posts", _("Posts"), group=PEOPLE),
     NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),
     NavItem("people:mobilization", _("Mobilization"), group=PEOPLE),
