@@ -228,7 +228,7 @@ def done(
     request,
     order_id: int,
     note: Form[str],
-    photo: File[UploadedFile] | None = None,
+    photo: File[UploadedFile] = None,
 ):
     """The caller's work on the order is done: a note, and a photo (JPEG, PNG or WebP, 5 MB)."""
     row = queries.my_row(request.user, order_id)

@@ -67,7 +67,7 @@ def my_rows(user) -> QuerySet[Recipient]:
     return (
         Recipient.objects.filter(_own(user))
         .select_related("order", "order__node")
-        .order_by(Q(done_at__isnull=False), "-order__issued_at", "-id")
+        .order_by(F("done_at").asc(nulls_first=True), "-order__issued_at", "-id")
     )
 
 
