@@ -21,6 +21,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.testing.demo.custody", False),
     ("bastion.requests.demo", False),
     ("bastion.people.mobilization.demo", True),
+    ("bastion.orders.demo", False),
     ("bastion.reports.demo", True),
 )
 

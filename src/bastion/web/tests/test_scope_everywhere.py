@@ -454,6 +454,36 @@ class OtherGrid:
     def delivery(self):
         return self.notification.deliveries.get()
 
+    # orders: the other command's order (with a file) to a unit chief there, who is the
+    # owner's own person, reported done with a photo
+    @cached_property
+    def order(self):
+        from bastion.orders.services import order_done, order_issue
+        from bastion.requests.services import photos_check
+        from bastion.requests.tests.conftest import png_upload
+
+        person = people_services.person_create(
+            name="赵其他", kind="cadre", phone="13900000997", home=self.household
+        )
+        person.user = self.chief
+        person.save(update_fields=["user"])
+        people_services.post_assign(person=person, role="unit_chief", node=self.unit)
+        order = order_issue(
+            actor=self.chief,
+            node=self.area,
+            title="其他网格的指令",
+            roles=["unit_chief"],
+            due_at=timezone.now() + dt.timedelta(hours=6),
+            attachments=[png_upload("其他.png")],
+        )
+        order_done(
+            actor=self.chief,
+            recipient=order.recipients.get(),
+            note="已完成",
+            photo=photos_check([png_upload()])[0],
+        )
+        return order
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -514,6 +544,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     # notices
     "notification_id": lambda o: o.notification.pk,
     "delivery_id": lambda o: o.delivery.pk,
+    # orders
+    "order_id": lambda o: o.order.pk,
+    "attachment_id": lambda o: o.order.attachments.get().pk,
+    "recipient_id": lambda o: o.order.recipients.get().pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -564,6 +598,16 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
 # Form fields a page's POST reads that name an object: URL name → {field: value}. Without
 # them the form is refused as incomplete (422) before the right to change is asked.
 PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
+    "orders:new": {
+        "node": lambda o: o.area.pk,
+        "roles": lambda o: "unit_chief",
+        "title": lambda o: "新指令",
+        "priority": lambda o: "routine",
+        "ack_minutes": lambda o: 30,
+        "due_at": lambda o: (timezone.localtime() + dt.timedelta(hours=6)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+    },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
 }

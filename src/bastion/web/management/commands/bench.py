@@ -18,7 +18,7 @@ from bastion.testing.bench import measure as bench_measure
 from bastion.testing.bench import scratch as bench_scratch
 from bastion.testing.bench.finder import burst
 
-MODULES = ("testing",)
+MODULES = ("testing", "orders")
 
 
 class Command(BaseCommand):
@@ -68,6 +68,8 @@ class Command(BaseCommand):
     def handle(self, *args, module, residents, seconds, clients, batch, **options):
         err = Console(file=getattr(self.stderr, "_out", sys.stderr), highlight=False)
         out = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False, width=120)
+        if module == "orders":
+            return self._orders(options, err, out)
         pg = connection.vendor == "postgresql"
         residents = residents or (1_000_000 if pg else 100_000)
         if residents < 1000:
@@ -189,6 +191,54 @@ class Command(BaseCommand):
         }
         figures["seconds_total"] = round(time.perf_counter() - started, 1)
         return figures
+
+    def _orders(self, options, err, out) -> None:
+        """An order to 5,000 building chiefs delivered, and its board (`orders.bench`)."""
+        from bastion.orders import bench as orders_bench
+
+        scratch = bench_scratch.scratch_open(name=options["database"], fresh=True)
+        err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
+        try:
+            started = time.perf_counter()
+            bench_scratch.schema_create()
+            built = orders_bench.bench_build()
+            err.print(f"Built {built['buildings']:,} buildings and their chiefs.")
+            figures = {
+                "database": f"{connection.vendor} {_version()}",
+                **orders_bench.bench_measure(street_id=built["street_id"]),
+            }
+            figures["ratio_issue_to_raw"] = round(
+                figures["issue_ms"] / max(figures["raw_insert_ms"], 0.001), 1
+            )
+            figures["targets_met"] = {
+                key: figures[key] <= target for key, target in orders_bench.TARGETS.items()
+            }
+            figures["seconds_total"] = round(time.perf_counter() - started, 1)
+        finally:
+            if not options["keep"]:
+                bench_scratch.scratch_drop(scratch)
+        table = Table(title=f"bastion bench orders — {figures['database']}")
+        for header in ("what", "figure", "raw limit (same run)", "ratio", "target", "met"):
+            table.add_column(header, justify="left" if header == "what" else "right")
+        met = {True: "yes", False: "NO"}
+        table.add_row(
+            f"order to {figures['recipients']:,} delivered",
+            f"{figures['issue_ms']:,.0f} ms",
+            f"{figures['raw_insert_ms']:,.0f} ms for {figures['raw_rows']:,} plain rows",
+            f"{figures['ratio_issue_to_raw']:.1f}",
+            "< 2,000 ms",
+            met[figures["targets_met"]["issue_ms"]],
+        )
+        table.add_row(
+            f"its board ({figures['board_lines']} grids, {figures['call_list_rows']} calls)",
+            f"{figures['board_ms']:,.1f} ms",
+            "",
+            "",
+            "< 200 ms",
+            met[figures["targets_met"]["board_ms"]],
+        )
+        out.print(table)
+        self.stdout.write(json.dumps(figures, ensure_ascii=False))
 
 
 def _version() -> str:
