@@ -7,6 +7,7 @@ import uuid
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.orders.models import Priority
 from bastion.orders.services import ACK_MINUTES, order_roles
@@ -28,10 +29,10 @@ class FilesField(forms.FileField):
 class IssueForm(forms.Form):
     node = forms.ModelChoiceField(queryset=None, label=_("Issued to"), empty_label=None)
     roles = forms.MultipleChoiceField(
-        label=_("To"), choices=order_roles, widget=forms.CheckboxSelectMultiple
+        label=pgettext_lazy("order", "To"), choices=order_roles, widget=forms.CheckboxSelectMultiple
     )
     team = forms.ModelChoiceField(queryset=None, label=_("Team"), required=False)
-    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    title = forms.CharField(label=_("Order title"), max_length=120, required=False)
     text = forms.CharField(
         label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
@@ -48,6 +49,7 @@ class IssueForm(forms.Form):
 
     def __init__(self, *args, nodes, teams, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_id", uuid.uuid4())
+        kwargs["initial"].setdefault("priority", Priority.ROUTINE)
         kwargs["initial"].setdefault("due_at", timezone.localtime() + dt.timedelta(hours=24))
         super().__init__(*args, **kwargs)
         self.fields["node"].queryset = nodes

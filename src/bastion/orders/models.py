@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bastion.core.models import Located
 from bastion.people.mobilization.models import Team
+from bastion.people.models import PostRole
 
 
 class Priority(models.TextChoices):
@@ -181,3 +182,10 @@ class Recipient(Located):
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.person_id}"
+
+    @property
+    def role_label(self) -> str:
+        """As what it reached them: the post's role, or a team's member."""
+        if self.role == TEAM:
+            return str(_("Members of a team"))
+        return str(PostRole(self.role).label) if self.role in PostRole.values else self.role

@@ -194,3 +194,39 @@ def test_api_issue_acknowledge_done(tree, chiefs):
     # Not a recipient: their row is as absent as a missing one.
     outsider = api_client(tree.users["building"])
     assert outsider.post(f"/api/v1/orders/{order_id}/done", {"note": "x"}).status_code == 404
+
+
+def test_meeting_page_turns_a_decision_into_an_order(tree, chiefs):
+    from bastion.geo.models import Household
+    from bastion.requests.services import (
+        meeting_schedule,
+        request_assign,
+        request_create,
+        request_triage,
+    )
+
+    user = tree.users["street"]
+    meeting = meeting_schedule(
+        actor=user,
+        community=tree.communities[0],
+        title="十二月党日说事",
+        starts_at=timezone.now() + dt.timedelta(days=1),
+    )
+    household = Household.objects.filter(grid_id=tree.grids[0].pk).order_by("pk").first()
+    item = request_create(
+        actor=user, household=household, channel="phone", category="drainage", title="楼道堆物清理"
+    )
+    item = request_triage(actor=user, request=item, track="consult")
+    item = request_assign(
+        actor=user, request=item, assignee="网格长一", due_on=timezone.localdate() + dt.timedelta(3)
+    )
+    street = _client(user)
+    page = street.get(reverse("requests:meeting", args=[meeting.pk])).content.decode()
+    action = reverse("orders:from_decision", args=[item.pk])
+    assert action in page
+    answer = street.post(action)
+    order = Order.objects.get(source_id=item.pk)
+    assert answer["Location"] == reverse("orders:board", args=[order.pk])
+    assert street.post(action)["Location"] == answer["Location"]  # once
+    # The other grid's chief cannot reach the item.
+    assert _client(tree.users["other_grid"]).post(action).status_code == 404
