@@ -25,7 +25,8 @@ from bastion.people.models import Person, Post
 
 COMMUNITIES, GRIDS, BUILDINGS = 20, 10, 25
 TARGETS = {"issue_ms": 2000.0, "board_ms": 200.0}
-ANCESTORS = [f"{level}_id" for level in LEVEL_ORDER]
+ANCESTORS = list(services.ANCESTORS)
+BLANK = ["above_role", "done_note", "done_photo", "done_photo_type"]
 
 
 def _tree() -> tuple[list[tuple], dict[str, list[tuple[int, tuple]]]]:
@@ -178,8 +179,8 @@ def _raw_insert(order: Order, count: int) -> float:
             )
             insert_rows(
                 Recipient,
-                ["order_id", "person_id", "role", "node_id", *ANCESTORS],
-                [(copy.pk, *row) for row in template],
+                ["order_id", "person_id", "role", "node_id", *BLANK, *ANCESTORS],
+                [(copy.pk, *row[:3], *("",) * len(BLANK), *row[3:]) for row in template],
             )
             insert_rows(
                 Delivery,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history, scope
+from bastion.core.bulk import insert_rows
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
 from bastion.geo.models import Node
@@ -46,20 +47,25 @@ def order_roles() -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- recipients
 
 
+ANCESTORS = tuple(f"{level}_id" for level in LEVEL_ORDER)
+
+
 @dataclass(frozen=True)
 class Resolved:
     person_id: int
     user_id: int | None
     post_id: int | None
     role: str
-    node: Node  # where the row is located (the post's node, the team's node)
+    node_id: int  # where the row is located (the post's node, the team's node)
+    ancestors: tuple  # that node's ancestor columns, city first
 
 
 def recipients_resolve(
     *, node: Node, roles: Sequence[str], team: Team | None = None
 ) -> list[Resolved]:
     """The current holders of `roles` in `node`'s subtree (and a team's current members),
-    one per person (the first post found kept), in the tree's order."""
+    one per person (the first post found kept), in the tree's order. Plain rows: an order
+    may reach thousands."""
     post_roles = [r for r in roles if r != TEAM]
     found: dict[int, Resolved] = {}
     if post_roles:
@@ -67,25 +73,25 @@ def recipients_resolve(
             Post.objects.filter(
                 **{f"{node.level}_id": node.pk}, role__in=post_roles, ended_on__isnull=True
             )
-            .select_related("node", "person")
             .order_by("node__path", "role", "pk")
-        )
-        for post in posts:
-            found.setdefault(
-                post.person_id,
-                Resolved(post.person_id, post.person.user_id, post.pk, post.role, post.node),
+            .values_list(
+                "person_id", "person__user_id", "pk", "role", "node_id",
+                *(f"node__{c}" for c in ANCESTORS),
             )
+        )  # fmt: skip
+        for person_id, user_id, pk, role, node_id, *ancestors in posts:
+            if person_id not in found:
+                found[person_id] = Resolved(person_id, user_id, pk, role, node_id, tuple(ancestors))
     if team is not None and TEAM in roles:
+        team_node = Node.objects.values_list(*ANCESTORS).get(pk=team.node_id)
         members = (
             TeamMember.objects.filter(team=team, left_on__isnull=True)
-            .select_related("person")
             .order_by("pk")
+            .values_list("person_id", "person__user_id")
         )
-        team_node = Node.objects.get(pk=team.node_id)
-        for m in members:
-            found.setdefault(
-                m.person_id, Resolved(m.person_id, m.person.user_id, None, TEAM, team_node)
-            )
+        for person_id, user_id in members:
+            if person_id not in found:
+                found[person_id] = Resolved(person_id, user_id, None, TEAM, team.node_id, team_node)
     return list(found.values())
 
 
@@ -94,12 +100,7 @@ def _chiefs_above(resolved: Sequence[Resolved]) -> dict[int, tuple[int, str]]:
     current chief of the five-chief system on their own node (when they are not that chief)
     or above it, who is not themselves. One query for all the chiefs on their nodes and
     their ancestors."""
-    ancestor_ids = {
-        pk
-        for r in resolved
-        for level in LEVEL_ORDER
-        if (pk := getattr(r.node, f"{level}_id")) is not None
-    }
+    ancestor_ids = {pk for r in resolved for pk in r.ancestors if pk is not None}
     chiefs = {
         node_id: (person_id, role)
         for node_id, person_id, role in Post.objects.filter(
@@ -108,8 +109,7 @@ def _chiefs_above(resolved: Sequence[Resolved]) -> dict[int, tuple[int, str]]:
     }
     above: dict[int, tuple[int, str]] = {}
     for r in resolved:
-        chain = [getattr(r.node, f"{level}_id") for level in LEVEL_ORDER]
-        for node_id in reversed([pk for pk in chain if pk is not None]):
+        for node_id in reversed([pk for pk in r.ancestors if pk is not None]):
             chief = chiefs.get(node_id)
             if chief is not None and chief[0] != r.person_id:
                 above[r.person_id] = chief
@@ -243,21 +243,16 @@ def order_issue(
         item.file.save("file", upload, save=False)
         item.save()
     above = _chiefs_above(resolved)
-    rows = []
-    for r in resolved:
-        chief = above.get(r.person_id)
-        row = Recipient(
-            order=order,
-            person_id=r.person_id,
-            post_id=r.post_id,
-            role=r.role,
-            node=r.node,
-            above_id=chief[0] if chief else None,
-            above_role=chief[1] if chief else "",
-        )
-        row.locate(r.node)
-        rows.append(row)
-    Recipient.objects.bulk_create(rows, batch_size=2000)
+    insert_rows(
+        Recipient,
+        ["order_id", "person_id", "post_id", "role", "node_id", "above_id", "above_role",
+         "done_note", "done_photo", "done_photo_type", *ANCESTORS],
+        (
+            (order.pk, r.person_id, r.post_id, r.role, r.node_id,
+             *(above.get(r.person_id) or (None, "")), "", "", "", *r.ancestors)
+            for r in resolved
+        ),
+    )  # fmt: skip
     notification_send(
         kind=ORDER_KIND,
         title=_("Order: %(title)s") % {"title": order.title},
