@@ -10,6 +10,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 
 from bastion.core import history
+from bastion.core.bulk import copy_rows
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 from bastion.notices.models import Delivery, Notification
@@ -113,17 +114,16 @@ def notification_send(
         have = list(notification.deliveries.values_list("person_id", "user_id"))
         have_persons = {p for p, _u in have if p is not None}
         have_users = {u for _p, u in have if u is not None}
-        new = [
-            Delivery(
-                notification=notification,
-                person_id=r.person_id,
-                user_id=r.user_id,
-                reason=r.reason[:40],
-            )
-            for r in _unique(recipients)
-            if r.person_id not in have_persons and r.user_id not in have_users
-        ]
-        Delivery.objects.bulk_create(new)
+        # Plain rows (COPY on PostgreSQL): an order may reach thousands at once.
+        copy_rows(
+            Delivery,
+            ["notification", "person", "user", "reason"],
+            (
+                (notification.pk, r.person_id, r.user_id, r.reason[:40])
+                for r in _unique(recipients)
+                if r.person_id not in have_persons and r.user_id not in have_users
+            ),
+        )
     return notification
 
 

@@ -153,13 +153,13 @@ class Recipient(Located):
     above = models.ForeignKey(
         "people.Person", models.PROTECT, null=True, blank=True, related_name="+"
     )
-    above_role = models.CharField(max_length=20, blank=True)
+    above_role = models.CharField(max_length=20, blank=True, default="")
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     ack_client_id = models.UUIDField(null=True, blank=True, unique=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    done_note = models.CharField(_("note"), max_length=500, blank=True)
-    done_photo = models.FileField(upload_to=photo_path, max_length=200, blank=True)
-    done_photo_type = models.CharField(max_length=20, blank=True)
+    done_note = models.CharField(_("note"), max_length=500, blank=True, default="")
+    done_photo = models.FileField(upload_to=photo_path, max_length=200, blank=True, default="")
+    done_photo_type = models.CharField(max_length=20, blank=True, default="")
     escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

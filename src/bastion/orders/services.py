@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history, scope
-from bastion.core.bulk import insert_rows
+from bastion.core.bulk import copy_rows
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
 from bastion.geo.models import Node
@@ -243,13 +243,12 @@ def order_issue(
         item.file.save("file", upload, save=False)
         item.save()
     above = _chiefs_above(resolved)
-    insert_rows(
+    copy_rows(  # COPY on PostgreSQL, one executemany on SQLite
         Recipient,
-        ["order_id", "person_id", "post_id", "role", "node_id", "above_id", "above_role",
-         "done_note", "done_photo", "done_photo_type", *ANCESTORS],
+        ["order", "person", "post", "role", "node", "above", "above_role", *ANCESTORS],
         (
             (order.pk, r.person_id, r.post_id, r.role, r.node_id,
-             *(above.get(r.person_id) or (None, "")), "", "", "", *r.ancestors)
+             *(above.get(r.person_id) or (None, "")), *r.ancestors)
             for r in resolved
         ),
     )  # fmt: skip

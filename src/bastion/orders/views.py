@@ -168,9 +168,7 @@ def photo(request, order_id: int, recipient_id: int):
     return _file(row.done_photo, row.done_photo_type)
 
 
-@login_required
-def mine(request, order_id: int):
-    row = queries.my_row(request.user, order_id)
+def _mine_page(request, row, form: DoneForm, status: int = 200):
     return render(
         request,
         "orders/mine.html",
@@ -178,11 +176,17 @@ def mine(request, order_id: int):
             "row": row,
             "order": row.order,
             "attachments": list(row.order.attachments.all()),
-            "form": DoneForm(),
+            "form": form,
             "client_id": uuid.uuid4(),
             "now": timezone.now(),
         },
+        status=status,
     )
+
+
+@login_required
+def mine(request, order_id: int):
+    return _mine_page(request, queries.my_row(request.user, order_id), DoneForm())
 
 
 def _uuid(text: str | None) -> uuid.UUID | None:
@@ -224,19 +228,7 @@ def done(request, order_id: int):
         else:
             messages.success(request, _("Reported done."))
             return redirect("orders:mine", order_id=order_id)
-    return render(
-        request,
-        "orders/mine.html",
-        {
-            "row": row,
-            "order": row.order,
-            "attachments": list(row.order.attachments.all()),
-            "form": form,
-            "client_id": uuid.uuid4(),
-            "now": timezone.now(),
-        },
-        status=422,
-    )
+    return _mine_page(request, row, form, status=422)
 
 
 @login_required
