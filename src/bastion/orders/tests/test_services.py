@@ -239,3 +239,25 @@ def test_meeting_decision_becomes_one_order(tree, chiefs):
     assert timezone.localtime(order.due_at).date() == due
     assert services.order_from_decision(actor=street, request=item).pk == order.pk
     assert Order.objects.count() == 1
+
+
+def test_the_escalation_task_sends_what_is_due_and_schedules_itself_once(tree, chiefs, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from bastion.orders.tasks import orders_escalate_task, orders_schedule
+
+    order = _issue(
+        tree,
+        at=timezone.now() - dt.timedelta(hours=1),
+        due_at=timezone.now() + dt.timedelta(hours=3),
+    )
+    Order.objects.filter(pk=order.pk).update(ack_by=timezone.now() - dt.timedelta(minutes=1))
+    now = timezone.now()
+    assert orders_schedule(now=now) is True
+    assert orders_schedule(now=now) is False
+    queued = DBTaskResult.objects.get(task_path=orders_escalate_task.module_path)
+    assert queued.run_after == now + dt.timedelta(minutes=1)
+    # The worker's run: every row past its deadline escalated, its notice sent once.
+    assert orders_escalate_task.call() == 5
+    assert orders_escalate_task.call() == 0
+    assert Notification.objects.filter(kind=services.ESCALATION_KIND).count() == 1

@@ -149,10 +149,12 @@ class WorkerSupervisor:
         """Queue again the imports the last worker left running and schedule the report's
         tick; with the database still away, the new worker will end and come here again."""
         from bastion.ledgers.tasks import imports_requeue
+        from bastion.orders.tasks import orders_schedule
         from bastion.reports.tasks import report_schedule
 
         try:
             report_schedule()  # the daily report's refresh and its freeze at the set hour
+            orders_schedule()  # orders' escalation notices, each minute
             if requeued := imports_requeue():
                 self.say(f"Imports queued again after a stopped worker: {requeued}")
         except Exception:  # the database is still away: the worker's own start will tell
