@@ -11,17 +11,12 @@ from bastion.orders import services
 from bastion.orders.models import Recipient
 from bastion.requests.tests.conftest import PNG
 
-SHOTS = "/tmp/i17-orders-shots"
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_grid_chief_acknowledges_and_reports_done_on_a_phone(
     tree, chiefs, phone_page, settings, tmp_path, browser, live_server
 ):
-    import os
-
-    os.makedirs(SHOTS, exist_ok=True)
     settings.MEDIA_ROOT = tmp_path / "media"
     order = services.order_issue(
         actor=tree.users["street"],
@@ -40,7 +35,6 @@ def test_a_grid_chief_acknowledges_and_reports_done_on_a_phone(
     tap = page.get_by_role("button", name="签收")
     box = tap.bounding_box()
     assert box["height"] >= 44 and box["x"] + box["width"] <= 390
-    page.screenshot(path=f"{SHOTS}/mine-phone.png", full_page=True)
     tap.click()
     page.wait_for_url(f"**/orders/{order.pk}/mine/")
     page.get_by_text("已签收").first.wait_for()
@@ -55,7 +49,6 @@ def test_a_grid_chief_acknowledges_and_reports_done_on_a_phone(
     page.wait_for_url(f"**/orders/{order.pk}/mine/")
     page.get_by_text("已回报完成").first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SHOTS}/done-phone.png", full_page=True)
     row.refresh_from_db()
     assert row.done_note == "已通知到每栋楼，居民分三批下楼" and row.done_photo
 
@@ -75,11 +68,5 @@ def test_a_grid_chief_acknowledges_and_reports_done_on_a_phone(
     street.get_by_text("督促电话名单").wait_for()
     assert street.locator("ul.od-calls").inner_text().count("楼长") == 3
     assert street.evaluate("document.documentElement.scrollWidth") <= 390
-    street.screenshot(path=f"{SHOTS}/board-phone.png", full_page=True)
-    street.set_viewport_size({"width": 1280, "height": 900})
-    street.screenshot(path=f"{SHOTS}/board-desktop.png", full_page=True)
     street.goto("/orders/new/")
-    street.screenshot(path=f"{SHOTS}/issue-desktop.png", full_page=True)
-    street.set_viewport_size({"width": 390, "height": 844})
-    street.screenshot(path=f"{SHOTS}/issue-phone.png", full_page=True)
     assert street.evaluate("document.documentElement.scrollWidth") <= 390
