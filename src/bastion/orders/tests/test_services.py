@@ -261,3 +261,22 @@ def test_the_escalation_task_sends_what_is_due_and_schedules_itself_once(tree, c
     assert orders_escalate_task.call() == 5
     assert orders_escalate_task.call() == 0
     assert Notification.objects.filter(kind=services.ESCALATION_KIND).count() == 1
+
+
+def test_daily_report_rolls_the_figure_up_the_tree(tree, chiefs):
+    from bastion.reports import queries as report_queries
+    from bastion.reports.services import report_compute
+
+    order = _issue(tree)  # five chiefs: three in the first grid, two in the second
+    services.order_acknowledge(
+        actor=tree.users["grid"],
+        recipient=queries.my_row(tree.users["grid"], order.pk),
+        at=NOW + dt.timedelta(minutes=10),
+    )
+    report_compute(day=NOW.date(), now=NOW + dt.timedelta(hours=12))
+    street = tree.users["street"]
+    assert (
+        report_queries.day_totals(street, tree.street, NOW.date())["orders_not_acknowledged"] == 4
+    )
+    by_grid = dict(report_queries.children_figures(street, tree.communities[0], NOW.date()))
+    assert [by_grid[g]["orders_not_acknowledged"] for g in tree.grids[:2]] == [2, 2]
