@@ -687,10 +687,6 @@ LOG_LABELS = {
     "attendee_count": gettext_lazy("Attendees"),
     "notes_length": gettext_lazy("Minutes (characters)"),
     "carried_over": gettext_lazy("Carried to the next meeting"),
-    "meeting_id": gettext_lazy("Meeting"),
-    "report_meeting_id": gettext_lazy("Reported at meeting"),
-    "claimed_by_id": gettext_lazy("Claimed by"),
-    "courier_id": gettext_lazy("Courier"),
     "reopen_count": gettext_lazy("Times reopened"),
 }
 
@@ -702,11 +698,9 @@ def history(user, obj) -> list:
 
     from bastion.geo.queries import change_history
 
-    keys = {str(k): str(v) for k, v in LOG_LABELS.items()}
     entries = []
-    for e in change_history(user, obj):
-        changes = [replace(c, label=keys.get(c.label, c.label)) for c in e.changes]
-        if e.source == "resident":
-            e = replace(e, actor=str(_("the household")), source=str(_("its own page")))
-        entries.append(replace(e, changes=changes))
+    for e in change_history(user, obj, LOG_LABELS):
+        if e.origin == "resident":
+            e = replace(e, actor=str(_("the household")))
+        entries.append(e)
     return entries
