@@ -13,6 +13,7 @@ from bastion.accounts.models import Role, RoleAssignment
 from bastion.core.scope import get_scoped_or_404
 from bastion.geo.changes import login_name
 from bastion.geo.identity import mask_mobile
+from bastion.notices.kinds import urgent_kinds
 from bastion.notices.models import Delivery, Notification
 from bastion.people.queries import revealable_person_ids
 
@@ -24,12 +25,18 @@ def _mine(user) -> Q:
 
 
 def inbox(user) -> QuerySet[Delivery]:
-    """The login's deliveries, unread first, newest first."""
+    """The login's deliveries, unread first, urgent ones (`notices.kinds`) first among them,
+    newest first."""
     return (
         Delivery.objects.filter(_mine(user))
         .select_related("notification", "notification__node")
-        .annotate(unread=ExpressionWrapper(Q(read_at__isnull=True), BooleanField()))
-        .order_by("-unread", "-notification__created_at", "-id")
+        .annotate(
+            unread=ExpressionWrapper(Q(read_at__isnull=True), BooleanField()),
+            urgent=ExpressionWrapper(
+                Q(notification__kind__in=sorted(urgent_kinds())), BooleanField()
+            ),
+        )
+        .order_by("-unread", "-urgent", "-notification__created_at", "-id")
     )
 
 
