@@ -10,12 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from bastion.accounts.models import Role, RoleAssignment
-from bastion.core.scope import get_scoped_or_404
+from bastion.core.scope import REVEAL, get_scoped_or_404
 from bastion.geo.changes import login_name
 from bastion.geo.identity import mask_mobile
 from bastion.notices.kinds import urgent_kinds
 from bastion.notices.models import Delivery, Notification
-from bastion.people.queries import revealable_person_ids
 
 
 def _mine(user) -> Q:
@@ -92,13 +91,15 @@ class Receipt:
 
 
 def _role_label(reason: str, roles: list[str]) -> str:
-    if reason in REASON_LABELS:
+    """Why they got it where that names a role (a positive pool's grid chief, home team...),
+    else the login's own role (a command's notice to all), else the reason in words."""
+    if reason in REASON_LABELS and reason != "command":
         return str(REASON_LABELS[reason])
     if reason in Role.values:
         return str(Role(reason).label)
-    if not reason and roles:
+    if roles:
         return str(Role(roles[0]).label)
-    return reason
+    return str(REASON_LABELS.get(reason, reason))
 
 
 def receipts(notification: Notification, viewer=None) -> list[Receipt]:
@@ -117,11 +118,14 @@ def receipts(notification: Notification, viewer=None) -> list[Receipt]:
     ):
         roles.setdefault(user_id, []).append(role)
     persons = {d.pk: d.person or getattr(d.user, "person", None) for d in rows}
-    may_reveal = (
-        revealable_person_ids(viewer, [p.pk for p in persons.values() if p is not None])
-        if viewer is not None
-        else set()
-    )
+    may_reveal: set[int] = set()
+    if viewer is not None:  # people.Person through the delivery: notices imports no module
+        person_model = Delivery._meta.get_field("person").related_model
+        may_reveal = set(
+            person_model.objects.restrict(viewer, REVEAL)
+            .filter(pk__in=[p.pk for p in persons.values() if p is not None])
+            .values_list("pk", flat=True)
+        )
     out = []
     for d in rows:
         person = persons[d.pk]

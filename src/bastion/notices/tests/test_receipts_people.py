@@ -9,13 +9,12 @@ from bastion.accounts.models import RevealLog
 from bastion.geo.models import Household
 from bastion.notices import services
 from bastion.notices.services import Recipient
-from bastion.people import services as people
 
 
-def test_the_unread_are_named_with_role_and_a_phone_to_call(tree):
+def test_the_unread_are_named_with_role_and_a_phone_to_call(tree, make_person):
     home = Household.objects.filter(unit=tree.units[0]).order_by("room").first()
-    cadre = people.person_create(name="王干部", kind="cadre", phone="13600000011", home=home)
-    chief = people.person_create(name="李网格", kind="cadre", phone="13600000022", home=home)
+    cadre = make_person(name="王干部", kind="cadre", phone="13600000011", home=home)
+    chief = make_person(name="李网格", kind="cadre", phone="13600000022", home=home)
     chief.user = tree.users["grid"]
     chief.save()
     sent = services.notification_send(
@@ -38,10 +37,10 @@ def test_the_unread_are_named_with_role_and_a_phone_to_call(tree):
         ("李网格", "网格长", "136****0022", True),
         ("王干部", "社区民警", "136****0011", True),
         ("community", "社区工作人员", "", False),  # a login with no person: its role
-        ("street", "指挥部", "", False),
+        ("street", "街道指挥长", "", False),  # a command's notice to all: the login's role
     }
     html = page.content.decode()
-    assert "13600000011" not in html and "grid_chief" not in html and "command<" not in html
+    assert "13600000011" not in html and "grid_chief" not in html and ">command<" not in html
     reveal = reverse("people:person_reveal", args=[cadre.pk, "phone"])
     assert f'action="{reveal}"' in html
     assert client.post(reveal, HTTP_HX_REQUEST="true").content.decode().count("13600000011")
