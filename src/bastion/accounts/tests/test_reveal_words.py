@@ -11,10 +11,16 @@ from bastion.geo.models import Resident
 
 def test_each_reveal_says_its_numbers_and_where_in_chinese(tree):
     resident = Resident.objects.filter(grid=tree.grids[0]).order_by("pk").first()
-    for field, via in (("id_number,phone", "export"), ("phone", "search"), ("id_number", "api")):
+    cases = (
+        ("request", "contact_phone", "web"),  # the phone a request was raised with
+        ("resident", "id_number,phone", "export"),
+        ("resident", "phone", "search"),
+        ("resident", "id_number", "api"),
+    )
+    for subject_type, field, via in cases:
         entry = RevealLog(
             user=tree.users["street"],
-            subject_type="resident",
+            subject_type=subject_type,
             subject_id=resident.pk,
             subject_name=resident.name,
             field=field,
@@ -31,6 +37,8 @@ def test_each_reveal_says_its_numbers_and_where_in_chinese(tree):
         ("身份证号", "API"),
         ("手机号", "按号码搜索"),
         ("身份证号、手机号", "导出表格"),
+        ("手机号", "网页"),
     ]
     html = response.content.decode()
     assert "id_number" not in html and "身份证号、手机号" in html and "导出表格" in html
+    assert ">request<" not in html and "诉求" in html
