@@ -8,8 +8,12 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from bastion.notices.kinds import mark_urgent
         from bastion.orders.queries import FIGURES, daily_figures
+        from bastion.orders.services import ESCALATION_KIND
         from bastion.reports.registry import Figure, register
+
+        mark_urgent(ESCALATION_KIND)  # a call to make now: first in the chief's inbox
 
         register(
             module="orders",

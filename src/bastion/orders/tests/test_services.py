@@ -92,6 +92,7 @@ def test_order_acknowledge_escalate_done(tree, chiefs, settings, tmp_path):
     assert services.order_escalate(order=order, now=after + dt.timedelta(minutes=5)) == 0
     assert services.orders_escalate_due(now=after + dt.timedelta(minutes=6)) == 0
     escalation = Notification.objects.get(kind=services.ESCALATION_KIND, source_id=order.pk)
+    assert escalation.urgent
     assert sorted(escalation.deliveries.values_list("person__name", flat=True)) == sorted(
         ["网格长一", "街长甲", "网格长二"]
     )
