@@ -217,7 +217,12 @@ def test_id_already_registered(tree):
     rows = good_rows(3)
     rows[1][1] = Resident.objects.order_by("id").first().id_number
     assert problems_of(tree, xlsx_bytes(rows)) == [
-        {"row": 3, "field": "id_number", "message": "ID number is already registered."}
+        {
+            "row": 3,
+            "field": "id_number",
+            "message": "ID number is already registered, at 社区1 网格1-1 111号楼 1单元 101. "
+            "To change this person's details, import the file in update mode.",
+        }
     ]
 
 
