@@ -28,6 +28,7 @@ from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.sheets.columns import Column, header_key, is_chinese, label, normalise, yes_no
 from bastion.core.sheets.reading import cell_text
 from bastion.core.sheets.writing import header_cells, text_cells, widths, workbook_bytes
+from bastion.core.stored import value_problems
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff
 from bastion.geo.services import RESIDENT_FIELDS, guardian_problems, resident_clean
@@ -349,6 +350,25 @@ def _row_parse(
     return _Row(row, clean, unit, room, floor, guardian=text("guardian")), problems
 
 
+_RESIDENT_COLUMNS = {f.name: f for f in Resident._meta.concrete_fields}
+_ROOM = Household._meta.get_field("room")
+
+
+def _stored_problems(row: _Row, *, said: set) -> list[Problem]:
+    """What the columns cannot hold (a NUL, text past its length), as a save would refuse it:
+    checked with the other problems, so the row and field are named beside them (once: a
+    field already refused is not refused again)."""
+    problems = []
+    for key, value in row.clean.items():
+        if isinstance(value, str) and key in _RESIDENT_COLUMNS and key not in said:
+            problems += value_problems(_RESIDENT_COLUMNS[key], value, row.row)
+    if "room" not in said:
+        problems += value_problems(_ROOM, row.room, row.row)
+    if "\x00" in row.guardian:
+        problems.append(Problem("guardian", _("NUL characters are not allowed."), row.row))
+    return problems
+
+
 def _birth(cell) -> object:
     """A birth date cell: a date (Excel) or its text, for `resident_clean` to check."""
     if isinstance(cell, dt.datetime):
@@ -596,6 +616,7 @@ def residents_import(
         )
         if update:
             row_problems += _match(parsed, matched, changeable)
+        row_problems += _stored_problems(parsed, said={p.field for p in row_problems})
         rows.append(parsed)
         problems += row_problems
         if done % PROGRESS_EVERY == 0:
