@@ -50,6 +50,19 @@ def dashboard(request, node_id: int):
         recompute = _recompute_status(node, task_id) if task_id else None
     except Http404:  # an old or foreign task id in the address: no notice
         recompute = None
+    reminded = (  # grids reminded of this day's report, by grid id
+        queries.reminders(request.user, [c["id"] for c in data["children"]], day)
+        if child_level == "grid" and node.level != "grid"
+        else {}
+    )
+    open_grids = [  # the grids of a community that have not submitted, to remind
+        c
+        for c in data["children"]
+        if child_level == "grid" and c["flags"]["missing"] + c["flags"]["pending"]
+    ]
+    with_chief = set(
+        services.grid_chief_logins([c["id"] for c in open_grids]).values_list("node_id", flat=True)
+    )
     context = {
         "node": node,
         "day": day,
@@ -58,6 +71,7 @@ def dashboard(request, node_id: int):
         "next_day": day + dt.timedelta(days=1) if day < today else None,
         "data": data,
         "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
+        "open_grids": [(c, reminded.get(c["id"]), c["id"] in with_chief) for c in open_grids],
         "child_label": Level(child_level).label,
         "crumbs": ancestors(request.user, node),
         "state": state,
@@ -67,6 +81,7 @@ def dashboard(request, node_id: int):
         "grid_report": grid_report,
         "recompute": recompute,
         "task_id": task_id,
+        "can_remind": can_change and child_level == "grid" and day == today,
         "can_submit": can_change
         and not services.submission_stands(
             report=grid_report, frozen=state is not None and state.frozen, now=now
@@ -145,3 +160,28 @@ def export(request, node_id: int):
 
 def _dashboard_url(node: Node) -> str:
     return reverse("reports:dashboard", kwargs={"node_id": node.pk})
+
+
+@login_required
+@require_POST
+def remind(request, grid_id: int):
+    """Remind a grid's chief of its report of a day not yet submitted (once a day)."""
+    now = timezone.now()
+    grid = get_for_change(Node.objects.filter(level="grid"), request.user, pk=grid_id)
+    day = queries.parse_day(request.POST.get("day"), now)
+    try:
+        sent = services.grid_report_remind(grid=grid, day=day, actor=request.user, now=now)
+    except DomainError as e:
+        messages.error(request, str(e))
+    else:
+        if sent.created_at != now:
+            messages.info(
+                request,
+                _("%(grid)s was already reminded at %(at)s; the reminder stands.")
+                % {"grid": grid.name, "at": timezone.localtime(sent.created_at).strftime("%H:%M")},
+            )
+        else:
+            messages.success(request, _("%(grid)s's chief is reminded.") % {"grid": grid.name})
+    community = Node.objects.restrict(request.user).filter(pk=grid.community_id).first()
+    back = community or grid
+    return redirect(f"{_dashboard_url(back)}?day={day.isoformat()}#ledger")
