@@ -6,14 +6,18 @@ costs more than the database itself at thousands of rows per second. Here rows a
 tuples in a fixed column order, adapted once per column type through the backend's own
 adapters (dates, datetimes, decimals, UUIDs), so the same code runs on SQLite and PostgreSQL.
 Nothing here checks rules: callers are services that already did, and the database's
-constraints still apply to every row.
+constraints still apply to every row. What a column can hold is checked here, as a model save
+would (`core.stored.rows_checked`): a too long text, a NUL or an out-of-range integer refuses
+the call with its row (position from 1) and field, and nothing of the call is written.
 """
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+
+from bastion.core.stored import rows_checked
 
 BATCH = 2000
 # Parameters per statement: below SQLite's compiled limit (32,766 since 3.32) and
@@ -47,7 +51,7 @@ def _adapted_fields(columns: tuple[models.Field, ...]) -> tuple[tuple[int, model
 
 def _adapted(columns: Sequence[models.Field], rows: Iterable[Sequence]) -> Iterable[list]:
     adapters = [(i, _adapter(f)) for i, f in _adapted_fields(tuple(columns))]
-    for row in rows:
+    for row in rows_checked(columns, rows):
         values = list(row)
         for i, adapt in adapters:
             values[i] = adapt(values[i])
@@ -56,7 +60,7 @@ def _adapted(columns: Sequence[models.Field], rows: Iterable[Sequence]) -> Itera
 
 def _executemany(sql: str, columns: list[models.Field], rows: Iterable[Sequence]) -> None:
     rows = iter(_adapted(columns, rows))
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         while chunk := list(islice(rows, BATCH)):
             cursor.executemany(sql, chunk)
 
@@ -93,7 +97,7 @@ def insert_rows_returning(
     per_statement = max(1, MAX_PARAMS // len(columns))
     values = iter(_adapted(columns, rows))
     ids: list[int] = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         while chunk := list(islice(values, per_statement)):
             params = [v for row in chunk for v in row]
             cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
@@ -109,7 +113,7 @@ def _insert_unnest(columns: tuple, head: str, tail: str, rows: Sequence[Sequence
     sql = f"{head} SELECT * FROM unnest({arrays}){tail}"
     values = iter(_adapted(columns, rows))
     ids: list[int] = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         while chunk := list(islice(values, BATCH)):
             cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
             ids.extend(r[0] for r in cursor.fetchall())
@@ -138,7 +142,7 @@ def upsert_rows(
     tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
     per_statement = max(1, min(batch, MAX_PARAMS // len(columns)))
     values = iter(_adapted(columns, rows))
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         while chunk := list(islice(values, per_statement)):
             params = [v for row in chunk for v in row]
             cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
@@ -185,13 +189,13 @@ def copy_rows(
         return (*row, *tail, *(make() for make in per_row.values()))
 
     def chunks() -> Iterable[list]:
-        rest = iter(rows)
+        rest = rows_checked(given, rows)
         while chunk := list(islice(rest, COPY_CHUNK)):
             yield chunk
             if progress is not None:
                 progress.advance(len(chunk))
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # psycopg's executemany is a round trip per row; COPY streams them.
             names = ", ".join(qn(f.column) for f in columns)

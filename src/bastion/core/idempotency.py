@@ -15,6 +15,7 @@ sorted, the body's own `client_id` left out), set for the request by `bastion.ap
 
 import contextlib
 import contextvars
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -22,7 +23,9 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import scope
@@ -58,6 +61,20 @@ def fingerprinting(fingerprint: str | None) -> Iterator[None]:
         yield
     finally:
         _fingerprint.reset(token)
+
+
+def retry_window() -> dt.timedelta:
+    """How long a device may retry a write and get its first answer (the rows themselves keep
+    their client id for ever; only the request's fingerprint is forgotten)."""
+    return dt.timedelta(days=getattr(settings, "BASTION_CLIENT_KEY_DAYS", 7))
+
+
+def client_keys_purge() -> int:
+    """Delete the fingerprints older than the retry window (one indexed DELETE, run with each
+    new key, so the table holds only the window's keys); returns how many went. A retry after
+    the window still gets its row back through the row's own client id, unchecked."""
+    cutoff = timezone.now() - retry_window()
+    return ClientKey.objects.filter(created_at__lt=cutoff).delete()[0]
 
 
 def _label(model) -> str:
@@ -120,6 +137,7 @@ def create_once(
                 ClientKey.objects.update_or_create(
                     model=_label(model), client_id=client_id, defaults={"fingerprint": fingerprint}
                 )
+                client_keys_purge()
     except IntegrityError:
         # Two copies of the same request raced; the other one won.
         if (found := replayed(model, client_id, caller)) is None:

@@ -79,6 +79,8 @@ class ClientKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "client_id"], name="core_clientkey_once")
         ]
+        # Keys past the retry window are deleted on each write (`core.idempotency`).
+        indexes = [models.Index(fields=["created_at"], name="core_clientkey_created")]
 
     def __str__(self) -> str:
         return f"{self.model} {self.client_id}"

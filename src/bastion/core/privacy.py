@@ -5,6 +5,7 @@ It sits in core because every layer reveals (geo's residents, people's persons, 
 hand-overs); the log's table belongs to accounts and is reached by name, as the scope reads
 grants, so that core imports no app."""
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import reduce
 from operator import or_
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from bastion.core import scope
 from bastion.core.errors import DomainError
@@ -54,6 +56,9 @@ def personal_data_reveal(
 # the last four characters of the search count, as far as the mask shows.
 SHOWN_DIGITS = 4
 LOGGED_MATCHES = 500  # rows one search logs at most (a search matching more pins little)
+# A search box asks the server at each keystroke: the same user pinning the same person's same
+# number again within this time is the same search, logged once.
+SEARCH_LOG_QUIET = dt.timedelta(minutes=1)
 
 
 def number_search_q(
@@ -62,7 +67,9 @@ def number_search_q(
     """The filter for `text` as the ending of the `ending` fields (or the whole of the `exact`
     fields: a document number) of `rows` (a queryset already narrowed to the user's view),
     as far as the user may see each row's numbers; logs the reveal a longer search amounts
-    to (via "search", one entry per row and field it pins, as many rows as `rows` holds)."""
+    to (via "search", one entry per row and field it pins, as many rows as `rows` holds; the
+    same row and field pinned again by the same user within a minute is not logged again, so
+    a search box that asks at each keystroke logs one search)."""
     text = text.strip().replace(" ", "").upper()
     if not text or not (ending or exact):
         return Q(pk__in=[])
@@ -85,11 +92,25 @@ def number_search_q(
 
 def _search_reveals_log(user: User, rows, text: str, ending, exact) -> None:
     log = apps.get_model("accounts", "RevealLog")
+    rows = list(rows)
+    if not rows:
+        return
+    recent = set(
+        log.objects.filter(
+            user=user,
+            via="search",
+            at__gte=timezone.now() - SEARCH_LOG_QUIET,
+            subject_type=rows[0]._meta.model_name,
+            subject_id__in=[row.pk for row in rows],
+        ).values_list("subject_id", "field")
+    )
     entries = []
     for row in rows:
         for name in (*ending, *exact):
             value = getattr(row, name) or ""
             pinned = value.endswith(text) if name in ending else value == text
+            if (row.pk, name) in recent:
+                continue
             if value and pinned and (name in exact or len(text) > SHOWN_DIGITS):
                 entry = log(
                     user=user,

@@ -25,9 +25,27 @@ class JobProblemOut(Schema):
     message: str
 
 
+class FieldChangeOut(Schema):
+    field: str
+    column: str
+    old: str = Field(description="As shown to the importer: labels, numbers masked.")
+    new: str
+
+
+class PersonChangesOut(Schema):
+    row: int
+    resident_id: int
+    name: str
+    changes: list[FieldChangeOut]
+
+
 class ImportJobOut(Schema):
     id: int
-    status: str
+    status: str = Field(
+        description="queued, running, preview (an update waiting for POST .../apply), done, "
+        "rejected or failed."
+    )
+    mode: str
     phase: str
     node_id: int
     filename: str
@@ -39,12 +57,16 @@ class ImportJobOut(Schema):
     created_households: int
     percent: int
     errors: list[JobProblemOut] = Field(description="Every bad row of a rejected file.")
+    changes: list[PersonChangesOut] = Field(
+        description="Update mode: what the file changes (preview) or changed (done), per person."
+    )
 
 
 def _job_out(job) -> dict:
     return {
         "id": job.pk,
         "status": job.status,
+        "mode": job.mode,
         "phase": job.phase,
         "node_id": job.node_id,
         "filename": job.filename,
@@ -56,14 +78,24 @@ def _job_out(job) -> dict:
         "created_households": job.created_households,
         "percent": job.percent,
         "errors": services.job_problems(job),
+        "changes": services.job_changes(job),
     }
 
 
 @router.post("/imports", response={202: ImportJobOut, **WRITE_ERRORS})
-def import_create(request, node: Form[int], file: File[UploadedFile]):
+def import_create(
+    request,
+    node: Form[int],
+    file: File[UploadedFile],
+    mode: Form[Literal["create", "update"]] = "create",
+):
     """Upload a residents ledger (.xlsx or .csv) to import into `node`, which you must be
     able to change. The file is checked and imported in the background: follow
-    GET /imports/{id} until `status` is done, rejected or failed."""
+    GET /imports/{id} until `status` is done, rejected or failed.
+
+    `mode=update` matches each row to a registered resident by ID number and stops at
+    `status` preview with `changes` (per person, field: old → new, numbers masked); nothing
+    is written until POST /imports/{id}/apply."""
     target = queries.node_for(user=request.auth, node_id=node, action=scope.CHANGE)
     services.upload_size_check(size=file.size)
     job = tasks.import_submit(
@@ -72,8 +104,18 @@ def import_create(request, node: Form[int], file: File[UploadedFile]):
         filename=file.name or "upload",
         content=file.read(),
         language=translation.get_language(),
+        mode=mode,
     )
     return Status(202, _job_out(job))
+
+
+@router.post("/imports/{job_id}/apply", response={202: ImportJobOut, **WRITE_ERRORS})
+def import_apply(request, job_id: int):
+    """Apply a previewed update (status preview): checked again and written all or nothing
+    in the background, each change in the person's history. If the residents changed since
+    the preview the job is rejected and nothing is written. 409 unless in preview."""
+    job = queries.import_job_for(user=request.auth, job_id=job_id)
+    return Status(202, _job_out(tasks.import_apply(user=request.auth, job=job)))
 
 
 @router.get("/imports/{job_id}", response={200: ImportJobOut, **READ_ERRORS})

@@ -7,6 +7,7 @@ from bastion.core import scope
 from bastion.core.errors import DomainError
 from bastion.geo.models import Node
 from bastion.ledgers import queries
+from bastion.ledgers.models import ImportMode
 from bastion.ledgers.services import upload_size_check
 
 DATASETS = [("residents", _("Residents")), ("posts", _("Posts (chiefs and commanders)"))]
@@ -29,11 +30,26 @@ class _NodeForm(forms.Form):
 class ImportForm(_NodeForm):
     action = scope.CHANGE
 
+    mode = forms.ChoiceField(
+        label=_("What the file does"),
+        choices=ImportMode.choices,
+        initial=ImportMode.CREATE,
+        widget=forms.RadioSelect,
+        required=False,  # an upload that does not say adds new residents
+        help_text=_(
+            "Update: each row finds a registered resident by ID number; you see every change "
+            "before anything is saved."
+        ),
+    )
+
     file = forms.FileField(
         label=_("Ledger file"),
         help_text=_(".xlsx or .csv (UTF-8 or GB18030), with the template's header row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.ods,.csv"}),
     )
+
+    def clean_mode(self):
+        return self.cleaned_data.get("mode") or ImportMode.CREATE
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

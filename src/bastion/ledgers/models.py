@@ -11,12 +11,18 @@ from bastion.core.models import Located
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
+    PREVIEW = "preview", _("Waiting for confirmation")
     DONE = "done", _("Imported")
     REJECTED = "rejected", _("Rejected")
     FAILED = "failed", _("Failed")
 
 
 FINISHED = (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", _("Add new residents")
+    UPDATE = "update", _("Update registered residents (matched by ID number)")
 
 
 class ImportPhase(models.TextChoices):
@@ -36,6 +42,10 @@ class ImportJob(Located):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     kind = models.CharField(max_length=20, default="residents")
+    # create: every row a new resident. update: every row matched to a registered resident by
+    # ID number; checked into `changes` (status preview), written only once confirmed.
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.CREATE)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     filename = models.CharField(max_length=200)
     content = models.BinaryField()
     language = models.CharField(max_length=10, blank=True)  # messages are written in it
@@ -51,6 +61,9 @@ class ImportJob(Located):
     imported_rows = models.PositiveIntegerField(default=0)  # rows written (final when done)
     created_households = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)  # [{"row": n, "field": f, "message": m}]
+    # update mode: [{"row", "resident_id", "name", "changes": [{"field", "old", "new"}]}],
+    # numbers masked: what the preview shows and what applying must find again
+    changes = models.JSONField(default=list)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -70,6 +83,9 @@ class ImportJob(Located):
                 name="importjob_imported_bounded",
             ),
             models.CheckConstraint(condition=Q(kind__in=["residents"]), name="importjob_kind"),
+            models.CheckConstraint(
+                condition=Q(mode__in=[m.value for m in ImportMode]), name="importjob_mode"
+            ),
         ]
         indexes = [models.Index(fields=["created_by", "created_at"])]
 
@@ -79,6 +95,11 @@ class ImportJob(Located):
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def working(self) -> bool:
+        """Queued or running: its page polls for progress."""
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
     @property
     def percent(self) -> int:

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
@@ -24,10 +24,11 @@ from openpyxl.styles import Alignment
 
 from bastion.accounts.models import RevealLog
 from bastion.core import history, scope
-from bastion.core.errors import DomainError, Problem
+from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.sheets.columns import Column, header_key, is_chinese, label, normalise, yes_no
 from bastion.core.sheets.reading import cell_text
 from bastion.core.sheets.writing import header_cells, text_cells, widths, workbook_bytes
+from bastion.core.stored import value_problems
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import LEVEL_ORDER, DocKind, Household, Node, Resident, aged_cutoff
 from bastion.geo.services import RESIDENT_FIELDS, guardian_problems, resident_clean
@@ -52,7 +53,7 @@ from bastion.ledgers.columns import (
     TRUE_WORDS,
     column_header,
 )
-from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
+from bastion.ledgers.models import ImportJob, ImportMode, ImportPhase, ImportStatus
 from bastion.ledgers.reading import sheet_read
 from bastion.people.models import PostRole, phone_published
 
@@ -204,8 +205,10 @@ class UnitDirectory:
 
 @dataclass(frozen=True)
 class ImportResult:
-    residents: int
+    residents: int  # rows of the file (create mode: residents added)
     households: int
+    # update mode: each changed person's changes, as the preview shows them (numbers masked)
+    changes: list = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +220,7 @@ class _Row:
     floor: int | None
     floor_bad: bool = False
     guardian: str = ""  # the guardian's name, a resident of the same room
+    pk: int | None = None  # update mode: the registered resident the row's ID number found
 
 
 def _columns_find(sheet_header: list[str], header_row: int) -> tuple[dict[str, int], list[Problem]]:
@@ -346,6 +350,25 @@ def _row_parse(
     return _Row(row, clean, unit, room, floor, guardian=text("guardian")), problems
 
 
+_RESIDENT_COLUMNS = {f.name: f for f in Resident._meta.concrete_fields}
+_ROOM = Household._meta.get_field("room")
+
+
+def _stored_problems(row: _Row, *, said: set) -> list[Problem]:
+    """What the columns cannot hold (a NUL, text past its length), as a save would refuse it:
+    checked with the other problems, so the row and field are named beside them (once: a
+    field already refused is not refused again)."""
+    problems = []
+    for key, value in row.clean.items():
+        if isinstance(value, str) and key in _RESIDENT_COLUMNS and key not in said:
+            problems += value_problems(_RESIDENT_COLUMNS[key], value, row.row)
+    if "room" not in said:
+        problems += value_problems(_ROOM, row.room, row.row)
+    if "\x00" in row.guardian:
+        problems.append(Problem("guardian", _("NUL characters are not allowed."), row.row))
+    return problems
+
+
 def _birth(cell) -> object:
     """A birth date cell: a date (Excel) or its text, for `resident_clean` to check."""
     if isinstance(cell, dt.datetime):
@@ -369,7 +392,8 @@ def _registered_docs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
 
 def _guardians_check(rows: list[_Row], existing: dict) -> list[Problem]:
     """Each named guardian must be one resident of the same room, in the file or already
-    registered (one query for the rooms' residents), and follow the guardian rules."""
+    registered (one query for the rooms' residents), and follow the guardian rules. In update
+    mode a registered resident the file also lists counts once, as the file says."""
     named = [r for r in rows if r.guardian and r.unit is not None]
     needs = [r for r in rows if r.clean.get("doc_kind") == DocKind.NONE and not r.guardian]
     problems = [
@@ -380,15 +404,15 @@ def _guardians_check(rows: list[_Row], existing: dict) -> list[Problem]:
     by_room: dict[tuple, list] = {}
     for r in rows:
         if r.unit is not None:
-            person = Resident(name=r.clean["name"], **_guardian_fields(r.clean))
+            person = Resident(pk=r.pk, name=r.clean["name"], **_guardian_fields(r.clean))
             person.household_id = (r.unit.pk, r.room)
             by_room.setdefault((r.unit.pk, r.room), []).append((person, r))
     room_of = {pk: key for key, (pk, _floor) in existing.items()}
     keys = {(r.unit.pk, r.room) for r in named}
     stored_ids = [room_of_pk for key, (room_of_pk, _f) in existing.items() if key in keys]
-    for person in Resident.objects.filter(household_id__in=stored_ids).only(
-        "pk", "name", "household_id", "doc_kind", "birth_date"
-    ):
+    in_file = [r.pk for r in rows if r.pk is not None]
+    stored = Resident.objects.filter(household_id__in=stored_ids).exclude(pk__in=in_file)
+    for person in stored.only("pk", "name", "household_id", "doc_kind", "birth_date"):
         key = room_of[person.household_id]
         person.household_id = key
         by_room.setdefault(key, []).append((person, None))
@@ -525,6 +549,8 @@ def residents_import(
     filename: str,
     content: bytes,
     progress: Progress | None = None,
+    mode: str = ImportMode.CREATE,
+    confirmed: list | None = None,
 ) -> ImportResult:
     """Import every resident of a ledger into units inside `node`, or none.
 
@@ -534,7 +560,14 @@ def residents_import(
     written. Otherwise households and residents go in with multi-row INSERTs in one
     transaction, each with its ancestor columns and one change-log entry (source "import").
     The caller has checked that `actor` may change `node`.
+
+    In update mode each row must find a registered resident by its ID number, one the actor
+    may change; the same checks run, and the result lists what would change for each person
+    (numbers masked). Nothing is written unless `confirmed` is given: the changes the
+    importer saw in the preview, which must be exactly what the file would change now; then
+    every change is written in one transaction, each in the person's history.
     """
+    update = mode == ImportMode.UPDATE
     _report(progress, ImportPhase.READING, 0, 0)
     sheet = sheet_read(filename=filename, content=content)
     positions, header_problems = _columns_find(sheet.header, sheet.header_row)
@@ -555,17 +588,25 @@ def residents_import(
     units = UnitDirectory(node)
     id_at = positions.get("id_number")
     # Which of the file's ID numbers are already registered: one query per chunk, not per row.
-    registered = _registered_ids(
+    numbers = [
         normalise(cell_text(cells[id_at])).upper()
         for _n, cells in sheet.rows
         if id_at is not None and id_at < len(cells)
-    )
+    ]
     doc_at = positions.get("doc_number")
     registered_docs = _registered_docs(
         ("", cell_text(cells[doc_at]))
         for _n, cells in sheet.rows
         if doc_at is not None and doc_at < len(cells)
     )
+    if update:
+        matched = _residents_by_id(numbers)
+        changeable = _changeable(actor, [r.pk for r in matched.values()])
+        registered: set[str] = set()  # the ID number finds the person: not a duplicate here
+        registered_docs -= {(r.doc_kind, r.doc_number) for r in matched.values()}
+    else:
+        matched, changeable = {}, set()
+        registered = _registered_ids(numbers)
     rows: list[_Row] = []
     problems: list[Problem] = []
     _report(progress, ImportPhase.CHECKING, 0, total)
@@ -573,10 +614,15 @@ def residents_import(
         parsed, row_problems = _row_parse(
             cells, row_number, positions, units, registered, registered_docs
         )
+        if update:
+            row_problems += _match(parsed, matched, changeable)
+        row_problems += _stored_problems(parsed, said={p.field for p in row_problems})
         rows.append(parsed)
         problems += row_problems
         if done % PROGRESS_EVERY == 0:
             _report(progress, ImportPhase.CHECKING, done, total)
+    if not update:
+        problems = _duplicates_located(actor, problems, rows, registered)
     problems += _duplicates(rows)
     existing = _existing_households({r.unit.pk for r in rows if r.unit is not None})
     new_rooms, room_problems = _rooms_check(rows, existing)
@@ -586,9 +632,33 @@ def residents_import(
     if problems:
         raise DomainError(sorted(problems, key=_problem_order))
 
+    if update:
+        by_pk = {r.pk: r for r in matched.values()}
+        changes = _changes(rows, by_pk, existing)
+        if confirmed is None:
+            return ImportResult(residents=total, households=0, changes=changes)
+        if changes != confirmed:
+            raise DomainError(
+                _(
+                    "These residents were changed since the preview, so the preview is no "
+                    "longer what would be written. Nothing was changed; upload the file again "
+                    "to see the changes as they are now."
+                ),
+                field="file",
+            )
     _report(progress, ImportPhase.WRITING, 0, total)
     try:
         with transaction.atomic():
+            if update:
+                return _residents_update(
+                    actor=actor,
+                    rows=rows,
+                    by_pk=by_pk,
+                    existing=existing,
+                    new_rooms=new_rooms,
+                    changes=changes,
+                    progress=progress,
+                )
             return _residents_write(
                 actor=actor, rows=rows, existing=existing, new_rooms=new_rooms, progress=progress
             )
@@ -604,6 +674,240 @@ def residents_import(
             ),
             field="file",
         ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Update mode, and where a refused duplicate is registered
+# ---------------------------------------------------------------------------------------------
+
+# What an update may change, in the order the preview lists it (the ID number is the key;
+# birth date and sex come from it).
+UPDATE_FIELDS = (
+    "name",
+    "phone",
+    "no_phone",
+    "relation",
+    "presence",
+    *FLAG_KEYS,
+    "doc_kind",
+    "doc_number",
+    "registered_address",
+)
+_MASKS = {"phone": mask_mobile, "doc_number": mask_document}
+
+
+def _residents_by_id(numbers: Iterable[str]) -> dict[str, Resident]:
+    """The registered residents with these ID numbers, with their household and guardian."""
+    found: dict[str, Resident] = {}
+    for chunk in _chunks(sorted(set(numbers)), LOOKUP_CHUNK):
+        for r in Resident.objects.filter(id_number__in=chunk).select_related(
+            "household", "guardian"
+        ):
+            found[r.id_number] = r
+    return found
+
+
+def _changeable(actor, pks: list[int]) -> set[int]:
+    """Which of these residents the actor may change (a command-line import may change all)."""
+    if actor is None:
+        return set(pks)
+    allowed: set[int] = set()
+    for chunk in _chunks(sorted(pks), LOOKUP_CHUNK):
+        allowed.update(
+            Resident.objects.restrict(actor, scope.CHANGE)
+            .filter(pk__in=chunk)
+            .values_list("pk", flat=True)
+        )
+    return allowed
+
+
+def _match(row: _Row, matched: dict[str, Resident], changeable: set[int]) -> list[Problem]:
+    """Update mode: the registered resident a row's ID number finds, or why none."""
+    number = row.clean.get("id_number")
+    if not number:
+        message = _("In update mode each row is found by its ID number; this row has none.")
+    elif number not in matched:
+        if "birth_date" not in row.clean:  # a bad number is already refused with its reason
+            return []
+        message = _(
+            "No resident with this ID number is registered; add new residents in create mode."
+        )
+    elif matched[number].pk not in changeable:
+        message = _(
+            "This person is registered elsewhere, outside your area; ask that area to "
+            "change or move them."
+        )
+    else:
+        row.pk = matched[number].pk
+        return []
+    return [Problem("id_number", message, row.row)]
+
+
+def _addresses(households: Iterable[Household]) -> dict[int, str]:
+    """Household id → its address: community, grid, building, unit and room."""
+    households = list(households)
+    levels = ("community", "grid", "building", "unit")
+    ids = {getattr(h, f"{lv}_id") for h in households for lv in levels}
+    names = dict(Node.objects.filter(pk__in=ids - {None}).values_list("pk", "name"))
+    return {
+        h.pk: " ".join(
+            [*(names[pk] for lv in levels if (pk := getattr(h, f"{lv}_id")) in names), h.room]
+        )
+        for h in households
+    }
+
+
+def _duplicates_located(
+    actor, problems: list[Problem], rows: list[_Row], registered: set[str]
+) -> list[Problem]:
+    """Create mode: say where each refused duplicate is registered, if the importer may see
+    that household; "elsewhere" if not (so the refusal leaks nothing outside the scope)."""
+    taken_message = _("ID number is already registered.")
+    number_of = {r.row: r.clean.get("id_number") for r in rows}
+    taken = {
+        number_of[p.row]
+        for p in problems
+        if p.field == "id_number" and p.message == taken_message and number_of.get(p.row)
+    }
+    if not taken:
+        return problems
+    found = Resident.objects.filter(id_number__in=taken)
+    if actor is not None:
+        visible = found.restrict(actor, scope.VIEW) if not actor.is_superuser else found
+    else:
+        visible = found
+    where = dict(visible.values_list("id_number", "household_id"))
+    addresses = _addresses(Household.objects.filter(pk__in=set(where.values())))
+    out = []
+    for p in problems:
+        number = number_of.get(p.row)
+        if p.field == "id_number" and p.message == taken_message and number in taken:
+            if number in where:
+                message = _(
+                    "ID number is already registered, at %(address)s. To change this "
+                    "person's details, import the file in update mode."
+                ) % {"address": addresses[where[number]]}
+            else:
+                message = _("ID number is already registered elsewhere, outside your area.")
+            p = Problem("id_number", message, p.row)
+        out.append(p)
+    return out
+
+
+def _shown(key: str, value) -> str:
+    """A value as the preview shows it: labels for choices, yes/no, numbers masked."""
+    if key in _MASKS:
+        return _MASKS[key](value or "")
+    if isinstance(value, bool):
+        return yes_no(value)
+    if key == "relation":
+        return label(RELATIONS, value)
+    if key == "presence":
+        return label(PRESENCES, value)
+    if key == "doc_kind":
+        return label(DOC_KINDS, value)
+    return "" if value is None else str(value)
+
+
+def _changes(rows: list[_Row], by_pk: dict[int, Resident], existing: dict) -> list[dict]:
+    """Update mode: for each row that changes its person, every field: old → new."""
+    stored_households = [r.household for r in by_pk.values()]
+    addresses = _addresses(stored_households)
+    new_addresses = {}
+    for r in rows:  # the address a row names, in the same words
+        key = (r.unit.pk, r.room)
+        if key not in new_addresses:
+            h = Household(room=r.room)
+            h.pk = -len(new_addresses) - 1
+            h.locate(r.unit)
+            new_addresses[key] = h
+    named = _addresses(new_addresses.values())
+    out = []
+    for r in rows:
+        person = by_pk[r.pk]
+        changed = [
+            {"field": key, "old": _shown(key, old), "new": _shown(key, new)}
+            for key in UPDATE_FIELDS
+            if (old := getattr(person, key)) != (new := r.clean.get(key, old))
+        ]
+        key = (r.unit.pk, r.room)
+        if existing.get(key, (None,))[0] != person.household_id:
+            changed.append(
+                {
+                    "field": "room",
+                    "old": addresses[person.household_id],
+                    "new": named[new_addresses[key].pk],
+                }
+            )
+        guardian = r.clean.get("guardian")
+        if (guardian.pk if guardian else None) != person.guardian_id:
+            changed.append(
+                {
+                    "field": "guardian",
+                    "old": person.guardian.name if person.guardian_id else "",
+                    "new": guardian.name if guardian else "",
+                }
+            )
+        if changed:
+            out.append(
+                {"row": r.row, "resident_id": person.pk, "name": person.name, "changes": changed}
+            )
+    return out
+
+
+def _households_create(*, actor, new_rooms: dict) -> list[Household]:
+    """The rooms new to their units, in one multi-row insert, recorded and announced."""
+    households = []
+    for (_unit_id, room), (floor, _row, unit, _bad) in new_rooms.items():
+        household = Household(room=room, floor=floor)
+        household.locate(unit)
+        household.unit = unit  # so str() and the change log need no query
+        households.append(household)
+    Household.objects.bulk_create(households, batch_size=WRITE_BATCH)
+    history.record_many(actor, households, "create", HOUSEHOLD_FIELDS, source="import")
+    households_created.send(Household, households=households)
+    return households
+
+
+def _residents_update(
+    *,
+    actor,
+    rows: list[_Row],
+    by_pk: dict[int, Resident],
+    existing: dict,
+    new_rooms: dict,
+    changes: list[dict],
+    progress: Progress | None,
+) -> ImportResult:
+    """Write the previewed changes: each changed person saved and recorded in their history
+    (source "import"); new rooms first."""
+    households = _households_create(actor=actor, new_rooms=new_rooms)
+    household_id = {key: pk for key, (pk, _floor) in existing.items()}
+    household_id |= {(h.unit_id, h.room): h.pk for h in households}
+    changed_rows = {c["row"] for c in changes}
+    total = len(changed_rows)
+    done = 0
+    for r in rows:
+        if r.row not in changed_rows:
+            continue
+        person = by_pk[r.pk]
+        before = history.snapshot(person, RESIDENT_FIELDS)
+        for key in UPDATE_FIELDS:
+            if key in r.clean:
+                setattr(person, key, r.clean[key])
+        guardian = r.clean.get("guardian")
+        person.guardian_id = guardian.pk if guardian else None
+        target = household_id[(r.unit.pk, r.room)]
+        if target != person.household_id:
+            person.household_id = target
+            person.locate(r.unit)
+        person.save()
+        history.record_update(actor, person, before, RESIDENT_FIELDS, source="import")
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            _report(progress, ImportPhase.WRITING, done, total)
+    _report(progress, ImportPhase.WRITING, total, total)
+    return ImportResult(residents=len(rows), households=len(households), changes=changes)
 
 
 def _row_of(rows: list[_Row], person: Resident) -> int:
@@ -626,15 +930,7 @@ def _residents_write(
                 if r.clean["id_number"] in taken
             ]
         )
-    households = []
-    for (_unit_id, room), (floor, _row, unit, _bad) in new_rooms.items():
-        household = Household(room=room, floor=floor)
-        household.locate(unit)
-        household.unit = unit  # so str() and the change log need no query
-        households.append(household)
-    Household.objects.bulk_create(households, batch_size=WRITE_BATCH)
-    history.record_many(actor, households, "create", HOUSEHOLD_FIELDS, source="import")
-    households_created.send(Household, households=households)
+    households = _households_create(actor=actor, new_rooms=new_rooms)
     household_id = {key: pk for key, (pk, _floor) in existing.items()}
     household_id |= {(h.unit_id, h.room): h.pk for h in households}
 
@@ -683,9 +979,13 @@ def import_job_create(
     filename: str,
     content: bytes,
     language: str | None = None,
+    mode: str = ImportMode.CREATE,
 ) -> ImportJob:
     """Record an uploaded file as a queued job on `node`, which the user must be able to
-    change. The file is checked and imported by `import_run`."""
+    change. The file is checked and imported by `import_run` (in update mode checked into a
+    preview, applied once `import_confirm`ed)."""
+    if mode not in ImportMode.values:
+        raise DomainError(_("Unknown import mode."), field="mode")
     if not scope.can(user, scope.CHANGE, node):
         raise PermissionDenied(_("You may not change residents of this area."))
     upload_size_check(size=len(content))
@@ -695,9 +995,27 @@ def import_job_create(
         filename=(filename or "upload")[-200:],
         content=content,
         language=language or translation.get_language() or "",
+        mode=mode,
     )
     job.locate(node)
     job.save()
+    return job
+
+
+def import_confirm(*, job: ImportJob, user: AbstractBaseUser) -> ImportJob:
+    """Apply a previewed update: the job goes back to the queue, to be checked again and
+    written only if the file still changes exactly what the preview showed."""
+    if not scope.can(user, scope.CHANGE, job.node):
+        raise PermissionDenied(_("You may not change residents of this area."))
+    confirmed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEW).update(
+        status=ImportStatus.QUEUED,
+        phase=ImportPhase.WAITING,
+        confirmed_at=timezone.now(),
+        processed_rows=0,
+    )
+    if not confirmed:
+        raise Conflict(_("Only an import waiting for confirmation can be applied."), field="job")
+    job.refresh_from_db()
     return job
 
 
@@ -738,6 +1056,8 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
                 filename=job.filename,
                 content=bytes(job.content),
                 progress=report,
+                mode=job.mode,
+                confirmed=job.changes if job.confirmed_at else None,
             )
         except DomainError as e:
             job_update(
@@ -767,13 +1087,25 @@ def import_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
                 ],
             )
         else:
+            previewed = job.mode == ImportMode.UPDATE and not job.confirmed_at
+            if previewed and result.changes:  # kept, with the file, until confirmed
+                job_update(
+                    job,
+                    status=ImportStatus.PREVIEW,
+                    total_rows=result.residents,
+                    processed_rows=result.residents,
+                    imported_rows=0,
+                    changes=result.changes,
+                )
+                return job
+            written = len(result.changes) if job.mode == ImportMode.UPDATE else result.residents
             job_update(
                 job,
                 status=ImportStatus.DONE,
                 phase=ImportPhase.WRITING,
                 total_rows=result.residents,
                 processed_rows=result.residents,
-                imported_rows=result.residents,
+                imported_rows=written,
                 created_households=result.households,
                 finished_at=timezone.now(),
                 content=b"",
@@ -794,6 +1126,26 @@ def job_problems(job: ImportJob, *, language: str | None = None) -> list[dict]:
             "message": e.get("message", ""),
         }
         for e in job.errors
+    ]
+
+
+def job_changes(job: ImportJob, *, language: str | None = None) -> list[dict]:
+    """An update job's changes (previewed or written), each field with its column header in
+    the reader's language (a move names the whole address)."""
+    return [
+        c
+        | {
+            "changes": [
+                ch
+                | {
+                    "column": _("Address")
+                    if ch["field"] == "room"
+                    else column_header(ch["field"], language)
+                }
+                for ch in c["changes"]
+            ]
+        }
+        for c in job.changes
     ]
 
 

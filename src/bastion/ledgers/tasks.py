@@ -7,7 +7,7 @@ from django_tasks import task
 
 from bastion.geo.models import Node
 from bastion.ledgers import services
-from bastion.ledgers.models import ImportJob, ImportPhase, ImportStatus
+from bastion.ledgers.models import ImportJob, ImportMode, ImportPhase, ImportStatus
 
 
 @task()
@@ -24,12 +24,22 @@ def import_submit(
     filename: str,
     content: bytes,
     language: str | None = None,
+    mode: str = ImportMode.CREATE,
 ) -> ImportJob:
     """Record the upload and queue the background task that imports it (the task gets the
     job's id). Returns the job, whose page shows the progress."""
     job = services.import_job_create(
-        user=user, node=node, filename=filename, content=content, language=language
+        user=user, node=node, filename=filename, content=content, language=language, mode=mode
     )
+    return _enqueue(job)
+
+
+def import_apply(*, user: AbstractBaseUser, job: ImportJob) -> ImportJob:
+    """Confirm a previewed update and queue the task that writes it."""
+    return _enqueue(services.import_confirm(job=job, user=user))
+
+
+def _enqueue(job: ImportJob) -> ImportJob:
     try:
         result = import_run_task.enqueue(job_id=job.pk)
     except Exception:

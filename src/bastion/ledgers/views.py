@@ -1,12 +1,13 @@
 """Ledgers pages: upload an import and watch its job, download the template, export .xlsx.
 Thin: the work is in services, the reads in queries, both scoped."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bastion.core import scope
 from bastion.core.errors import DomainError
@@ -42,6 +43,7 @@ def import_page(request):
                 filename=upload.name,
                 content=upload.read(),
                 language=translation.get_language(),
+                mode=form.cleaned_data["mode"],
             )
         except DomainError as e:
             form.add_error("file", str(e))
@@ -60,8 +62,11 @@ def import_page(request):
 
 def _job_context(job) -> dict:
     problems = services.job_problems(job) if job.errors else []
+    changes = services.job_changes(job) if job.changes else []
     return {
         "job": job,
+        "changes": changes[:PROBLEMS_SHOWN],
+        "changes_cut": len(changes) > PROBLEMS_SHOWN,
         "problems": problems[:PROBLEMS_SHOWN],
         "problems_total": len(problems),
         "problems_cut": len(problems) > PROBLEMS_SHOWN,
@@ -74,6 +79,18 @@ def _job_context(job) -> dict:
 def job_page(request, job_id: int):
     job = queries.import_job_for(user=request.user, job_id=job_id)
     return render(request, "ledgers/job.html", _job_context(job))
+
+
+@login_required
+@require_POST
+def job_apply(request, job_id: int):
+    """Apply a previewed update: all of it or nothing, in the background like an import."""
+    job = queries.import_job_for(user=request.user, job_id=job_id)
+    try:
+        tasks.import_apply(user=request.user, job=job)
+    except DomainError as e:
+        messages.error(request, str(e))
+    return redirect("ledgers:job", job_id=job.pk)
 
 
 @login_required

@@ -63,3 +63,38 @@ def test_upload_a_bad_file_and_read_the_problems_on_a_phone(
     page.goto("/ledgers/export/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "export")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_update_mode_preview_then_apply_in_the_browser(
+    tree, browser, live_server, immediate_tasks, tmp_path, width
+):
+    rows = good_rows(3)
+    services.residents_import(
+        actor=tree.users["street"], node=tree.street, filename="a.xlsx", content=xlsx_bytes(rows)
+    )
+    rows[0][0], rows[0][2], rows[1][10] = "导入零", "13712345678", "外出"
+    path = tmp_path / "居民台账-更新.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    context = browser.new_context(
+        viewport={"width": width, "height": 844}, locale="zh-CN", base_url=live_server.url
+    )
+    page = context.new_page()
+    browser_login(page, "street", PASSWORD)
+    page.goto("/ledgers/import/")
+    choice = page.locator("label:has(input[name=mode][value=update])")
+    assert choice.bounding_box()["height"] >= 44
+    choice.click()
+    page.set_input_files("input[type=file]", str(path))
+    page.click("form.ledger-form button[type=submit]")
+    page.locator(".changes tbody tr").first.wait_for()
+    table = page.locator(".changes").inner_text()
+    assert "137****5678" in table and "13712345678" not in table and "外出" in table
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"update-preview-{width}")
+    page.click("text=确认全部修改")
+    page.locator("#job-progress .result.ok").wait_for()
+    assert "已更新 2 名居民" in page.locator("#job-progress .result.ok").inner_text()
+    shot(page, f"update-done-{width}")
+    context.close()

@@ -12,6 +12,7 @@ from bastion.ledgers import services
 from bastion.ledgers.tests.ledger_files import (
     HEADER,
     HEADER_EN,
+    IDENTITY_HEADER,
     csv_bytes,
     good_rows,
     id_number,
@@ -217,7 +218,12 @@ def test_id_already_registered(tree):
     rows = good_rows(3)
     rows[1][1] = Resident.objects.order_by("id").first().id_number
     assert problems_of(tree, xlsx_bytes(rows)) == [
-        {"row": 3, "field": "id_number", "message": "ID number is already registered."}
+        {
+            "row": 3,
+            "field": "id_number",
+            "message": "ID number is already registered, at 社区1 网格1-1 111号楼 1单元 101. "
+            "To change this person's details, import the file in update mode.",
+        }
     ]
 
 
@@ -318,3 +324,24 @@ def test_the_job_records_its_progress_as_it_goes(tree):
     job.refresh_from_db()
     assert (job.status, job.imported_rows, job.percent, job.content) == ("done", 1_200, 100, b"")
     assert job.finished_at is not None and job.started_at is not None
+
+
+def test_a_nul_or_a_megabyte_is_refused_with_row_and_field(tree):
+    """What the columns cannot store is refused among the other problems (issue 15 item 9):
+    SQLite would store it, PostgreSQL would fail the whole import on a database error."""
+    rows = good_rows(4)
+    rows[0][0] = "张\x00三"
+    rows[2][8] = "3\x0001"
+    content = csv_bytes(rows)  # a worksheet cannot hold a NUL; a CSV file can
+    assert [(p["row"], p["field"]) for p in problems_of(tree, content, filename="a.csv")] == [
+        (2, "name"),
+        (4, "room"),
+    ]
+    rows = good_rows(2)
+    rows[1][0] = "名" * (1024 * 1024)
+    rows[1][16:] = ["", "", "", "", "", "", "地" * (1024 * 1024)]
+    problems = problems_of(tree, xlsx_bytes(rows, HEADER + IDENTITY_HEADER))
+    assert [(p["row"], p["field"]) for p in problems] == [
+        (3, "name"),
+        (3, "registered_address"),
+    ]

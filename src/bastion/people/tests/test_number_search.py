@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bastion.accounts.models import RevealLog
 from bastion.accounts.testing import api_client
@@ -114,9 +115,10 @@ def test_roles_with_reveal_recover_only_what_they_may_reveal_and_it_is_logged(tr
     logged = RevealLog.objects.filter(
         user=user, subject_type="resident", subject_id=resident.pk, via="search"
     )
-    assert logged.filter(field="id_number").count() == len(resident.id_number) - SHOWN_DIGITS
+    # One search pins the number however many keystrokes it took (within a minute): logged once.
+    assert logged.filter(field="id_number").count() == 1
     assert recover(_resident_found(api, resident), resident.phone) == resident.phone
-    assert logged.filter(field="phone").count() == len(resident.phone) - SHOWN_DIGITS
+    assert logged.filter(field="phone").count() == 1
     assert not RevealLog.objects.filter(subject_type="person", subject_id=person.pk).exists()
 
 
@@ -139,3 +141,20 @@ def test_a_document_number_pins_only_where_a_reveal_is(tree, targets):
     assert list(RevealLog.objects.values_list("user__username", "field", "via")) == [
         ("grid", "doc_number", "search")
     ]
+
+
+def test_a_pinning_search_is_logged_once_a_minute_per_person_and_field(tree, targets):
+    """An htmx search box asks at each keystroke: the same user, person and field within a
+    minute is one log row; a minute later, or another user, is logged again."""
+    resident, _person = targets
+    grid, community = api_client(tree.users["grid"]), api_client(tree.users["community"])
+    number = resident.id_number
+    for text in (number[-6:], number[-7:], number[-6:], number):  # typing, deleting, pasting
+        assert _resident_found(grid, resident)(text)
+    logged = RevealLog.objects.filter(subject_id=resident.pk, via="search", field="id_number")
+    assert list(logged.values_list("user__username", flat=True)) == ["grid"]
+    assert _resident_found(community, resident)(number)
+    assert logged.count() == 2
+    logged.update(at=timezone.now() - dt.timedelta(seconds=61))
+    assert _resident_found(grid, resident)(number)
+    assert logged.filter(user=tree.users["grid"]).count() == 2

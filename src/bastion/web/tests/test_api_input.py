@@ -314,6 +314,34 @@ def test_a_client_id_reused_for_another_payload_is_409(tree, street):
     assert not Household.objects.filter(room="502").exists()
 
 
+def test_client_keys_past_the_retry_window_are_purged_on_write(tree, street, settings):
+    """core.ClientKey is not kept for ever: each new key deletes those older than the retry
+    window (BASTION_CLIENT_KEY_DAYS), keeping the recent ones."""
+    from bastion.core.models import ClientKey
+
+    settings.BASTION_CLIENT_KEY_DAYS = 7
+    url = f"/geo/units/{tree.units[0].pk}/households"
+    old, recent = str(uuid.uuid4()), str(uuid.uuid4())
+    for key, room in ((old, "601"), (recent, "602")):
+        assert (
+            send(street, "post", url, {"room": room, "floor": 6, "client_id": key}).status_code
+            == 201
+        )
+    now = timezone.now()
+    ClientKey.objects.filter(client_id=old).update(created_at=now - dt.timedelta(days=8))
+    ClientKey.objects.filter(client_id=recent).update(created_at=now - dt.timedelta(days=6))
+    new = str(uuid.uuid4())
+    assert (
+        send(street, "post", url, {"room": "603", "floor": 6, "client_id": new}).status_code == 201
+    )
+    assert sorted(str(k) for k in ClientKey.objects.values_list("client_id", flat=True)) == sorted(
+        [recent, new]
+    )
+    # A retry after the window still gets its row back, through the row's own client id.
+    retry = send(street, "post", url, {"room": "601", "floor": 6, "client_id": old})
+    assert retry.status_code == 200 and retry.json()["room"] == "601"
+
+
 def test_every_operation_documents_the_errors_it_can_answer():
     schema = json.loads(json.dumps(api.get_openapi_schema()))
     for path, operations in schema["paths"].items():

@@ -18,7 +18,9 @@ router = Router(tags=["mobilization"])
 MAX_PAGE = 500
 
 
-PUBLIC_ERRORS = {409: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut}
+# The public report-in: 422 names a bad field, 429 is the rate limit (applied first); there is
+# no 409, so the answer never tells whether an ID number is registered.
+PUBLIC_ERRORS = {422: ErrorsOut, 429: ErrorsOut}
 
 
 class NodeRef(Schema):

@@ -110,9 +110,10 @@ def _report_in(r: ReportIn) -> dict:
 )
 def report_in_submit(request: HttpRequest, payload: ReportInSubmitIn):
     """Public, no login: a party member registers with their home community (the token comes
-    from its QR code). Every valid submission answers 201 "received" alike, so the answer does
-    not tell whether an ID number is registered (sent again, or registered by someone, nothing
-    is written); too many uses from one address, 429, counted before anything else."""
+    from its QR code). First the rate limit: past `BASTION_REPORT_IN_PER_HOUR` uses from one
+    address in the last hour (every use counts, valid or not) the answer is 429. Then a bad
+    field is 422 naming it. Every valid submission answers 201 "received" alike, whether the
+    ID number was registered already (then nothing is written) or not: never 409."""
     community = queries.community_from_token(payload.community_token)
     if community is None:
         raise DomainError(

@@ -50,7 +50,6 @@ def _attempt_count(source_key: str) -> None:
     ReportInAttempt.objects.create(source_key=source_key, at=now)
 
 
-@transaction.atomic
 def report_in_submit(
     *,
     community: Node,
@@ -68,7 +67,35 @@ def report_in_submit(
     refused first (`TooManyReports`, counting every use), and an ID number registered already
     (by this person sending again, or by anyone) gets its registration back with `False` and
     nothing written, which the callers answer exactly as a new one ("received, the community
-    will confirm"); the community's own list still holds the one registration."""
+    will confirm"); the community's own list still holds the one registration. The use is
+    counted first and kept even when the submission is then refused as invalid."""
+    _attempt_count(source_key)
+    return _report_in_register(
+        community=community,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        employer_name=employer_name,
+        skills=skills,
+        note=note,
+        source_key=source_key,
+        source=source,
+    )
+
+
+@transaction.atomic
+def _report_in_register(
+    *,
+    community: Node,
+    name: str,
+    id_number: str,
+    phone: str,
+    employer_name: str,
+    skills: Sequence[str],
+    note: str,
+    source_key: str,
+    source: str,
+) -> tuple[ReportIn, bool]:
     problems = []
     if community.level != "community":
         problems.append(Problem("community", _("Choose a community.")))
@@ -91,7 +118,6 @@ def report_in_submit(
         problems += e.problems
     if problems:
         raise DomainError(problems)
-    _attempt_count(source_key)
     existing = (
         ReportIn.objects.filter(id_number=id_number).exclude(status=ReportInStatus.REJECTED).first()
     )

@@ -58,3 +58,19 @@ def test_the_rate_limit_applies_first_and_counts_every_use(tree):
             submit(tree, UNREGISTERED[2], address=address)
         )
         assert submit(tree, REGISTERED, address=address).status_code == 429
+
+
+@override_settings(BASTION_REPORT_IN_PER_HOUR=2)
+def test_refused_uses_count_too_so_the_limit_comes_before_any_answer(tree):
+    """Uses refused as invalid still count: the limit is the first thing a submission meets."""
+    for _ in range(2):
+        assert submit(tree, "12345", address="10.0.0.5").status_code == 422
+    assert submit(tree, UNREGISTERED[0], address="10.0.0.5").status_code == 429
+    assert submit(tree, "12345", address="10.0.0.5").status_code == 429
+
+
+def test_the_schema_documents_no_409_for_the_public_report_in(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    answers = schema["paths"]["/api/v1/mobilization/report-in"]["post"]["responses"]
+    assert "409" not in answers
+    assert {"201", "422", "429"} <= set(answers)
