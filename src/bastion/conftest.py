@@ -13,6 +13,20 @@ def pytest_configure(config):
     # Tests assert the English msgids; the Chinese default and the catalogue's completeness
     # are asserted on their own in web/tests/test_translations.py.
     settings.LANGUAGE_CODE = "en"
+    # The figures cache in memory: a test's rows are rolled back or flushed, a cache table
+    # would keep figures counted over them. `core/tests/test_figcache.py` checks the table.
+    settings.CACHES = {
+        **settings.CACHES,
+        "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _figures_cache_empty():
+    """Each test counts its own figures (`core.figcache`)."""
+    from django.core.cache import caches
+
+    caches["figures"].clear()
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, NullIf
 from django.http import Http404
 
+from bastion.core.figcache import figures_cached
 from bastion.geo.models import Node, child_level
 from bastion.geo.queries import children, node_for
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
-from bastion.reports.services import freeze_moment, local_today
+from bastion.reports.services import FIGURES, freeze_moment, local_today
 
 REPORT_LEVELS = ("city", "district", "street", "community", "grid")
 TREND_DAYS = 14
@@ -272,3 +273,17 @@ def dashboard_data(user, node: Node, day: dt.date, now: dt.datetime) -> dict:
         "laggards": laggards(user, node, day),
         "board": building_board(user, node),
     }
+
+
+def dashboard_figures(user, node: Node, day: dt.date, now: dt.datetime) -> tuple[dict, dt.datetime]:
+    """`dashboard_data` from the figures cache (counted again when a report is computed,
+    frozen or submitted, else at most once a minute per node and scope), and when it was
+    counted."""
+    return figures_cached(
+        name=FIGURES,
+        node=node,
+        user=user,
+        parts=(day.isoformat(), now > freeze_moment(day)),
+        compute=lambda: dashboard_data(user, node, day, now),
+        now=now,
+    )

@@ -37,7 +37,7 @@ def dashboard(request, node_id: int):
     now = timezone.now()
     node = queries.report_node(request.user, node_id)
     day = queries.parse_day(request.GET.get("day"), now)
-    data = queries.dashboard_data(request.user, node, day, now)
+    data, _counted_at = queries.dashboard_figures(request.user, node, day, now)
     today = services.local_today(now)
     state = queries.report_day(day)
     grid_report = queries.grid_report(request.user, node, day) if node.level == "grid" else None

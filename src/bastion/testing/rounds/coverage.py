@@ -5,12 +5,15 @@ Counting never walks the tree: coverage is one GROUP BY on the child level's anc
 of the residents and one of the scans, filtered by the round's area column and the node's
 own column(s)."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from bastion.core.figcache import figures_cached
 from bastion.geo.models import Household, Node, Presence, Resident, child_level
 from bastion.testing.rounds.models import Round
+from bastion.testing.rounds.projection import Projection, deadline_projection
 from bastion.testing.scans.models import Result, Scan, ScanKind
 
 
@@ -104,6 +107,33 @@ def coverage(user, round_: Round, node: Node) -> Coverage:
             .count()
         )
     return Coverage(round_, node, totals, children, walk_ins)
+
+
+# The round page's figures in the figures cache (`core.figcache`). Scans arrive all day, so
+# they are counted again once a minute, not at each scan.
+FIGURES = "testing.coverage"
+
+
+def round_figures(
+    user, round_: Round, node: Node, *, now: dt.datetime, projected: bool
+) -> tuple[Coverage, Projection | None, dt.datetime]:
+    """The round page's coverage at `node` and (when `projected`) its deadline projection,
+    counted at most once a minute per round, node, scope and language; and when they were
+    counted."""
+
+    def compute() -> tuple[Coverage, Projection | None]:
+        cov = coverage(user, round_, node)
+        return cov, deadline_projection(user, round_, node, now) if projected else None
+
+    (cov, late), at = figures_cached(
+        name=FIGURES,
+        node=node,
+        user=user,
+        parts=(round_.pk, projected),
+        compute=compute,
+        now=now,
+    )
+    return cov, late, at
 
 
 # ------------------------------------------------------------------------- missing list

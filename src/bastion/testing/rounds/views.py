@@ -30,7 +30,6 @@ from bastion.testing.rounds.models import (
     Site,
     StationKind,
 )
-from bastion.testing.rounds.projection import deadline_projection
 
 PAGE_SIZE = 300  # residents per page of the missing and home-visit lists
 
@@ -287,12 +286,14 @@ def station_new(request, site_id: int):
 def round_detail(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
     node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
-    cov = coverage.coverage(request.user, round_, node)
+    now = timezone.now()
+    state = queries.round_state(round_, now)
+    cov, late, counted_at = coverage.round_figures(
+        request.user, round_, node, now=now, projected=state != "planned"
+    )
     chiefs = {}
     if cov.children and cov.children[0][0].level == "grid":
         chiefs = queries.chiefs_of([kid.pk for kid, _f in cov.children])
-    state = queries.round_state(round_)
-    late = deadline_projection(request.user, round_, node) if state != "planned" else None
     return render(
         request,
         "testing/round.html",
@@ -303,6 +304,7 @@ def round_detail(request, round_id: int):
             "node": node,
             "crumbs": crumbs(request.user, round_, node),
             "coverage": cov,
+            "counted_at": counted_at,
             "projection": late,
             # Everyone expected at this node is sampled: nothing here is "projected" (a unit
             # done after the deadline is not "done by" now).
