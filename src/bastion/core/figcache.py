@@ -14,14 +14,15 @@ scope that bears on that node, the language and the caller's own parts (the day,
   every entry of the set is left behind at once;
 * an entry is used for `ttl` seconds after the moment it was computed for (the caller's
   `now`: tests move the clock instead of sleeping). When it is older, one request counts
-  again while the others keep being answered from the old entry, so fifty commanders
-  arriving together count once, not fifty times.
+  again while the others keep being answered from the old entry (or, before there is
+  any, wait for it), so fifty commanders arriving together count once, not fifty times.
 
 `figures_cached` answers (figures, computed at); pages show when they were computed.
 """
 
 import datetime as dt
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,6 +38,7 @@ T = TypeVar("T")
 ALIAS = "figures"
 TTL = 60  # seconds: "computed once per change or per minute"
 RECOUNT_LOCK = 30  # seconds one request may take to count before another one tries
+WAIT_COUNTED = 10  # seconds a request waits for figures another one is counting
 
 
 def scope_token(user, node) -> str:
@@ -79,13 +81,15 @@ def figures_cached(
         generation = cache.get(_generation_key(name))
     key = _key(name, generation, node.pk, scope_token(user, node), get_language(), *parts)
     entry = cache.get(key)
-    if entry is not None:
-        at, value = entry
-        if dt.timedelta(0) <= now - at < dt.timedelta(seconds=ttl):
-            return value, at
-        # Stale: the first request to take the lock counts; the others keep the old figures.
-        if not cache.add(f"{key}:recount", 1, RECOUNT_LOCK):
-            return value, at
+    if entry is not None and dt.timedelta(0) <= now - entry[0] < dt.timedelta(seconds=ttl):
+        return entry[1], entry[0]
+    # The first request to take the lock counts; the others keep the old figures meanwhile,
+    # or, when there are none yet, wait a moment for the ones being counted.
+    if not cache.add(f"{key}:recount", 1, RECOUNT_LOCK):
+        if entry is None:
+            entry = _counted_meanwhile(cache, key)
+        if entry is not None:
+            return entry[1], entry[0]
     try:
         value = compute()
         # Kept a while past its ttl so that the old figures can stand in during a recount.
@@ -93,6 +97,16 @@ def figures_cached(
     finally:
         cache.delete(f"{key}:recount")
     return value, now
+
+
+def _counted_meanwhile(cache, key: str) -> tuple | None:
+    """The entry another request is counting, once it is stored (None after WAIT_COUNTED)."""
+    deadline = time.monotonic() + WAIT_COUNTED
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if (entry := cache.get(key)) is not None:
+            return entry
+    return None
 
 
 def figures_changed(*, name: str) -> None:

@@ -3,6 +3,8 @@ login, fetches the node through the scope function and narrows the daily rows wi
 `.restrict(user)`; every figure is a GROUP BY on an ancestor column of the grid rows."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, NullIf
@@ -14,6 +16,8 @@ from bastion.geo.queries import children, node_for
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
 from bastion.reports.services import FIGURES, freeze_moment, local_today
+
+T = TypeVar("T")
 
 REPORT_LEVELS = ("city", "district", "street", "community", "grid")
 TREND_DAYS = 14
@@ -275,15 +279,25 @@ def dashboard_data(user, node: Node, day: dt.date, now: dt.datetime) -> dict:
     }
 
 
-def dashboard_figures(user, node: Node, day: dt.date, now: dt.datetime) -> tuple[dict, dt.datetime]:
-    """`dashboard_data` from the figures cache (counted again when a report is computed,
-    frozen or submitted, else at most once a minute per node and scope), and when it was
-    counted."""
+def dashboard_figures(
+    user,
+    node: Node,
+    day: dt.date,
+    now: dt.datetime,
+    draw: Callable[[dict], T] | None = None,
+) -> tuple[dict | T, dt.datetime]:
+    """`dashboard_data` (or what `draw` makes of it: the page's figures drawn once) from the
+    figures cache: counted again when a report is computed, frozen or submitted, else at
+    most once a minute per node, day, scope and language; and when it was counted."""
     return figures_cached(
         name=FIGURES,
         node=node,
         user=user,
-        parts=(day.isoformat(), now > freeze_moment(day)),
-        compute=lambda: dashboard_data(user, node, day, now),
+        parts=(day.isoformat(), now > freeze_moment(day), "drawn" if draw else "data"),
+        compute=lambda: (draw or _as_is)(dashboard_data(user, node, day, now)),
         now=now,
     )
+
+
+def _as_is(data: dict) -> dict:
+    return data

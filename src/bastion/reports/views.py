@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,14 +39,32 @@ def dashboard(request, node_id: int):
     now = timezone.now()
     node = queries.report_node(request.user, node_id)
     day = queries.parse_day(request.GET.get("day"), now)
-    data, _counted_at = queries.dashboard_figures(request.user, node, day, now)
     today = services.local_today(now)
     state = queries.report_day(day)
     grid_report = queries.grid_report(request.user, node, day) if node.level == "grid" else None
     can_change = can(request.user, CHANGE, node)
-    child_level = "grid" if node.level == "grid" else node.child_level
-    keys = [f["key"] for f in data["figures"]]
     freeze_due = now > services.freeze_moment(day)
+
+    def draw(data: dict) -> str:
+        """The figures part of the page, drawn once for everyone who sees this node whole
+        (nothing in it depends on the login beyond its scope)."""
+        keys = [f["key"] for f in data["figures"]]
+        child_level = "grid" if node.level == "grid" else node.child_level
+        return str(
+            render_to_string(
+                "reports/_dashboard_figures.html",
+                {
+                    "node": node,
+                    "day": day,
+                    "data": data,
+                    "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
+                    "child_label": Level(child_level).label,
+                    "freeze_due": freeze_due,
+                },
+            )
+        )
+
+    figures, _counted_at = queries.dashboard_figures(request.user, node, day, now, draw=draw)
     task_id = request.GET.get("task", "")
     try:
         recompute = _recompute_status(node, task_id) if task_id else None
@@ -56,9 +76,7 @@ def dashboard(request, node_id: int):
         "today": today,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1) if day < today else None,
-        "data": data,
-        "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
-        "child_label": Level(child_level).label,
+        "figures": mark_safe(figures),  # drawn by our own template above
         "crumbs": ancestors(request.user, node),
         "state": state,
         "freeze_at": services.freeze_moment(day),

@@ -6,7 +6,9 @@ of the residents and one of the scans, filtered by the round's area column and t
 own column(s)."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -15,6 +17,8 @@ from bastion.geo.models import Household, Node, Presence, Resident, child_level
 from bastion.testing.rounds.models import Round
 from bastion.testing.rounds.projection import Projection, deadline_projection
 from bastion.testing.scans.models import Result, Scan, ScanKind
+
+T = TypeVar("T")
 
 
 def area_where(round_: Round, node: Node) -> Q:
@@ -114,26 +118,39 @@ def coverage(user, round_: Round, node: Node) -> Coverage:
 FIGURES = "testing.coverage"
 
 
+def _round_fingerprint(round_: Round) -> str:
+    """The round's own settings (deadline, pooling, custody hours...): an edit to the round
+    leaves the figures drawn with the old ones behind."""
+    return repr([f.value_from_object(round_) for f in round_._meta.concrete_fields])
+
+
 def round_figures(
-    user, round_: Round, node: Node, *, now: dt.datetime, projected: bool
-) -> tuple[Coverage, Projection | None, dt.datetime]:
+    user,
+    round_: Round,
+    node: Node,
+    *,
+    now: dt.datetime,
+    projected: bool,
+    draw: Callable[[Coverage, Projection | None, dt.datetime], T],
+) -> tuple[T, dt.datetime]:
     """The round page's coverage at `node` and (when `projected`) its deadline projection,
-    counted at most once a minute per round, node, scope and language; and when they were
-    counted."""
+    as `draw(coverage, projection, counted_at)` makes them into what the page shows: counted
+    and drawn at most once a minute per round, node, scope and language. Also answers when
+    they were counted."""
 
-    def compute() -> tuple[Coverage, Projection | None]:
+    def compute() -> T:
         cov = coverage(user, round_, node)
-        return cov, deadline_projection(user, round_, node, now) if projected else None
+        late = deadline_projection(user, round_, node, now) if projected else None
+        return draw(cov, late, now)
 
-    (cov, late), at = figures_cached(
+    return figures_cached(
         name=FIGURES,
         node=node,
         user=user,
-        parts=(round_.pk, projected),
+        parts=(round_.pk, projected, _round_fingerprint(round_)),
         compute=compute,
         now=now,
     )
-    return cov, late, at
 
 
 # ------------------------------------------------------------------------- missing list

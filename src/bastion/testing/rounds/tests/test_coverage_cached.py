@@ -49,11 +49,25 @@ def test_the_round_page_counts_again_once_a_minute_and_says_when(testing, monkey
 def test_a_login_is_never_shown_coverage_counted_over_another_scope(testing):
     street, grid = testing.tree.street, testing.tree.grids[0]
     now = timezone.now()
-    whole, _late, _at = coverage.round_figures(
-        testing.tree.users["street"], testing.round, street, now=now, projected=True
+
+    def draw(cov, late, counted_at):
+        return cov.totals
+
+    whole, _at = coverage.round_figures(
+        testing.tree.users["street"], testing.round, street, now=now, projected=True, draw=draw
     )
-    seen, _late, _at = coverage.round_figures(
-        testing.tree.users["grid"], testing.round, street, now=now, projected=True
+    seen, _at = coverage.round_figures(
+        testing.tree.users["grid"], testing.round, street, now=now, projected=True, draw=draw
     )
     own = coverage.coverage(testing.tree.users["grid"], testing.round, grid)
-    assert seen.totals["expected"] == own.totals["expected"] < whole.totals["expected"]
+    assert seen["expected"] == own.totals["expected"] < whole["expected"]
+
+
+def test_an_edit_to_the_round_shows_at_once(testing):
+    client = Client()
+    assert client.login(username=testing.tree.users["street"].username, password=PASSWORD)
+    url = reverse("testing:round", args=[testing.round.pk])
+    assert "elsewhere 5 in 1" in client.get(url).content.decode()
+    testing.round.pool_size = 10
+    testing.round.save(update_fields=["pool_size"])
+    assert "elsewhere 10 in 1" in client.get(url).content.decode()
