@@ -18,6 +18,9 @@ no endpoint declares it again (and none can forget it).
   rather than silently ignored (`extra="forbid"`).
 * **Partial updates** (`Patch`): a field left out is unchanged; `null` is refused unless the
   field's type admits it (`X | None`), which then clears it.
+* **Batch items** a service judges one by one (`judged_per_item = True` on the item's
+  schema, e.g. a station's scans) keep only their own declared bounds, so one unreadable item is
+  refused alone with its reason while the rest of the batch is stored.
 * **Component names** in the OpenAPI schema are prefixed by the app or sub-package that
   defines them (`GeoCountsOut`, `TestingScansBatchOut`, `CoreErrorsOut`), so two classes with
   the same name in different modules never collapse into one (`BastionJsonSchema`).
@@ -165,7 +168,11 @@ def bounded_model(model: type[BaseModel], *, forbid_extra: bool, seen: dict | No
         return model
     seen[key] = model
     overrides = {}
-    for name, info in model.model_fields.items():
+    # An item of a batch the service judges one by one (`judged_per_item`) keeps its own
+    # bounds only: a year-1 time or a NUL in one scan is that scan's refusal, not a 422 that
+    # fails the other 199 (issue 16's poison items).
+    fields = {} if getattr(model, "judged_per_item", False) else model.model_fields
+    for name, info in fields.items():
         new = _bounded(info.annotation, info.metadata, forbid_extra, seen)
         if new is not info.annotation:
             overrides[name] = (new, info)

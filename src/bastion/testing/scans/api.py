@@ -3,7 +3,7 @@ shift, tubes opened and closed, scans one by one or in batches, the codes on a h
 slips."""
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -81,6 +81,8 @@ class TubeOut(Schema):
 
 
 class ScanIn(Schema):
+    judged_per_item: ClassVar[bool] = True  # batch.item_unreadable refuses a poison item alone
+
     client_id: UUID = Field(description="Made by the device; a retry with it replays.")
     tube: str = Field(description="Barcode of the tube; a new one is opened at this station.")
     code: str = Field(
