@@ -142,6 +142,8 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
 }
+if os.environ.get("BASTION_FIGURES_CACHE") == "off":  # `bastion bench commanders --uncached`
+    CACHES["figures"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 # Imports and exports run as background tasks; the worker is started by `bastion serve`.
 TASKS = {

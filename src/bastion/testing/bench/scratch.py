@@ -117,10 +117,11 @@ class Server:
         *,
         port: int | None = None,
         worker: bool = False,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.log = scratch.directory / "server.log"
-        env = {**os.environ, "DATABASE_URL": scratch.url}
+        env = {**os.environ, "DATABASE_URL": scratch.url, **(env or {})}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [

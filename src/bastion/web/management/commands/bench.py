@@ -67,6 +67,11 @@ class Command(BaseCommand):
             help="concurrent commanders (`commanders`, default 50)",
         )
         parser.add_argument(
+            "--uncached",
+            action="store_true",
+            help="`commanders` with the figures cache off: every page counts its figures",
+        )
+        parser.add_argument(
             "--keep", action="store_true", help="keep the scratch database after the run"
         )
         parser.add_argument(
@@ -216,7 +221,8 @@ class Command(BaseCommand):
         connection.close()  # the server and the clients are other processes
         processes = options["processes"] or (os.cpu_count() or 1) + 1
         threads = options["threads"] or 4
-        server = bench_scratch.Server(scratch, threads=threads, processes=processes)
+        uncached = {"BASTION_FIGURES_CACHE": "off"} if options["uncached"] else {}
+        server = bench_scratch.Server(scratch, threads=threads, processes=processes, env=uncached)
         try:
             server.wait_ready()
             base = f"http://127.0.0.1:{server.port}"
@@ -236,6 +242,7 @@ class Command(BaseCommand):
             "residents": district.residents,
             "street_residents": bench_commanders.street_residents(prepared.street_id),
             "commanders": count,
+            "figures_cache": "off" if options["uncached"] else "on",
             "seconds": load["seconds"],
             "server_processes": processes,
             "server_threads": threads,
@@ -362,7 +369,7 @@ def _commanders_table(f: dict) -> Table:
     table = Table(
         title=f"bastion bench commanders — {f['database']}, a street of "
         f"{f['street_residents']:,} residents, {f['commanders']} commanders, "
-        f"server {f['server_processes']}×{f['server_threads']}"
+        f"server {f['server_processes']}×{f['server_threads']}, figures cache {f['figures_cache']}"
     )
     for header in ("page", "requests", "p50", "p95", "target", "met"):
         table.add_column(header, justify="left" if header == "page" else "right")
