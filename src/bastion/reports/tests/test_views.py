@@ -163,7 +163,10 @@ def test_recompute_on_demand(tree, client):
     assert ReportDay.objects.get(day=services.local_today()).frozen
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_recompute_is_followed_by_its_task_and_only_for_its_node(tree, client, settings):
+    """The worker closes its database connection between tasks, as a real process does; on
+    PostgreSQL that needs a test outside the wrapping transaction."""
     import io
 
     from django.core.management import call_command

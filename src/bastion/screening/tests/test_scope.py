@@ -101,7 +101,7 @@ def _written() -> tuple:
         CallRow.objects.filter(status="matched").count(),
         Callback.objects.filter(status="done").count(),
         FollowUp.objects.filter(closed_on__isnull=False).count(),
-        list(CampaignHousehold.objects.values_list("status", flat=True)),
+        list(CampaignHousehold.objects.order_by("pk").values_list("pk", "status")),
     )
 
 

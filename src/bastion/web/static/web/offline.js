@@ -11,7 +11,11 @@
     document.querySelectorAll("script[src], link[rel=stylesheet][href]").forEach(function (el) {
       keep.push(el.src || el.href);
     });
-    registration.active.postMessage({ keep: keep });
-    document.documentElement.dataset.offlineReady = "1";
+    var channel = new MessageChannel();
+    channel.port1.onmessage = function (event) {
+      // Ready offline once the page itself and everything it loaded are kept.
+      if (event.data.kept === event.data.asked) document.documentElement.dataset.offlineReady = "1";
+    };
+    registration.active.postMessage({ keep: keep }, [channel.port2]);
   }).catch(function () { /* no service worker here: the page works online only */ });
 })();

@@ -39,15 +39,22 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// A page asks to be kept, with the scripts and styles it loaded.
+// A page asks to be kept, with the scripts and styles it loaded; the answer on the message's
+// port says how many were kept, once they are in the cache (not before: the page tells the crew
+// it is ready offline only then).
 self.addEventListener("message", function (event) {
   var keep = (event.data && event.data.keep) || [];
+  var reply = event.ports && event.ports[0];
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     return Promise.all(keep.map(function (url) {
       return fetch(url, { credentials: "same-origin" }).then(function (resp) {
-        if (resp.ok && !resp.redirected) return cache.put(url, resp);
-      }).catch(function () { /* offline now: kept at the next visit */ });
+        if (resp.ok && !resp.redirected) return cache.put(url, resp).then(function () { return 1; });
+        return 0;
+      }).catch(function () { return 0; /* offline now: kept at the next visit */ });
     }));
+  }).then(function (kept) {
+    if (reply) reply.postMessage({ kept: kept.reduce(function (a, b) { return a + b; }, 0),
+                                   asked: keep.length });
   }));
 });
 
