@@ -22,6 +22,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a test client's request in Chinese leaves
+    Chinese active in this thread (LocaleMiddleware never deactivates), and a later test
+    that reads a message without a request of its own would get it in Chinese."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _figures_cache_empty():
     """Each test counts its own figures (`core.figcache`)."""
     from django.core.cache import caches
