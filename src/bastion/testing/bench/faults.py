@@ -242,6 +242,12 @@ def faults_run(cluster: Cluster, residents, seconds, err, progress_display) -> d
     token = bench_district.token_for_bench()
     codes = bench_district.unsampled_codes(district)
     stations = district.stations[:CLIENTS]
+    needed = int(len(stations) * BATCH / PACE * seconds)
+    if len(codes) < needed:
+        err.print(
+            f"[yellow]{len(codes):,} residents are left to sample and the run may scan "
+            f"{needed:,}: the clients may run out before the faults (more --residents).[/yellow]"
+        )
     connection.close()  # the clients are forked; the database will go away meanwhile
 
     server = bench_scratch.Server(scratch, threads=3, processes=3, worker=True)
@@ -345,6 +351,9 @@ def faults_run(cluster: Cluster, residents, seconds, err, progress_display) -> d
         and import_status == "done"
         and figures["idle_hanging"] == 0
         and figures["idle_opened"] == 1000
+        # Scans went on after each fault (else the run did not test recovery).
+        and figures["web_recovered_s"] is not None
+        and figures["db_recovered_s"] is not None
     )
     bench_scratch.scratch_drop(scratch)
     return figures
@@ -492,14 +501,30 @@ def faults_table(f: dict):
     )
     row("tubes over capacity", str(f["tubes_over_capacity"]), "0", f["tubes_over_capacity"] == 0)
     row("answers 500", str(f["answers_500"]), "0", f["answers_500"] == 0)
-    row("web killed: first scan acknowledged again after", f"{f['web_recovered_s']} s", "", True)
+
+    def after(value) -> str:
+        if value is None:
+            return "never (no scan left to send, or none went through)"
+        return f"{value} s"
+
+    row(
+        "web killed: first scan acknowledged again after",
+        after(f["web_recovered_s"]),
+        "",
+        f["web_recovered_s"] is not None,
+    )
     row(
         "database stopped: down (stop, 3 s, start with crash recovery)",
         f"{f['db_down_s']} s",
         "",
         True,
     )
-    row("database up: first scan acknowledged again after", f"{f['db_recovered_s']} s", "", True)
+    row(
+        "database up: first scan acknowledged again after",
+        after(f["db_recovered_s"]),
+        "",
+        f["db_recovered_s"] is not None,
+    )
     row(
         "import after the outage",
         f"{f['import_after_outage']} ({f['import_seconds']} s)",
