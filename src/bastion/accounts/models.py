@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.core.models import Located
 
@@ -82,3 +83,33 @@ class RevealLog(Located):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.subject_name} ({self.field})"
+
+    @property
+    def fields_shown(self) -> str:
+        """The numbers shown, in words ("ID number、Mobile"): an export logs the numbers of
+        one row in one entry ("id_number,phone")."""
+        labels = [str(REVEALED_FIELD_LABELS.get(f, f)) for f in self.field.split(",") if f]
+        return "、".join(dict.fromkeys(labels))
+
+    @property
+    def via_shown(self) -> str:
+        return str(REVEAL_VIA_LABELS.get(self.via, self.via))
+
+
+REVEALED_FIELD_LABELS = {
+    "id_number": _("ID number"),
+    "doc_number": _("Document number"),
+    "phone": _("Mobile"),
+    "from_phone": _("Mobile"),
+    "to_phone": _("Mobile"),
+    "contact_phone": _("Mobile"),
+}
+
+# Where a number was shown in full (`core.privacy.personal_data_reveal`'s `via`, the
+# exports' "export", a search by more digits than the mask shows "search").
+REVEAL_VIA_LABELS = {
+    "web": pgettext_lazy("reveal via", "web page"),
+    "api": pgettext_lazy("reveal via", "API"),
+    "export": pgettext_lazy("reveal via", "Excel export"),
+    "search": pgettext_lazy("reveal via", "search by number"),
+}

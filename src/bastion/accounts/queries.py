@@ -3,34 +3,27 @@ the bearer-token login."""
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from bastion.accounts.models import ApiToken, RevealLog, RoleAssignment, hash_token
 from bastion.core import rawsql
 from bastion.core.models import ChangeLog, Located
 from bastion.core.scope import ADMIN, grants_prime
-from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.changes import (
+    FieldChange,
+    field_changes,
+    login_name,
+    model_label,
+    referenced_names,
+    source_label,
+)
 from bastion.geo.models import Node
-from bastion.geo.queries import FIELD_LABELS
 
-
-def user_name(user) -> str:
-    """How a login is named to people: the person's name where the login is a person's,
-    else the login's full name, else the login name."""
-    if user is None:
-        return ""
-    person = getattr(user, "person", None)
-    if person is not None:
-        return person.name
-    return user.get_full_name() or user.get_username()
+user_name = login_name  # how a login is named to people
 
 
 def reveal_log(
@@ -67,23 +60,12 @@ def change_log(user, *, object_type: str = "", object_id: int | None = None) -> 
 def change_object_types() -> list[tuple[str, str]]:
     """(ChangeLog.object_type, name) of every located table, the ones whose changes an admin's
     scope can reach; from the models, not from a scan of the log."""
-    return sorted(
-        (f"{m._meta.app_label}.{m._meta.model_name}", str(m._meta.verbose_name))
+    types = (
+        f"{m._meta.app_label}.{m._meta.model_name}"
         for m in apps.get_models()
         if issubclass(m, Located) and m is not ChangeLog
     )
-
-
-# Logged values that are personal numbers: the history shows them masked like everywhere else
-# (a full number is shown only through a logged reveal).
-MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_mobile}
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str | None  # None when the field had no value before (a creation)
-    new: str
+    return sorted(((t, model_label(t)) for t in types), key=lambda pair: pair[1])
 
 
 @dataclass(frozen=True)
@@ -91,86 +73,17 @@ class ChangeRow:
     entry: ChangeLog
     kind: str  # the changed table's name, e.g. "post"
     changes: list[FieldChange]
+    source: str  # how it was made, in words
 
 
-@cache
-def _model_of(object_type: str) -> type[models.Model] | None:
-    try:
-        return apps.get_model(object_type)
-    except (LookupError, ValueError):
-        return None
-
-
-def _field(model, name: str):
-    try:
-        field = model._meta.get_field(name) if model else None
-    except FieldDoesNotExist:
-        return None
-    # A logged name may be a reverse relation (a zone's "buildings"): no column, no label.
-    return field if field is not None and field.concrete else None
-
-
-def _related_names(entries: list[ChangeLog]) -> dict[tuple[type, object], str]:
-    """Names of the rows that logged foreign keys point to (persons, nodes, zones...): one
-    query per referenced table that has a name, whatever the number of entries."""
-    wanted: dict[type, set] = {}
-    for entry in entries:
-        model = _model_of(entry.object_type)
-        for name, values in entry.changes.items():
-            field = _field(model, name)
-            if field is not None and field.many_to_one and _field(field.related_model, "name"):
-                wanted.setdefault(field.related_model, set()).update(
-                    v for v in values if isinstance(v, int)
-                )
-    return {
-        (related, pk): name
-        for related, ids in wanted.items()
-        for pk, name in related._base_manager.filter(pk__in=ids).values_list("pk", "name")
-    }
-
-
-def _shown(field, name: str, value, names: dict) -> str:
-    if value is None or value == "":
-        return "—"
-    if name in MASKED_FIELDS:
-        return MASKED_FIELDS[name](str(value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if field is not None and field.many_to_one:
-        return names.get((field.related_model, value), f"#{value}")
-    if field is not None and field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
-def _label(field, name: str) -> str:
-    if name in FIELD_LABELS:
-        return str(FIELD_LABELS[name])
-    return str(field.verbose_name).capitalize() if field is not None else name
-
-
-def change_rows(entries: list[ChangeLog]) -> list[ChangeRow]:
-    """Logged changes as a person reads them: field names and choices in words, referenced
-    rows by name, personal numbers masked."""
-    names = _related_names(entries)
-    rows = []
-    for entry in entries:
-        model = _model_of(entry.object_type)
-        changes = []
-        for name, (old, new) in entry.changes.items():
-            field = _field(model, name)
-            changes.append(
-                FieldChange(
-                    _label(field, name),
-                    None if old is None else _shown(field, name, old, names),
-                    _shown(field, name, new, names),
-                )
-            )
-        kind = str(model._meta.verbose_name) if model else entry.object_type
-        rows.append(ChangeRow(entry, kind, changes))
-    return rows
+def change_rows(user, entries: list[ChangeLog]) -> list[ChangeRow]:
+    """Logged changes as a person reads them (`geo.changes`): names in the UI's language,
+    local times, referenced rows by name, personal numbers masked."""
+    names = referenced_names(user, entries)
+    return [
+        ChangeRow(e, model_label(e.object_type), field_changes(e, names), source_label(e.source))
+        for e in entries
+    ]
 
 
 def token_login(raw: str) -> ApiToken | None:

@@ -53,5 +53,5 @@ def changes(request):
     _require_admin(request)
     form = ChangeFilterForm(request.GET)
     page = _page(request, queries.change_log(request.user, **_filters(form)))
-    page["entries"] = queries.change_rows(page["entries"])
+    page["entries"] = queries.change_rows(request.user, page["entries"])
     return render(request, "accounts/changes.html", {"form": form, **page})

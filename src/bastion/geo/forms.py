@@ -5,9 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core.errors import DomainError
+from bastion.geo.changes import FIELD_LABELS as LABELS
 from bastion.geo.identity import mask_document, mask_id_number, mask_mobile
 from bastion.geo.models import DocKind, Presence, Relation, Resident
-from bastion.geo.queries import FIELD_LABELS as LABELS
 
 FLAGS = ("immobile", "disabled", "chronic_illness", "pregnant", "infant")
 IDENTITY_FIELDS = ("doc_kind", "birth_date", "sex", "guardian", "no_phone", "registered_address")

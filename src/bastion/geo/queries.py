@@ -1,20 +1,24 @@
 """Reads of the tree shared by views, API, exports and reports. All take the user and scope."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.http import Http404
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from bastion.core.history import history_of
 from bastion.core.privacy import number_search_q
 from bastion.core.scope import VIEW, get_scoped_or_404, root_node_ids
-from bastion.geo.identity import mask_id_number, mask_mobile
+from bastion.geo.changes import (
+    FieldChange,
+    field_changes,
+    login_name,
+    referenced_names,
+    source_label,
+)
 from bastion.geo.models import (
     LEVEL_ORDER,
     Household,
@@ -259,110 +263,31 @@ def building_plan(building: Node) -> BuildingPlan:
 
 
 @dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     at: dt.datetime
     actor: str
     action: str
-    source: str
+    source: str  # how it was made, in words
     changes: list[FieldChange]
+    origin: str = ""  # `ChangeLog.source` as logged ("web", "api", "resident"...)
 
 
-# How the pages name the logged fields of residents and households ("person" context keeps
-# "Name" and "Disabled" apart from Django's own "name" of a thing and "disabled" of a switch).
-FIELD_LABELS = {
-    "name": pgettext_lazy("person", "Name"),
-    "id_number": gettext_lazy("ID number"),
-    "phone": gettext_lazy("Mobile"),
-    "relation": gettext_lazy("Relation to head"),
-    "presence": gettext_lazy("Presence"),
-    "immobile": gettext_lazy("Immobile"),
-    "disabled": pgettext_lazy("person", "Disabled"),
-    "chronic_illness": gettext_lazy("Chronic illness"),
-    "pregnant": gettext_lazy("Pregnant"),
-    "infant": gettext_lazy("Infant"),
-    "household_id": gettext_lazy("Household"),
-    "doc_kind": gettext_lazy("Document kind"),
-    "doc_number": gettext_lazy("Document number"),
-    "guardian_id": gettext_lazy("Guardian"),
-    "no_phone": gettext_lazy("No phone"),
-    "registered_address": gettext_lazy("Registered address"),
-    "room": gettext_lazy("Room"),
-    "floor": gettext_lazy("Floor"),
-}
-
-
-SOURCE_LABELS = {
-    "web": gettext_lazy("web page"),
-    "api": gettext_lazy("API"),
-    "import": gettext_lazy("ledger import"),
-    "demo": gettext_lazy("demo data"),
-}
-
-
-def _shown(model, name: str, value, households: dict[int, str]) -> str:
-    """A logged value as a person reads it: choices by their label, numbers masked."""
-    if value is None or value == "":
-        return "—"
-    if name in ("id_number", "doc_number"):
-        return mask_id_number(str(value))
-    if name == "phone":
-        return mask_mobile(str(value))
-    if name == "household_id":
-        return households.get(value, f"#{value}")
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    try:
-        model_field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return str(value)
-    choices = dict(model_field.flatchoices) if model_field.choices else {}
-    return str(choices.get(value, value))
-
-
-def _label(model, name: str) -> str:
-    if name in FIELD_LABELS:
-        return str(FIELD_LABELS[name])
-    try:
-        return str(model._meta.get_field(name).verbose_name).capitalize()
-    except FieldDoesNotExist:
-        return name
-
-
-def change_history(user, obj: models.Model) -> list[HistoryEntry]:
-    """The change log of a row the user may see, newest first, with field names translated and
-    ID and mobile numbers masked (a full number is shown only through a logged reveal)."""
-    model = type(obj)
-    entries = list(history_of(obj))
-    household_ids = {
-        v for e in entries for v in e.changes.get("household_id", []) if isinstance(v, int)
-    }
-    households = {
-        h.pk: f"{h.building} {h.unit} {h.room}"
-        for h in Household.objects.restrict(user)
-        .filter(pk__in=household_ids)
-        .select_related("building", "unit")
-    }
+def change_history(
+    user, obj: models.Model, extra_labels: Mapping[str, str] | None = None
+) -> list[HistoryEntry]:
+    """The change log of a row the user may see, newest first, as a person reads it
+    (`geo.changes`: names in the UI's language, local times, referenced rows by name, numbers
+    masked; a full number is shown only through a logged reveal)."""
+    entries = list(history_of(obj).select_related("actor__person"))
+    names = referenced_names(user, entries)
     return [
         HistoryEntry(
             at=e.at,
-            actor=e.actor.get_username() if e.actor else "",
+            actor=login_name(e.actor),
             action=e.action,
-            source=str(SOURCE_LABELS.get(e.source, e.source)),
-            changes=[
-                FieldChange(
-                    _label(model, name),
-                    _shown(model, name, old, households),
-                    _shown(model, name, new, households),
-                )
-                for name, (old, new) in e.changes.items()
-            ],
+            source=source_label(e.source),
+            changes=field_changes(e, names, extra_labels),
+            origin=e.source,
         )
         for e in entries
     ]

@@ -99,26 +99,20 @@ def delivery_read(request, delivery_id: int):
 def receipts(request, notification_id: int):
     """Who got a notification of the caller's area and who has read it."""
     n = queries.notification_for(request.user, notification_id)
-    rows = queries.receipts(n)
+    rows = queries.receipts(n)  # the API gives ids and names; numbers through the reveals
     return {
         "notification": _notification(n),
         "recipients": n.recipients,
         "read": n.read,
         "receipts": [
             {
-                "id": d.pk,
-                "person_id": d.person_id,
-                "user_id": d.user_id,
-                "name": _name(d),
-                "reason": d.reason,
-                "read_at": d.read_at,
+                "id": r.delivery.pk,
+                "person_id": r.delivery.person_id,
+                "user_id": r.delivery.user_id,
+                "name": r.name,
+                "reason": r.delivery.reason,
+                "read_at": r.delivery.read_at,
             }
-            for d in rows
+            for r in rows
         ],
     }
-
-
-def _name(d: Delivery) -> str:
-    if d.person is not None:
-        return d.person.name
-    return d.user.get_username() if d.user is not None else ""

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core.models import Located
+from bastion.notices.kinds import is_urgent
 
 
 class Notification(Located):
@@ -64,6 +65,11 @@ class Notification(Located):
     @property
     def shown_body(self) -> str:
         return self._shown()[1]
+
+    @property
+    def urgent(self) -> bool:
+        """A kind that must stand out from routine ones (`notices.kinds`)."""
+        return is_urgent(self.kind)
 
 
 class Delivery(models.Model):

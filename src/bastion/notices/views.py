@@ -51,13 +51,13 @@ def sent(request):
 @login_required
 def receipts(request, notification_id: int):
     found = queries.notification_for(request.user, notification_id)
-    rows = queries.receipts(found)
+    rows = queries.receipts(found, request.user)
     return render(
         request,
         "notices/receipts.html",
         {
             "notification": found,
-            "unread_rows": [d for d in rows if d.read_at is None],
-            "read_rows": [d for d in rows if d.read_at is not None],
+            "unread_rows": [r for r in rows if r.delivery.read_at is None],
+            "read_rows": [r for r in rows if r.delivery.read_at is not None],
         },
     )

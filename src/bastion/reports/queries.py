@@ -13,6 +13,7 @@ from django.http import Http404
 from bastion.core.figcache import figures_cached
 from bastion.geo.models import Node, child_level
 from bastion.geo.queries import children, node_for
+from bastion.notices.queries import for_source
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
 from bastion.reports.services import FIGURES, freeze_moment, local_today
@@ -301,3 +302,15 @@ def dashboard_figures(
 
 def _as_is(data: dict) -> dict:
     return data
+
+
+def reminders(user, grid_ids: list[int], day: dt.date) -> dict[int, object]:
+    """The reminders sent to these grids for their report of `day`, by grid id (one each at
+    most: `services.grid_report_remind`)."""
+    reports = dict(
+        GridReport.objects.restrict(user)
+        .filter(grid_id__in=grid_ids, day=day)
+        .values_list("pk", "grid_id")
+    )
+    sent = for_source(user, "reports.gridreport", list(reports))
+    return {reports[report_id]: n for report_id, n in sent.items()}

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bastion.accounts.models import Role, RoleAssignment
 from bastion.core import history
 from bastion.core.bulk import upsert_rows
 from bastion.core.errors import DomainError
 from bastion.core.figcache import figures_changed
 from bastion.geo.models import Node
+from bastion.notices.services import Recipient, in_every_language, notification_send
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
 
@@ -274,3 +277,64 @@ def grid_report_submit(
         source=source,
     )
     return report
+
+
+# ------------------------------------------------------------------------- reminding a grid
+
+KIND_REMIND = "reports.remind"
+
+
+def grid_chief_logins(grid_ids: list[int]):
+    """The active logins holding the grid chief's role on these grids: whom a reminder reaches."""
+    return RoleAssignment.objects.filter(
+        role=Role.GRID_CHIEF, node_id__in=grid_ids, user__is_active=True
+    )
+
+
+def grid_report_remind(*, grid: Node, day: dt.date, actor, now: dt.datetime | None = None):
+    """Remind a grid that has not submitted its report of `day`: an inbox notice to the logins
+    of its grid chiefs, sent once per grid and day (a second reminder returns the first, with
+    no new notice). The notice and who sent it are in the change log (`notices`)."""
+    now = now or timezone.now()
+    report = GridReport.objects.filter(grid_id=grid.pk, day=day).first()
+    if grid.level != "grid" or report is None:
+        raise DomainError(_("This grid has no report of that day to remind of."), field="grid")
+    if report.submitted_at is not None:
+        raise DomainError(
+            _("%(grid)s has already submitted this day's report.") % {"grid": grid.name},
+            field="grid",
+        )
+    chiefs = grid_chief_logins([grid.pk]).order_by("user_id").values_list("user_id", "user__person")
+    recipients = [Recipient(person_id, user_id, "grid_chief") for user_id, person_id in chiefs]
+    if not recipients:
+        raise DomainError(
+            _("%(grid)s has no grid chief with a login to remind.") % {"grid": grid.name},
+            field="grid",
+        )
+
+    def write() -> tuple[str, str]:
+        title = _("Reminder: the daily report of %(grid)s") % {"grid": grid.name}
+        body = _(
+            "The daily report of %(grid)s for %(day)s has not been submitted. Check the "
+            "figures and submit it by %(freeze)s."
+        ) % {
+            "grid": grid.name,
+            "day": day.isoformat(),
+            "freeze": timezone.localtime(freeze_moment(day)).strftime("%H:%M"),
+        }
+        return title, body
+
+    texts = in_every_language(write)
+    title, body = texts[settings.LANGUAGE_CODE]
+    return notification_send(
+        kind=KIND_REMIND,
+        title=title,
+        body=body,
+        texts=texts,
+        link=f"{reverse('reports:dashboard', args=[grid.pk])}?day={day.isoformat()}",
+        node=grid,
+        source=report,
+        recipients=recipients,
+        sender=actor,
+        at=now,
+    )

@@ -14,4 +14,5 @@ urlpatterns = [
         name="recompute_status",
     ),
     path("grids/<int:grid_id>/submit/", views.submit, name="submit"),
+    path("grids/<int:grid_id>/remind/", views.remind, name="remind"),
 ]

@@ -43,40 +43,56 @@ def dashboard(request, node_id: int):
     state = queries.report_day(day)
     grid_report = queries.grid_report(request.user, node, day) if node.level == "grid" else None
     can_change = can(request.user, CHANGE, node)
+    child_level = "grid" if node.level == "grid" else node.child_level
     freeze_due = now > services.freeze_moment(day)
 
-    def draw(data: dict) -> str:
-        """The figures part of the page, drawn once for everyone who sees this node whole
-        (nothing in it depends on the login beyond its scope)."""
+    def draw(data: dict) -> dict:
+        """The figures parts of the page, drawn once for everyone who sees this node whole
+        (nothing in them depends on the login beyond its scope), and the children."""
         keys = [f["key"] for f in data["figures"]]
-        child_level = "grid" if node.level == "grid" else node.child_level
-        return str(
-            render_to_string(
-                "reports/_dashboard_figures.html",
-                {
-                    "node": node,
-                    "day": day,
-                    "data": data,
-                    "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
-                    "child_label": Level(child_level).label,
-                    "freeze_due": freeze_due,
-                },
-            )
-        )
+        context = {
+            "node": node,
+            "day": day,
+            "data": data,
+            "ledger": [(c, [c["values"][k] for k in keys]) for c in data["children"]],
+            "child_label": Level(child_level).label,
+            "freeze_due": freeze_due,
+        }
+        return {
+            "top": str(render_to_string("reports/_dashboard_figures.html", context)),
+            "rest": str(render_to_string("reports/_dashboard_tables.html", context)),
+            "children": data["children"],
+        }
 
-    figures, _counted_at = queries.dashboard_figures(request.user, node, day, now, draw=draw)
+    drawn, _counted_at = queries.dashboard_figures(request.user, node, day, now, draw=draw)
+    children = drawn["children"]
     task_id = request.GET.get("task", "")
     try:
         recompute = _recompute_status(node, task_id) if task_id else None
     except Http404:  # an old or foreign task id in the address: no notice
         recompute = None
+    reminded = (  # grids reminded of this day's report, by grid id
+        queries.reminders(request.user, [c["id"] for c in children], day)
+        if child_level == "grid" and node.level != "grid"
+        else {}
+    )
+    open_grids = [  # the grids of a community that have not submitted, to remind
+        c
+        for c in children
+        if child_level == "grid" and c["flags"]["missing"] + c["flags"]["pending"]
+    ]
+    with_chief = set(
+        services.grid_chief_logins([c["id"] for c in open_grids]).values_list("node_id", flat=True)
+    )
     context = {
         "node": node,
         "day": day,
         "today": today,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1) if day < today else None,
-        "figures": mark_safe(figures),  # drawn by our own template above
+        # Drawn by our own templates above.
+        "figures": {"top": mark_safe(drawn["top"]), "rest": mark_safe(drawn["rest"])},
+        "open_grids": [(c, reminded.get(c["id"]), c["id"] in with_chief) for c in open_grids],
         "crumbs": ancestors(request.user, node),
         "state": state,
         "freeze_at": services.freeze_moment(day),
@@ -85,6 +101,7 @@ def dashboard(request, node_id: int):
         "grid_report": grid_report,
         "recompute": recompute,
         "task_id": task_id,
+        "can_remind": can_change and child_level == "grid" and day == today,
         "can_submit": can_change
         and not services.submission_stands(
             report=grid_report, frozen=state is not None and state.frozen, now=now
@@ -163,3 +180,28 @@ def export(request, node_id: int):
 
 def _dashboard_url(node: Node) -> str:
     return reverse("reports:dashboard", kwargs={"node_id": node.pk})
+
+
+@login_required
+@require_POST
+def remind(request, grid_id: int):
+    """Remind a grid's chief of its report of a day not yet submitted (once a day)."""
+    now = timezone.now()
+    grid = get_for_change(Node.objects.filter(level="grid"), request.user, pk=grid_id)
+    day = queries.parse_day(request.POST.get("day"), now)
+    try:
+        sent = services.grid_report_remind(grid=grid, day=day, actor=request.user, now=now)
+    except DomainError as e:
+        messages.error(request, str(e))
+    else:
+        if sent.created_at != now:
+            messages.info(
+                request,
+                _("%(grid)s was already reminded at %(at)s; the reminder stands.")
+                % {"grid": grid.name, "at": timezone.localtime(sent.created_at).strftime("%H:%M")},
+            )
+        else:
+            messages.success(request, _("%(grid)s's chief is reminded.") % {"grid": grid.name})
+    community = Node.objects.restrict(request.user).filter(pk=grid.community_id).first()
+    back = community or grid
+    return redirect(f"{_dashboard_url(back)}?day={day.isoformat()}#ledger")

@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.core.errors import DomainError
 from bastion.geo.models import Household, Node
@@ -305,10 +306,25 @@ class CourierForm(ProblemsMixin, forms.Form):
 
     def __init__(self, *args, couriers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["courier"].choices = [
-            (p.pk, f"{p.name} · {p.get_kind_display()}" + (f" ({p.load})" if p.load else ""))
-            for p in couriers
-        ]
+        self.fields["courier"].choices = [(p.pk, courier_label(p)) for p in couriers]
+
+
+def courier_label(person) -> str:
+    """A courier as the clerk picks one: name, kind, how near, on duty now, open errands."""
+    near = {
+        0: pgettext_lazy("courier", "this grid"),
+        1: pgettext_lazy("courier", "this community"),
+        2: pgettext_lazy("courier", "elsewhere in the street"),
+    }
+    parts = [person.name, person.get_kind_display()]
+    if getattr(person, "nearness", None) in near:
+        parts.append(str(near[person.nearness]))
+    if getattr(person, "on_duty", False):
+        parts.append(str(pgettext_lazy("courier", "on duty now")))
+    if getattr(person, "unavailable", False):
+        parts.append(str(pgettext_lazy("courier", "unavailable")))
+    load = getattr(person, "load", 0)
+    return " · ".join(parts) + (f" ({load})" if load else "")
 
 
 class DeliverForm(ProblemsMixin, ClientIdMixin):

@@ -8,7 +8,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from bastion.core import scope
 from bastion.core.scope import get_scoped_or_404
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident, child_level
+from bastion.people.mobilization.models import Assignment, Availability, AvailabilityStatus
 from bastion.people.models import Person, PersonKind
 from bastion.requests.models import (
     ERRAND_OPEN,
@@ -393,18 +405,43 @@ def courier_delivered_today(user, now: dt.datetime | None = None) -> int:
     return Errand.objects.filter(courier__user=user, delivered_at__gte=start).count()
 
 
-def courier_choices(user, errand: Errand) -> QuerySet[Person]:
-    """Who may carry the errand: volunteers, party members and cadres of its grid the user
-    may see, least busy first."""
+# How near a courier lives to an errand, nearest first (`courier_choices`' `nearness`).
+SAME_GRID, SAME_COMMUNITY, ELSEWHERE = 0, 1, 2
+
+
+def courier_choices(user, errand: Errand, now: dt.datetime | None = None) -> QuerySet[Person]:
+    """Who may carry the errand: volunteers, party members and cadres of its street the user
+    may see. Those on duty now (rostered on a shift under way) first, then the nearest (its
+    grid, then its community, then the rest of the street), then the least busy; anyone who
+    said they are unavailable last. Each carries `on_duty`, `nearness` and `load`."""
+    now = now or timezone.now()
     return (
         Person.objects.restrict(user)
-        .filter(grid_id=errand.grid_id)
+        .filter(street_id=errand.street_id)
         .filter(
             Q(kind__in=[PersonKind.VOLUNTEER, PersonKind.PARTY_MEMBER, PersonKind.CADRE])
             | Q(party_member=True)
         )
-        .annotate(load=Count("errands", filter=Q(errands__status__in=ERRAND_OPEN)))
-        .order_by("load", "name", "pk")[:200]
+        .annotate(
+            load=Count("errands", filter=Q(errands__status__in=ERRAND_OPEN)),
+            on_duty=Exists(
+                Assignment.objects.filter(
+                    person=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now
+                )
+            ),
+            unavailable=Exists(
+                Availability.objects.filter(
+                    person=OuterRef("pk"), status=AvailabilityStatus.UNAVAILABLE
+                )
+            ),
+            nearness=Case(
+                When(grid_id=errand.grid_id, then=Value(SAME_GRID)),
+                When(community_id=errand.community_id, then=Value(SAME_COMMUNITY)),
+                default=Value(ELSEWHERE),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("unavailable", "-on_duty", "nearness", "load", "name", "pk")[:200]
     )
 
 
@@ -687,10 +724,6 @@ LOG_LABELS = {
     "attendee_count": gettext_lazy("Attendees"),
     "notes_length": gettext_lazy("Minutes (characters)"),
     "carried_over": gettext_lazy("Carried to the next meeting"),
-    "meeting_id": gettext_lazy("Meeting"),
-    "report_meeting_id": gettext_lazy("Reported at meeting"),
-    "claimed_by_id": gettext_lazy("Claimed by"),
-    "courier_id": gettext_lazy("Courier"),
     "reopen_count": gettext_lazy("Times reopened"),
 }
 
@@ -702,11 +735,9 @@ def history(user, obj) -> list:
 
     from bastion.geo.queries import change_history
 
-    keys = {str(k): str(v) for k, v in LOG_LABELS.items()}
     entries = []
-    for e in change_history(user, obj):
-        changes = [replace(c, label=keys.get(c.label, c.label)) for c in e.changes]
-        if e.source == "resident":
-            e = replace(e, actor=str(_("the household")), source=str(_("its own page")))
-        entries.append(replace(e, changes=changes))
+    for e in change_history(user, obj, LOG_LABELS):
+        if e.origin == "resident":
+            e = replace(e, actor=str(_("the household")))
+        entries.append(e)
     return entries

@@ -15,8 +15,6 @@ from bastion.geo.models import Household
 from bastion.notices import queries, services
 from bastion.notices.models import Delivery, Notification
 from bastion.notices.services import Recipient
-from bastion.people import services as people
-from bastion.people.models import Person
 
 
 def login(user) -> Client:
@@ -26,11 +24,11 @@ def login(user) -> Client:
 
 
 @pytest.fixture
-def sent(tree):
+def sent(tree, make_person):
     """A notification about grid 1 to its chief's login, a resident cadre with no login yet
     and the community's staff; one about grid 2 to its own chief."""
     home = Household.objects.filter(unit=tree.units[0]).order_by("room").first()
-    cadre = people.person_create(name="王干部", kind="cadre", phone="13600000011", home=home)
+    cadre = make_person(name="王干部", kind="cadre", phone="13600000011", home=home)
     mine = services.notification_send(
         kind="test.alert",
         title="一号网格通知",
@@ -110,7 +108,7 @@ def test_opening_a_notification_is_its_read_receipt(tree, sent):
 
 def test_a_person_linked_to_a_login_later_finds_their_notifications(tree, sent):
     assert queries.unread_count(tree.users["volunteer"]) == 0
-    Person.objects.filter(pk=sent["cadre"].pk).update(user=tree.users["volunteer"])
+    type(sent["cadre"]).objects.filter(pk=sent["cadre"].pk).update(user=tree.users["volunteer"])
     assert [d.notification.title for d in queries.inbox(tree.users["volunteer"])] == [
         "一号网格通知"
     ]

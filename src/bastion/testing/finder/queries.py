@@ -404,12 +404,34 @@ def finder_data(community_id: int, now: dt.datetime | None = None) -> dict | Non
     return _cached(_key("community", community_id), now, compute)
 
 
+# The places below a community that residents name their home by: grids ("银河小区网格")
+# and buildings ("银河小区3号楼"); a compound is the buildings sharing its name.
+ESTATE_LEVELS = ("grid", "building")
+
+
 def communities_matching(query: str, limit: int = 50) -> list[dict]:
-    """Communities whose name (or whose street's name) holds `query`; all when empty.
-    Names of places only: nothing here is personal."""
+    """Communities whose name (or whose street's name) holds `query`, or with a place below
+    them that does: an estate or compound is known by its buildings' and zones' names
+    ("银河小区" finds the community of "银河小区3号楼"), and such a community carries the first
+    name that matched (`estate`). All communities when empty. Names of places only: nothing
+    here is personal."""
     rows = Node.objects.filter(level="community")
+    below: dict[int, str] = {}
     if query:
-        rows = rows.filter(Q(name__icontains=query) | Q(street__name__icontains=query))
-    return list(
+        direct = Q(name__icontains=query) | Q(street__name__icontains=query)
+        for community_id, name in (
+            Node.objects.filter(level__in=ESTATE_LEVELS, name__icontains=query)
+            .order_by("community_id", "path")
+            .values_list("community_id", "name")
+        ):
+            below.setdefault(community_id, name)
+            if len(below) > limit:
+                break
+        rows = rows.filter(direct | Q(pk__in=list(below)))
+    found = list(
         rows.order_by("street__name", "name", "pk").values("pk", "name", "street__name")[:limit]
     )
+    for row in found:
+        if query and query not in row["name"] and query not in (row["street__name"] or ""):
+            row["estate"] = below.get(row["pk"], "")
+    return found

@@ -28,9 +28,10 @@ def test_a_result_for_a_tube_the_lab_never_received_warns_and_shows_in_custody(t
     assert reverse("testing:custody_trail", args=[loose.pk]) in html
 
 
-def test_the_bag_page_says_the_bag_was_opened_not_a_tube(testing, packed):
+def test_the_bag_page_says_when_packing_began_not_a_tube(testing, packed):
+    """装袋 (packing), as the custody pages say everywhere: not 开管 (a tube), nor 开袋."""
     client = Client(headers={"accept-language": "zh-hans"})
     assert client.login(username="street", password=PASSWORD)
     html = client.get(reverse("testing:custody_bag", args=[packed.pk])).content.decode()
-    assert "开袋" in html
-    assert "开管" not in html
+    assert "开始装袋" in html
+    assert "开管" not in html and "开袋" not in html
