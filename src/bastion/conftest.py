@@ -13,6 +13,30 @@ def pytest_configure(config):
     # Tests assert the English msgids; the Chinese default and the catalogue's completeness
     # are asserted on their own in web/tests/test_translations.py.
     settings.LANGUAGE_CODE = "en"
+    # The figures cache in memory: a test's rows are rolled back or flushed, a cache table
+    # would keep figures counted over them. `core/tests/test_figcache.py` checks the table.
+    settings.CACHES = {
+        **settings.CACHES,
+        "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a test client's request in Chinese leaves
+    Chinese active in this thread (LocaleMiddleware never deactivates), and a later test
+    that reads a message without a request of its own would get it in Chinese."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _figures_cache_empty():
+    """Each test counts its own figures (`core.figcache`)."""
+    from django.core.cache import caches
+
+    caches["figures"].clear()
 
 
 @pytest.fixture

@@ -131,6 +131,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Figures computed once and read by many pages (`core.figcache`): in a table of the database,
+# so every process of `bastion serve` (and every server over the same database) shares them
+# and an invalidation reaches all of them; no extra service to run. The table is made by
+# web's migration 0001.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "figures": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "bastion_figures_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
+if os.environ.get("BASTION_FIGURES_CACHE") == "off":  # `bastion bench commanders --uncached`
+    CACHES["figures"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+
 # Imports and exports run as background tasks; the worker is started by `bastion serve`.
 TASKS = {
     "default": {

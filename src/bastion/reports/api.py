@@ -131,7 +131,10 @@ def dashboard(request, node_id: int, day: str | None = None):
     the ten laggard grids and (for a community or grid) the building board."""
     now = timezone.now()
     node = queries.report_node(request.user, node_id)
-    return queries.dashboard_data(request.user, node, queries.parse_day(day, now), now)
+    data, _counted_at = queries.dashboard_figures(
+        request.user, node, queries.parse_day(day, now), now
+    )
+    return data
 
 
 @router.get("/nodes/{node_id}/export.xlsx", response={200: None, **READ_ERRORS})

@@ -3,17 +3,22 @@ login, fetches the node through the scope function and narrows the daily rows wi
 `.restrict(user)`; every figure is a GROUP BY on an ancestor column of the grid rows."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, NullIf
 from django.http import Http404
 
+from bastion.core.figcache import figures_cached
 from bastion.geo.models import Node, child_level
 from bastion.geo.queries import children, node_for
 from bastion.notices.queries import for_source
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
-from bastion.reports.services import freeze_moment, local_today
+from bastion.reports.services import FIGURES, freeze_moment, local_today
+
+T = TypeVar("T")
 
 REPORT_LEVELS = ("city", "district", "street", "community", "grid")
 TREND_DAYS = 14
@@ -273,6 +278,30 @@ def dashboard_data(user, node: Node, day: dt.date, now: dt.datetime) -> dict:
         "laggards": laggards(user, node, day),
         "board": building_board(user, node),
     }
+
+
+def dashboard_figures(
+    user,
+    node: Node,
+    day: dt.date,
+    now: dt.datetime,
+    draw: Callable[[dict], T] | None = None,
+) -> tuple[dict | T, dt.datetime]:
+    """`dashboard_data` (or what `draw` makes of it: the page's figures drawn once) from the
+    figures cache: counted again when a report is computed, frozen or submitted, else at
+    most once a minute per node, day, scope and language; and when it was counted."""
+    return figures_cached(
+        name=FIGURES,
+        node=node,
+        user=user,
+        parts=(day.isoformat(), now > freeze_moment(day), "drawn" if draw else "data"),
+        compute=lambda: (draw or _as_is)(dashboard_data(user, node, day, now)),
+        now=now,
+    )
+
+
+def _as_is(data: dict) -> dict:
+    return data
 
 
 def reminders(user, grid_ids: list[int], day: dt.date) -> dict[int, object]:

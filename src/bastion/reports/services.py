@@ -20,12 +20,16 @@ from bastion.accounts.models import Role, RoleAssignment
 from bastion.core import history
 from bastion.core.bulk import upsert_rows
 from bastion.core.errors import DomainError
+from bastion.core.figcache import figures_changed
 from bastion.geo.models import Node
 from bastion.notices.services import Recipient, in_every_language, notification_send
 from bastion.reports import registry
 from bastion.reports.models import DailyFigure, GridReport, ReportDay
 
 ANCESTORS = ("city", "district", "street", "community", "grid")
+# The dashboard's figures in the figures cache (`core.figcache`): every write here that
+# changes what the dashboard draws starts a new generation of them.
+FIGURES = "reports.dashboard"
 CHUNK_GRIDS = 1000
 UPSERT_ROWS = 500  # × 10 columns: within SQLite's 32,766 and PostgreSQL's 65,535 parameters
 
@@ -128,6 +132,7 @@ def _write_chunk(
         )
         state.computed_at = now
         state.save(update_fields=["computed_at"])
+        figures_changed(name=FIGURES)
     return len(figure_rows)
 
 
@@ -179,6 +184,7 @@ def report_freeze(
         if not state.frozen:
             state.frozen_at = now
             state.save(update_fields=["frozen_at"])
+            figures_changed(name=FIGURES)
     result.frozen = True
     return result
 
@@ -259,6 +265,7 @@ def grid_report_submit(
     report.submitted_by = actor if actor is not None and actor.is_authenticated else None
     report.late = now > freeze_moment(day)
     report.save()
+    figures_changed(name=FIGURES)
     history.record(
         actor,
         report,

@@ -22,13 +22,16 @@ def _connect(base_url: str) -> http.client.HTTPConnection:
     return kind(parts.hostname, parts.port, timeout=30)
 
 
-def _client(job: tuple[str, list[str], float, int]) -> tuple[float, float, list[float], dict]:
+def _client(
+    job: tuple[str, list[str], float, int, dict],
+) -> tuple[float, float, list[tuple[str, float]], dict]:
     """One client: GET the paths round-robin until `seconds` have passed since its first
-    request. Returns its first start, last end (wall clock), latencies (s) and statuses."""
-    base_url, paths, seconds, offset = job
+    request. Returns its first start, last end (wall clock), (path, latency in s) of each
+    answer and the statuses."""
+    base_url, paths, seconds, offset, headers = job
     prefix = urlsplit(base_url).path.rstrip("/")
     conn = _connect(base_url)
-    latencies: list[float] = []
+    latencies: list[tuple[str, float]] = []
     statuses: Counter = Counter()
     started = time.time()
     first = time.perf_counter()
@@ -41,7 +44,7 @@ def _client(job: tuple[str, list[str], float, int]) -> tuple[float, float, list[
         path = prefix + paths[i % len(paths)]
         i += 1
         try:
-            conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+            conn.request("GET", path, headers={"Accept-Encoding": "identity", **headers})
             response = conn.getresponse()
             response.read()
             statuses[response.status] += 1
@@ -53,7 +56,7 @@ def _client(job: tuple[str, list[str], float, int]) -> tuple[float, float, list[
             conn.close()
             conn = _connect(base_url)
             continue
-        latencies.append(time.perf_counter() - t0)
+        latencies.append((path, time.perf_counter() - t0))
     conn.close()
     return started, started + (time.perf_counter() - first), latencies, dict(statuses)
 
@@ -65,17 +68,32 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
-def burst(base_url: str, paths: list[str], clients: int = 8, seconds: float = 5.0) -> dict:
+def burst(
+    base_url: str,
+    paths: list[str],
+    clients: int = 8,
+    seconds: float = 5.0,
+    headers: list[dict] | None = None,
+) -> dict:
     """Fire keep-alive GETs at `paths` (e.g. "/find/12/") of the server at `base_url` from
-    `clients` processes for `seconds`. Returns requests, ok (status 200), statuses,
-    seconds (wall clock, first request to last answer), rps, p50_ms, p95_ms."""
+    `clients` processes for `seconds`, client k sending `headers[k]` (a login's cookie).
+    Returns requests, ok (status 200), statuses, seconds (wall clock, first request to last
+    answer), rps, p50_ms, p95_ms, and `paths`: requests, p50_ms and p95_ms of each path."""
     if not paths:
         raise ValueError("burst needs at least one path")
-    paths = [quote(p, safe="/?=&%:+,") for p in paths]  # e.g. a search for a Chinese name
-    jobs = [(base_url, paths, seconds, k) for k in range(clients)]
+    quoted = [quote(p, safe="/?=&%:+,") for p in paths]  # e.g. a search for a Chinese name
+    jobs = [
+        (base_url, quoted, seconds, k, headers[k % len(headers)] if headers else {})
+        for k in range(clients)
+    ]
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
         results = pool.map(_client, jobs)
-    latencies = sorted(x for _s, _e, lat, _st in results for x in lat)
+    answered = [x for _s, _e, lat, _st in results for x in lat]
+    latencies = sorted(t for _p, t in answered)
+    per_path = {
+        path: sorted(t for p, t in answered if p == asked)
+        for path, asked in zip(paths, quoted, strict=True)
+    }
     statuses: Counter = Counter()
     for _s, _e, _lat, st in results:
         statuses.update(st)
@@ -90,4 +108,12 @@ def burst(base_url: str, paths: list[str], clients: int = 8, seconds: float = 5.
         "rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else 0.0,
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
         "p95_ms": round(_percentile(latencies, 0.95) * 1000, 2),
+        "paths": {
+            path: {
+                "requests": len(times),
+                "p50_ms": round(_percentile(times, 0.50) * 1000, 2),
+                "p95_ms": round(_percentile(times, 0.95) * 1000, 2),
+            }
+            for path, times in per_path.items()
+        },
     }

@@ -48,6 +48,11 @@ class _Link:
         self.buffer = b""
 
     def post(self, body: dict) -> tuple[int, dict]:
+        status, answer = self.post_raw(body)
+        return status, json.loads(answer or b"{}")
+
+    def post_raw(self, body: dict) -> tuple[int, bytes]:
+        """The status and the body as sent (an error page need not be JSON)."""
         data = json.dumps(body).encode()
         self.sock.sendall(self.head + str(len(data)).encode() + b"\r\n\r\n" + data)
         while b"\r\n\r\n" not in self.buffer:
@@ -63,7 +68,7 @@ class _Link:
         while len(self.buffer) < length:
             self._receive()
         answer, self.buffer = self.buffer[:length], self.buffer[length:]
-        return status, json.loads(answer or b"{}")
+        return status, answer
 
     def _receive(self) -> None:
         chunk = self.sock.recv(65536)

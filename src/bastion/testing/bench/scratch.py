@@ -90,6 +90,7 @@ def schema_create() -> None:
         call_command("migrate", run_syncdb=True, interactive=False, verbosity=0)
     finally:
         settings.MIGRATION_MODULES = saved
+    call_command("createcachetable", verbosity=0)  # the figures cache (web's migration)
     recorder = MigrationRecorder(connection)
     for app, name in MigrationLoader(connection, ignore_no_migrations=True).graph.nodes:
         recorder.record_applied(app, name)
@@ -108,11 +109,20 @@ def free_port() -> int:
 class Server:
     """`bastion serve` (waitress) on a free loopback port over the scratch database."""
 
-    def __init__(self, scratch: Scratch, threads: int = 8, processes: int = 1) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        scratch: Scratch,
+        threads: int = 8,
+        processes: int = 1,
+        *,
+        port: int | None = None,
+        worker: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = port or free_port()
         self.log = scratch.directory / "server.log"
-        env = {**os.environ, "DATABASE_URL": scratch.url}
-        with open(self.log, "wb") as log:
+        env = {**os.environ, "DATABASE_URL": scratch.url, **(env or {})}
+        with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
@@ -127,7 +137,7 @@ class Server:
                     str(threads),
                     "--processes",
                     str(processes),
-                    "--no-worker",
+                    *([] if worker else ["--no-worker"]),
                 ],
                 env=env,
                 stdout=log,

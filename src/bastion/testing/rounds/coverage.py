@@ -5,13 +5,20 @@ Counting never walks the tree: coverage is one GROUP BY on the child level's anc
 of the residents and one of the scans, filtered by the round's area column and the node's
 own column(s)."""
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from bastion.core.figcache import figures_cached
 from bastion.geo.models import Household, Node, Presence, Resident, child_level
 from bastion.testing.rounds.models import Round
+from bastion.testing.rounds.projection import Projection, deadline_projection
 from bastion.testing.scans.models import Result, Scan, ScanKind
+
+T = TypeVar("T")
 
 
 def area_where(round_: Round, node: Node) -> Q:
@@ -104,6 +111,46 @@ def coverage(user, round_: Round, node: Node) -> Coverage:
             .count()
         )
     return Coverage(round_, node, totals, children, walk_ins)
+
+
+# The round page's figures in the figures cache (`core.figcache`). Scans arrive all day, so
+# they are counted again once a minute, not at each scan.
+FIGURES = "testing.coverage"
+
+
+def _round_fingerprint(round_: Round) -> str:
+    """The round's own settings (deadline, pooling, custody hours...): an edit to the round
+    leaves the figures drawn with the old ones behind."""
+    return repr([f.value_from_object(round_) for f in round_._meta.concrete_fields])
+
+
+def round_figures(
+    user,
+    round_: Round,
+    node: Node,
+    *,
+    now: dt.datetime,
+    projected: bool,
+    draw: Callable[[Coverage, Projection | None, dt.datetime], T],
+) -> tuple[T, dt.datetime]:
+    """The round page's coverage at `node` and (when `projected`) its deadline projection,
+    as `draw(coverage, projection, counted_at)` makes them into what the page shows: counted
+    and drawn at most once a minute per round, node, scope and language. Also answers when
+    they were counted."""
+
+    def compute() -> T:
+        cov = coverage(user, round_, node)
+        late = deadline_projection(user, round_, node, now) if projected else None
+        return draw(cov, late, now)
+
+    return figures_cached(
+        name=FIGURES,
+        node=node,
+        user=user,
+        parts=(round_.pk, projected, _round_fingerprint(round_)),
+        compute=compute,
+        now=now,
+    )
 
 
 # ------------------------------------------------------------------------- missing list

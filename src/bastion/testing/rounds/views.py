@@ -9,7 +9,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,7 +32,6 @@ from bastion.testing.rounds.models import (
     Site,
     StationKind,
 )
-from bastion.testing.rounds.projection import deadline_projection
 
 PAGE_SIZE = 300  # residents per page of the missing and home-visit lists
 
@@ -287,12 +288,34 @@ def station_new(request, site_id: int):
 def round_detail(request, round_id: int):
     round_ = queries.round_for(request.user, round_id)
     node = geo_queries.area_focus(request.user, round_.node, asked_node_id(request))
-    cov = coverage.coverage(request.user, round_, node)
-    chiefs = {}
-    if cov.children and cov.children[0][0].level == "grid":
-        chiefs = queries.chiefs_of([kid.pk for kid, _f in cov.children])
-    state = queries.round_state(round_)
-    late = deadline_projection(request.user, round_, node) if state != "planned" else None
+    now = timezone.now()
+    state = queries.round_state(round_, now)
+
+    def draw(cov, late, counted_at) -> dict:
+        """The figures part of the page, drawn once for everyone who sees this node whole
+        (nothing in it depends on the login beyond its scope)."""
+        chiefs = {}
+        if cov.children and cov.children[0][0].level == "grid":
+            chiefs = queries.chiefs_of([kid.pk for kid, _f in cov.children])
+        html = render_to_string(
+            "testing/_round_figures.html",
+            {
+                "round": round_,
+                "node": node,
+                "coverage": cov,
+                "counted_at": counted_at,
+                "projection": late,
+                # Everyone expected at this node is sampled: nothing here is "projected" (a
+                # unit done after the deadline is not "done by" now).
+                "done_here": bool(cov.totals["expected"]) and not cov.totals["missing"],
+                "children": [(kid, f, chiefs.get(kid.pk)) for kid, f in cov.children],
+            },
+        )
+        return {"html": str(html), "late_total": late.late_total if late else 0}
+
+    figures, _counted_at = coverage.round_figures(
+        request.user, round_, node, now=now, projected=state != "planned", draw=draw
+    )
     return render(
         request,
         "testing/round.html",
@@ -302,12 +325,8 @@ def round_detail(request, round_id: int):
             "state": state,
             "node": node,
             "crumbs": crumbs(request.user, round_, node),
-            "coverage": cov,
-            "projection": late,
-            # Everyone expected at this node is sampled: nothing here is "projected" (a unit
-            # done after the deadline is not "done by" now).
-            "done_here": bool(cov.totals["expected"]) and not cov.totals["missing"],
-            "children": [(kid, f, chiefs.get(kid.pk)) for kid, f in cov.children],
+            "figures": mark_safe(figures["html"]),  # drawn by our own template above
+            "late_total": figures["late_total"],
             "positives": list(result_queries.positive_tubes(request.user, round_)[:50]),
             "can_import": can_change(request.user, round_),
         },

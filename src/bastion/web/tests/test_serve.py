@@ -6,8 +6,6 @@ skipped (a server would migrate a fresh SQLite first, minutes on a busy machine)
 
 import http.client
 import os
-import resource
-import selectors
 import signal
 import socket
 import sqlite3
@@ -20,6 +18,7 @@ import pytest
 from django.db import connection
 
 import bastion
+from bastion.testing.bench.idle import idle_connections
 from bastion.testing.bench.scratch import free_port
 
 pytestmark = [
@@ -227,33 +226,13 @@ def test_the_worker_comes_back_after_it_dies_and_runs_an_import_queued_afterward
 def test_a_thousand_idle_connections_do_not_starve_a_new_one(served):
     """A thousand phones connected and idle: a new visitor is answered at once, and every one
     of the thousand is answered when it asks (none left hanging after 10 s)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
     server = served("--no-worker")
-    idle = []
-    try:
-        for _ in range(1000):
-            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
-        time.sleep(0.5)  # let the server take them all
 
+    def new_visitor() -> float | None:
         started = time.monotonic()
-        assert _answers(server.port, STATIC), "a new connection was not answered"
-        assert time.monotonic() - started < 5
+        return time.monotonic() - started if _answers(server.port, STATIC) else None
 
-        request = f"GET {STATIC} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-        waiting = selectors.DefaultSelector()
-        for sock in idle:
-            sock.sendall(request)
-            sock.setblocking(False)
-            waiting.register(sock, selectors.EVENT_READ)
-        answered = 0
-        deadline = time.monotonic() + 10
-        while answered < len(idle) and time.monotonic() < deadline:
-            for key, _events in waiting.select(timeout=0.5):
-                if key.fileobj.recv(65536).startswith(b"HTTP/1.1 200"):
-                    answered += 1
-                waiting.unregister(key.fileobj)
-        assert answered == len(idle), f"{len(idle) - answered} connections left hanging"
-    finally:
-        for sock in idle:
-            sock.close()
+    result = idle_connections(server.port, count=1000, wait=10, while_idle=new_visitor)
+    assert result["while_idle"] is not None, "a new connection was not answered"
+    assert result["while_idle"] < 5
+    assert result["opened"] == 1000 and result["hanging"] == 0, result

@@ -27,7 +27,7 @@ REQUIRED = (
 )
 
 
-def _bench(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
+def _bench(tmp_path: Path, *options: str, module: str = "testing") -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if connection.vendor == "postgresql":
         database = f"bastion_bench_test_{os.getpid()}"
@@ -41,7 +41,7 @@ def _bench(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
     src = str(Path(bastion.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "bastion.cli", "bench", "testing", "--residents", "3000"]
+        [sys.executable, "-m", "bastion.cli", "bench", module, "--residents", "3000"]
         + ["--seconds", "1", "--database", database, *options],
         env=env,
         capture_output=True,
@@ -109,3 +109,15 @@ def test_bench_reports_every_figure_and_true_coverage(bench_run, tmp_path):
     # The scratch database is gone and nothing was written to the data directory.
     assert not (tmp_path / "bench.sqlite3").exists()
     assert not (tmp_path / "bastion.sqlite3").exists()
+
+
+def test_bench_commanders_reports_each_page_of_logged_in_commanders(tmp_path):
+    """`bastion bench commanders`: every commander's request answered 200 (logged in, not
+    sent to the login page), both pages measured."""
+    done = _bench(tmp_path, "--commanders", "3", module="commanders")
+    figures = _figures(done)
+    assert figures["commanders"] == 3 and figures["requests"] > 0
+    assert figures["statuses"] == {"200": figures["requests"]}, figures
+    assert figures["dashboard_requests"] > 0 and figures["coverage_requests"] > 0
+    assert figures["p95_ms"] >= figures["p50_ms"] > 0
+    assert "street dashboard" in done.stdout and "round coverage" in done.stdout

@@ -12,20 +12,24 @@ from rich.console import Console
 from rich.table import Table
 
 from bastion.demo.management.commands.demo import RichProgress
+from bastion.testing.bench import commanders as bench_commanders
 from bastion.testing.bench import district as bench_district
 from bastion.testing.bench import load as bench_load
 from bastion.testing.bench import measure as bench_measure
 from bastion.testing.bench import scratch as bench_scratch
 from bastion.testing.bench.finder import burst
 
-MODULES = ("testing", "orders")
+MODULES = ("testing", "commanders", "faults", "orders")
 
 
 class Command(BaseCommand):
     help = (
-        "Build a district in a scratch database (never var/ or the demo) and measure mass "
-        "testing: HTTP scans with 8 clients, traceback, coverage, missing-list export, beside "
-        "the database's plain insert rate."
+        "Build a district in a scratch database (never var/ or the demo) and measure: "
+        "`testing`: mass testing (HTTP scans with 8 clients, traceback, coverage, missing-list "
+        "export, beside the database's plain insert rate); `commanders`: 50 logged-in "
+        "commanders on the street dashboard and the round's coverage page; `faults`: 8 "
+        "scanning clients while the web tier is killed and PostgreSQL stopped, then checked "
+        "in SQL, and 1,000 idle connections."
     )
 
     def add_arguments(self, parser):
@@ -57,6 +61,17 @@ class Command(BaseCommand):
             "8 on SQLite)",
         )
         parser.add_argument(
+            "--commanders",
+            type=int,
+            default=bench_commanders.COMMANDERS,
+            help="concurrent commanders (`commanders`, default 50)",
+        )
+        parser.add_argument(
+            "--uncached",
+            action="store_true",
+            help="`commanders` with the figures cache off: every page counts its figures",
+        )
+        parser.add_argument(
             "--keep", action="store_true", help="keep the scratch database after the run"
         )
         parser.add_argument(
@@ -70,8 +85,19 @@ class Command(BaseCommand):
         out = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False, width=120)
         if module == "orders":
             return self._orders(options, err, out)
+        if module == "faults":
+            from bastion.testing.bench import faults as bench_faults
+
+            figures = bench_faults.faults_command(
+                residents, seconds, err, progress=lambda: RichProgress(err)
+            )
+            if figures is not None:  # None: run on a throwaway cluster, which printed them
+                out.print(bench_faults.faults_table(figures))
+                self.stdout.write(json.dumps(figures, ensure_ascii=False))
+            return
         pg = connection.vendor == "postgresql"
-        residents = residents or (1_000_000 if pg else 100_000)
+        default = 60_000 if module == "commanders" else 1_000_000 if pg else 100_000
+        residents = residents or default
         if residents < 1000:
             raise CommandError("--residents must be at least 1000.")
         if not 1 <= clients <= bench_district.CLIENTS or not 1 <= batch <= 200:
@@ -82,26 +108,20 @@ class Command(BaseCommand):
             scratch = bench_scratch.scratch_open(name=options["database"], fresh=True)
         err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
         try:
-            figures = self._run(scratch, residents, seconds, clients, batch, options, err)
+            if module == "commanders":
+                figures = self._commanders(scratch, residents, seconds, options, err)
+            else:
+                figures = self._run(scratch, residents, seconds, clients, batch, options, err)
         finally:
             if not options["keep"]:
                 bench_scratch.scratch_drop(scratch)
-        out.print(_table(figures))
+        out.print(_commanders_table(figures) if module == "commanders" else _table(figures))
         # The last line: every figure as one JSON object.
         self.stdout.write(json.dumps(figures, ensure_ascii=False))
 
     def _run(self, scratch, residents, seconds, clients, batch, options, err) -> dict:
         started = time.perf_counter()
-        district = bench_district.district_find(residents) if options["reuse"] else None
-        if district is None:
-            with RichProgress(err) as progress:
-                progress.phase("Tables", 1)
-                bench_scratch.schema_create()
-                progress.advance()
-                district = bench_district.district_build(residents=residents, progress=progress)
-            err.print(f"Built {residents:,} residents in {time.perf_counter() - started:.1f} s.")
-        else:
-            err.print(f"Reusing the district of {residents:,} residents.")
+        district = _district(residents, options, err)
         token = bench_district.token_for_bench()
         codes = bench_district.unsampled_codes(district)
         sampled_before = district.expected - len(codes)
@@ -240,6 +260,70 @@ class Command(BaseCommand):
         out.print(table)
         self.stdout.write(json.dumps(figures, ensure_ascii=False))
 
+    def _commanders(self, scratch, residents, seconds, options, err) -> dict:
+        """`--commanders` logins of one street on its dashboard and the round's coverage
+        page at once, for `seconds`: requests per second, p50 and p95 of each page."""
+        started = time.perf_counter()
+        district = _district(residents, options, err)
+        count = options["commanders"]
+        err.print(f"Today's report and {count} logged-in street commanders...")
+        prepared = bench_commanders.commanders_prepare(district, count)
+        connection.close()  # the server and the clients are other processes
+        processes = options["processes"] or (os.cpu_count() or 1) + 1
+        threads = options["threads"] or 4
+        uncached = {"BASTION_FIGURES_CACHE": "off"} if options["uncached"] else {}
+        server = bench_scratch.Server(scratch, threads=threads, processes=processes, env=uncached)
+        try:
+            server.wait_ready()
+            base = f"http://127.0.0.1:{server.port}"
+            err.print(f"{count} commanders, {seconds:g} s...")
+            load = burst(
+                base,
+                list(prepared.paths.values()),
+                clients=count,
+                seconds=seconds,
+                headers=prepared.cookies,
+            )
+        finally:
+            server.stop()
+        pages = {label: load["paths"][path] for label, path in prepared.paths.items()}
+        return {
+            "database": f"{connection.vendor} {_version()}",
+            "residents": district.residents,
+            "street_residents": bench_commanders.street_residents(prepared.street_id),
+            "commanders": count,
+            "figures_cache": "off" if options["uncached"] else "on",
+            "seconds": load["seconds"],
+            "server_processes": processes,
+            "server_threads": threads,
+            "requests": load["requests"],
+            "requests_per_s": load["rps"],
+            "not_ok": load["requests"] - load["ok"],
+            "statuses": load["statuses"],
+            "p50_ms": load["p50_ms"],
+            "p95_ms": load["p95_ms"],
+            **{f"{label}_{k}": v for label, page in pages.items() for k, v in page.items()},
+            "target_p95_ms": 1000,
+            "target_met": load["p95_ms"] < 1000 and load["ok"] == load["requests"],
+            "seconds_total": round(time.perf_counter() - started, 1),
+        }
+
+
+def _district(residents: int, options: dict, err) -> "bench_district.District":
+    """The bench's district: a kept one with `--reuse`, else built in the scratch database."""
+    started = time.perf_counter()
+    district = bench_district.district_find(residents) if options["reuse"] else None
+    if district is None:
+        with RichProgress(err) as progress:
+            progress.phase("Tables", 1)
+            bench_scratch.schema_create()
+            progress.advance()
+            district = bench_district.district_build(residents=residents, progress=progress)
+        err.print(f"Built {residents:,} residents in {time.perf_counter() - started:.1f} s.")
+    else:
+        err.print(f"Reusing the district of {residents:,} residents.")
+    return district
+
 
 def _version() -> str:
     if connection.vendor == "postgresql":
@@ -327,5 +411,33 @@ def _table(f: dict) -> Table:
         "",
         "",
         "",
+    )
+    return table
+
+
+def _commanders_table(f: dict) -> Table:
+    table = Table(
+        title=f"bastion bench commanders — {f['database']}, a street of "
+        f"{f['street_residents']:,} residents, {f['commanders']} commanders, "
+        f"server {f['server_processes']}×{f['server_threads']}, figures cache {f['figures_cache']}"
+    )
+    for header in ("page", "requests", "p50", "p95", "target", "met"):
+        table.add_column(header, justify="left" if header == "page" else "right")
+    for label, name in (("dashboard", "street dashboard"), ("coverage", "round coverage")):
+        table.add_row(
+            name,
+            f"{f[label + '_requests']:,}",
+            f"{f[label + '_p50_ms']:,.0f} ms",
+            f"{f[label + '_p95_ms']:,.0f} ms",
+            "p95 < 1,000 ms",
+            "yes" if f[label + "_p95_ms"] < 1000 else "NO",
+        )
+    table.add_row(
+        f"both, {f['requests_per_s']:,.1f} pages/s",
+        f"{f['requests']:,}",
+        f"{f['p50_ms']:,.0f} ms",
+        f"{f['p95_ms']:,.0f} ms",
+        "",
+        "no error" if not f["not_ok"] else f"{f['not_ok']:,} not 200",
     )
     return table
