@@ -126,6 +126,7 @@ FALLBACK_LABELS = {
     "meeting_id": gettext_lazy("Meeting"),
     "report_meeting_id": gettext_lazy("Reported at meeting"),
     "status": pgettext_lazy("logged field", "Status"),
+    "reason": pgettext_lazy("logged field", "Reason"),
     "result": pgettext_lazy("logged field", "Result"),
     "month": pgettext_lazy("logged field", "Month"),
     "amount": pgettext_lazy("logged field", "Amount"),
