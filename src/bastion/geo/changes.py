@@ -127,6 +127,8 @@ FALLBACK_LABELS = {
     "report_meeting_id": gettext_lazy("Reported at meeting"),
     "status": pgettext_lazy("logged field", "Status"),
     "reason": pgettext_lazy("logged field", "Reason"),
+    "packed": pgettext_lazy("logged field", "Tube packed"),
+    "bag": pgettext_lazy("logged field", "Bag boxed"),
     "result": pgettext_lazy("logged field", "Result"),
     "month": pgettext_lazy("logged field", "Month"),
     "amount": pgettext_lazy("logged field", "Amount"),

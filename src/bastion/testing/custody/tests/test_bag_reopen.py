@@ -2,16 +2,21 @@
 its history, on the page and in the service; never once it is boxed, never without a reason,
 never from outside the user's area."""
 
+import os
 import uuid
+from pathlib import Path
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from bastion.core.models import ChangeLog
-from bastion.core.testing import PASSWORD
+from bastion.core.testing import PASSWORD, browser_login
 from bastion.testing.conftest import fill_tubes
 from bastion.testing.custody import services
 from bastion.testing.custody.models import Bag, BagStatus
+
+SHOTS = Path(os.environ.get("BASTION_SHOTS", "/tmp/bastion-shots"))
 
 
 def login(user) -> Client:
@@ -104,3 +109,27 @@ def test_the_api_undoes_a_seal_and_refuses_a_boxed_bag(testing):
     services.bag_box(actor=user, box=box, barcode="RB-1")
     boxed = client.post(url, {"reason": "x"}, content_type="application/json")
     assert boxed.status_code == 409 and boxed.json()["errors"][0]["field"] == "bag"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_undoing_a_seal_on_a_phone(testing, phone_page):
+    from playwright.sync_api import expect
+
+    bag = sealed_bag(testing)
+    page = phone_page
+    browser_login(page, "grid", PASSWORD)
+    page.goto(reverse("testing:custody_bag", args=[bag.pk]))
+    page.get_by_text("撤销封袋", exact=True).first.click()  # the summary opens the form
+    page.locator("#cu-reason").fill("漏装一管")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "bag-undo-seal-390.png"), full_page=True)
+    page.locator("#cu-reopen").click()
+    expect(page.locator("ul.messages")).to_contain_text("已重新打开")
+    expect(page.locator("#cu-scan")).to_be_visible()  # packing again
+    expect(page.locator("ol.history")).to_contain_text("漏装一管")
+    expect(page.locator("ol.history")).to_contain_text("装入样本管")  # no English field names
+    assert "packed" not in page.locator("ol.history").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "bag-reopened-390.png"), full_page=True)
+    assert Bag.objects.get(pk=bag.pk).status == BagStatus.OPEN
