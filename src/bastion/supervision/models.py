@@ -118,7 +118,8 @@ class Inspection(Located):
 
     team = models.ForeignKey(SupervisionTeam, models.PROTECT, related_name="inspections")
     place = models.ForeignKey(Place, models.PROTECT, null=True, blank=True, related_name="+")
-    building = models.ForeignKey(
+    # not `building`: that is the ancestor column every located row has
+    target_building = models.ForeignKey(
         "geo.Node", models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(_("kind of place"), max_length=20, choices=TargetKind.choices)
@@ -135,8 +136,8 @@ class Inspection(Located):
         ordering = ["-inspected_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(place__isnull=True, building__isnull=False)
-                | Q(place__isnull=False, building__isnull=True),
+                condition=Q(place__isnull=True, target_building__isnull=False)
+                | Q(place__isnull=False, target_building__isnull=True),
                 name="inspection_one_target",
             ),
             models.CheckConstraint(condition=Q(mode__in=Mode.values), name="inspection_mode"),
@@ -146,11 +147,13 @@ class Inspection(Located):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.place_id or self.building_id} {self.inspected_at:%Y-%m-%d}"
+        return (
+            f"{self.kind} {self.place_id or self.target_building_id} {self.inspected_at:%Y-%m-%d}"
+        )
 
     @property
     def target_name(self) -> str:
-        return self.place.name if self.place_id else self.building.name
+        return self.place.name if self.place_id else self.target_building.name
 
 
 class Finding(Located):
@@ -164,7 +167,8 @@ class Finding(Located):
     )
     # the target again, so that repeats and the ledger never join through the inspection
     place = models.ForeignKey(Place, models.PROTECT, null=True, blank=True, related_name="+")
-    building = models.ForeignKey(
+    # not `building`: that is the ancestor column every located row has
+    target_building = models.ForeignKey(
         "geo.Node", models.PROTECT, null=True, blank=True, related_name="+"
     )
     text = models.CharField(_("problem"), max_length=500)
@@ -213,7 +217,7 @@ class Finding(Located):
         indexes = [
             models.Index(fields=["status", "due_at"], name="finding_status_due"),
             models.Index(fields=["place", "item"], name="finding_place_item"),
-            models.Index(fields=["building", "item"], name="finding_building_item"),
+            models.Index(fields=["target_building", "item"], name="finding_building_item"),
             models.Index(fields=["responsible", "status"], name="finding_responsible"),
         ]
 

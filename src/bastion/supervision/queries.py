@@ -37,7 +37,7 @@ FIGURES = {
 
 def findings_for(user, action: str = scope.VIEW) -> QuerySet[Finding]:
     return Finding.objects.restrict(user, action).select_related(
-        "inspection", "inspection__place", "inspection__building", "responsible", "item"
+        "inspection", "inspection__place", "inspection__target_building", "responsible", "item"
     )
 
 
@@ -48,7 +48,7 @@ def finding_for(user, pk, action: str = scope.VIEW) -> Finding:
     try:
         return (
             Finding.objects.filter(q)
-            .select_related("inspection", "inspection__place", "inspection__building")
+            .select_related("inspection", "inspection__place", "inspection__target_building")
             .select_related("responsible", "item", "repeat_of")
             .get(pk=pk)
         )
@@ -71,7 +71,7 @@ def my_tasks(user) -> QuerySet[Finding]:
     return (
         Finding.objects.filter(responsible__user=user)
         .exclude(status=Status.CLOSED)
-        .select_related("inspection", "inspection__place", "inspection__building")
+        .select_related("inspection", "inspection__place", "inspection__target_building")
         .order_by("status", "due_at", "pk")
     )
 
@@ -83,7 +83,7 @@ def teams_for(user) -> QuerySet[SupervisionTeam]:
 
 
 def inspections_for(user) -> QuerySet[Inspection]:
-    return Inspection.objects.restrict(user).select_related("team", "place", "building")
+    return Inspection.objects.restrict(user).select_related("team", "place", "target_building")
 
 
 def checklist_items_for(user) -> QuerySet[ChecklistItem]:

@@ -258,7 +258,7 @@ def _notify(finding: Finding, *, kind: str, actor, at) -> None:
         kind=kind,
         title=_title(kind, inspection.target_name),
         body=finding.text,
-        node=inspection.building or inspection.place.node,
+        node=inspection.target_building or inspection.place.node,
         recipients=[
             Addressee(finding.responsible_id, finding.responsible.user_id, finding.responsible_as)
         ],
@@ -354,7 +354,7 @@ def inspection_record(
     inspection = Inspection(
         team=team,
         place=place,
-        building=building,
+        target_building=building,
         kind=kind,
         mode=mode,
         inspected_at=now,
@@ -379,7 +379,7 @@ def _earlier(*, inspection: Inspection, item: ChecklistItem | None) -> Finding |
     target = (
         {"place": inspection.place}
         if inspection.place_id
-        else {"building_id": inspection.building_id}
+        else {"target_building_id": inspection.target_building_id}
     )
     return (
         Finding.objects.filter(item=item, **target)
@@ -398,7 +398,7 @@ def finding_add(
         inspection=inspection,
         item=finding.item,
         place=inspection.place,
-        building=inspection.building,
+        target_building=inspection.target_building,
         text=(finding.text.strip() or finding.item.text)[:500],
         severity=finding.severity,
         responsible=person,

@@ -11,6 +11,7 @@ from bastion.core.errors import Conflict, DomainError
 from bastion.core.models import ChangeLog
 from bastion.notices.models import Delivery
 from bastion.people import services as people
+from bastion.people.mobilization.services.duty import place_create
 from bastion.supervision import queries, services
 from bastion.supervision.models import Finding, Inspection, Photo, Status
 from bastion.supervision.photos import metadata_strip
@@ -171,6 +172,22 @@ def test_responsible_from_the_posts(tree, world):
     other = _inspect_building(tree, world, building=tree.buildings[1])
     assert other.findings.get().responsible == world.grid_chief
     assert other.findings.get().responsible_as == "grid_chief"
+    # A guard point at a building (its row's building column is that building's): its chief.
+    gate = place_create(
+        node=tree.buildings[0], name="111号楼门岗", kind="guard_point", chief=world.grid_chief,
+        opened_on=dt.date(2026, 12, 1),
+    )  # fmt: skip
+    item = services.checklist_item_add(
+        actor=tree.users["street"], node=tree.street, kind="guard_point", text="测温登记"
+    )
+    at_gate = services.inspection_record(
+        actor=tree.users["street"], team=world.team, place=gate,
+        findings=[FindingIn(severity="minor", item=item, photos=photo())], at=NOW,
+    )  # fmt: skip
+    assert (at_gate.place, at_gate.target_building, at_gate.building_id) == (
+        gate, None, tree.buildings[0].pk,
+    )  # fmt: skip
+    assert at_gate.findings.get().building_id == tree.buildings[0].pk
     # A building with nobody above it on the posts: refused, nothing written.
     with pytest.raises(DomainError) as refused:
         _inspect_building(tree, world, building=tree.buildings[2])
