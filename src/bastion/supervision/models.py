@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.core.models import Located
 from bastion.people.mobilization.models import Place, PlaceKind
@@ -47,9 +48,9 @@ class Severity(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("finding", "To rectify")
     FIXED = "fixed", _("Fix reported")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("finding", "Closed")
 
 
 class SupervisionTeam(Located):

@@ -129,7 +129,7 @@ def inspect(request):
             "errors": errors,
             "posted": request.POST if request.method == "POST" else {},
             "client_id": uuid.uuid4(),
-            "modes": dict(Mode.choices),
+            "mode_label": dict(Mode.choices).get(form.cleaned_data["mode"], ""),
         },
         status=422 if errors else 200,
     )
@@ -170,6 +170,8 @@ def finding(request, finding_id: int):
 @require_POST
 def fix(request, finding_id: int):
     row = queries.finding_for(request.user, finding_id)
+    if not services.may_report_fix(request.user, row):
+        raise PermissionDenied(_("Only the person responsible reports this fix."))
     form = FixForm(request.POST, request.FILES)
     if form.is_valid():
         try:
