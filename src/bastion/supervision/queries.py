@@ -82,6 +82,18 @@ def teams_for(user) -> QuerySet[SupervisionTeam]:
     )
 
 
+def inspecting_teams(user) -> QuerySet[SupervisionTeam]:
+    """The teams the login inspects with: those of its area (to change), and its own."""
+    if not getattr(user, "is_authenticated", False):
+        return SupervisionTeam.objects.none()
+    mine = Q(members__person__user=user) if scope.has_action(user, scope.CHANGE) else Q(pk__in=[])
+    return (
+        SupervisionTeam.objects.filter(scope.scope_q(user, scope.CHANGE) | mine)
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
 def inspections_for(user) -> QuerySet[Inspection]:
     return Inspection.objects.restrict(user).select_related("team", "place", "target_building")
 

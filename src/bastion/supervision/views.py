@@ -51,7 +51,7 @@ def index(request):
             "patrols": queries.patrols_due(user, day=timezone.localdate()),
             "overdue": queries.overdue(user, now=now)[:SHOWN],
             "inspections": list(queries.inspections_for(user)[:20]),
-            "can_inspect": queries.teams_for(user).exists() and scope.has_action(user, "change"),
+            "can_inspect": queries.inspecting_teams(user).exists(),
             "now": now,
         },
     )
@@ -68,8 +68,8 @@ def inspect(request):
     """Step one: the team, the place and the mode; step two (`target` chosen): the
     checklist, each failed item with its severity and photo, recorded at once."""
     user = request.user
-    teams = queries.teams_for(user)
-    if not teams.exists() or not scope.has_action(user, scope.CHANGE):
+    teams = queries.inspecting_teams(user)
+    if not teams.exists():
         raise PermissionDenied(_("Your role may not record inspections."))
     places, buildings = _targets(user)
     data = request.POST if request.method == "POST" else request.GET

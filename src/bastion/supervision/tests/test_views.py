@@ -61,7 +61,11 @@ def test_inspection_fix_recheck_through_the_pages(tree, world):
 
     # The building chief sees it as a task and reports the fix with a photo.
     chief = _client(tree.users["building"])
-    assert "消杀记录缺三天" in chief.get(reverse("supervision:index")).content.decode()
+    overview = chief.get(reverse("supervision:index")).content.decode()
+    assert "消杀记录缺三天" in overview
+    # No team of the building's: the chief is offered no inspection, and may not open one.
+    assert reverse("supervision:inspect") not in overview
+    assert chief.get(reverse("supervision:inspect")).status_code == 403
     page = chief.get(reverse("supervision:finding", args=[finding.pk]))
     assert f'action="/supervision/findings/{finding.pk}/fix/"' in page.content.decode()
     no_photo = chief.post(reverse("supervision:fix", args=[finding.pk]), {"note": "补齐"})
