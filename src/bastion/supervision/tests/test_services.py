@@ -12,6 +12,7 @@ from bastion.core.models import ChangeLog
 from bastion.notices.models import Delivery
 from bastion.people import services as people
 from bastion.people.mobilization.services.duty import place_create
+from bastion.people.models import Post
 from bastion.supervision import queries, services
 from bastion.supervision.models import Finding, Inspection, Photo, Status
 from bastion.supervision.photos import metadata_strip
@@ -265,3 +266,23 @@ def test_stored_photo_has_no_metadata(tree, world):
     stored = Photo.objects.get(finding=finding)
     with stored.file.open("rb") as f:
         assert b"GPS" not in f.read()
+
+
+def test_daily_report_rolls_the_figures_up_the_tree(tree, world):
+    from bastion.reports import queries as report_queries
+    from bastion.reports.services import report_compute
+
+    day = NOW.date()
+    Post.objects.update(started_on=dt.date(2026, 12, 1))  # chiefs since before the day
+    # Overdue on the day: found two days before, critical (one day to fix).
+    _inspect_building(tree, world, severity="critical", at=NOW - dt.timedelta(days=2))
+    _inspect_building(tree, world, building=tree.buildings[1], severity="minor")
+    report_compute(day=day, now=NOW + dt.timedelta(hours=12))
+    street = tree.users["street"]
+    totals = report_queries.day_totals(street, tree.street, day)
+    # The one building chief (of 111) did not patrol; two findings open, one overdue.
+    assert (totals["findings_open"], totals["findings_overdue"], totals["patrols_missed"]) == (
+        2, 1, 1,
+    )  # fmt: skip
+    by_grid = dict(report_queries.children_figures(street, tree.communities[0], day))
+    assert by_grid[tree.grids[0]]["findings_open"] == 2
