@@ -43,6 +43,11 @@ CHECKLISTS = {
         ("值守人员在岗", False),
         ("门口张贴防控公告", True),
     ],
+    "quarantine_site": [
+        ("隔离人员每日两次健康监测记录", True),
+        ("房间门磁、监控正常", True),
+        ("污染区、缓冲区、清洁区分区明确", True),
+    ],
     BUILDING: [
         ("楼道消杀记录完整", True),
         ("单元门管控到位", True),
@@ -55,6 +60,7 @@ PROBLEMS = {
     "checkpoint": "晚班登记台账缺两页，部分车辆未登记车牌",
     "sampling_site": "排队人员间距不足一米，无人引导",
     "guard_point": "值守人员脱岗二十分钟",
+    "quarantine_site": "三楼两间房健康监测记录缺下午一次",
     BUILDING: "楼道消杀记录缺两天",
 }
 FIX_NOTES = ["已整改到位，补齐记录并拍照留存", "已重新安排人员，张贴公示", "已督促整改完毕"]
@@ -151,7 +157,12 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
                 "path"
             )[:12]
         )
-        targets = [("place", p) for p in places[:10]] + [("building", b) for b in buildings]
+        by_kind: dict[str, list[Place]] = {}
+        for p in places:  # three of each kind: checkpoints, sampling sites, guard points
+            if len(by_kind.setdefault(p.kind, [])) < 3:
+                by_kind[p.kind].append(p)
+        chosen = [p for group in by_kind.values() for p in group]
+        targets = [("place", p) for p in chosen] + [("building", b) for b in buildings]
         rng.shuffle(targets)
         counts = {"inspections": 0, "findings": 0, "closed": 0, "fixed": 0, "reopened": 0}
         # Seven days, three inspections a day; the first building again on the last day.
