@@ -37,7 +37,7 @@ class TargetKind(models.TextChoices):
 
 
 class Mode(models.TextChoices):
-    PLANNED = "planned", _("Planned")
+    PLANNED = "planned", pgettext_lazy("inspection", "Planned")
     UNANNOUNCED = "unannounced", _("Unannounced")
 
 

@@ -399,7 +399,7 @@ def finding_add(
         item=finding.item,
         place=inspection.place,
         target_building=inspection.target_building,
-        text=(finding.text.strip() or finding.item.text)[:500],
+        text=(finding.text.strip() or _("Not met: %(item)s") % {"item": finding.item.text})[:500],
         severity=finding.severity,
         responsible=person,
         responsible_as=role,
