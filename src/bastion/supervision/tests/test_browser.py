@@ -101,7 +101,19 @@ def test_a_building_chief_reports_a_fix_with_a_photo_on_a_phone(
         "&mode=planned"
     )
     _shot(desk, "checklist-desktop")
-    page.goto(
+    # The checklist on the street commander's phone: an item's severity and photo show once
+    # it is ticked as failing.
+    street = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live_server.url
+    ).new_page()
+    browser_login(street, "street", PASSWORD)
+    street.goto(
         f"/supervision/inspect/?team={world.team.pk}&target=building:{tree.buildings[0].pk}"
         "&mode=planned"
     )
+    photo_input = street.locator(f"input[name=photo_{world.building_items[0].pk}]")
+    assert not photo_input.is_visible()
+    street.get_by_text("楼道消杀记录").click()
+    assert photo_input.is_visible()
+    _shot(street, "checklist-phone")
+    _fits(street)
