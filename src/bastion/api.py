@@ -183,6 +183,7 @@ def _mount() -> None:
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
+    from bastion.supervision.api import router as supervision_router
     from bastion.testing.custody.api import router as custody_router
     from bastion.testing.finder.api import router as finder_router
     from bastion.testing.results.api import router as results_router
@@ -207,6 +208,7 @@ def _mount() -> None:
     api.add_router("/incidents", incidents_router)
     api.add_router("/notices", notices_router)
     api.add_router("/orders", orders_router)
+    api.add_router("/supervision", supervision_router)
 
 
 _mount()

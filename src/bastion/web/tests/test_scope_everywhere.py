@@ -484,6 +484,35 @@ class OtherGrid:
         )
         return order
 
+    # supervision: the other command's team inspecting its guard point, a finding with its
+    # evidence photo (the point chief is the owner's person)
+    @cached_property
+    def finding(self):
+        from bastion.requests.tests.conftest import png_upload
+        from bastion.supervision import services as supervision
+        from bastion.supervision.photos import photos_clean
+
+        team = supervision.team_create(
+            actor=self.chief, node=self.area, name="其他督查组", members=[self.person]
+        )
+        item = supervision.checklist_item_add(
+            actor=self.chief, node=self.area, kind="guard_point", text="其他检查项"
+        )
+        inspection = supervision.inspection_record(
+            actor=self.chief,
+            team=team,
+            place=self.place,
+            findings=[
+                supervision.FindingIn(
+                    severity="major",
+                    item=item,
+                    text="其他问题",
+                    photos=photos_clean([png_upload()]),
+                )
+            ],
+        )
+        return inspection.findings.get()
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -548,6 +577,16 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "order_id": lambda o: o.order.pk,
     "attachment_id": lambda o: o.order.attachments.get().pk,
     "recipient_id": lambda o: o.order.recipients.get().pk,
+    # supervision
+    "finding_id": lambda o: o.finding.pk,
+    "photo_id": lambda o: o.finding.photos.get().pk,
+    "item_id": lambda o: o.finding.item_id,
+    "failed_item_ids": lambda o: [o.finding.item_id],
+    "member_ids": lambda o: [o.person.pk],
+    "leader_id": lambda o: o.person.pk,
+    "data": lambda o: json.dumps(
+        {"team_id": o.finding.inspection.team_id, "place_id": o.place.pk, "findings": []}
+    ),
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -591,6 +630,11 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
 # Query parameters a page reads that name an object (besides ?node=, which every page without
 # an object in its path is asked with): URL name → {parameter: value}.
 PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
+    "supervision:inspect": {
+        "team": lambda o: o.finding.inspection.team_id,
+        "target": lambda o: f"place:{o.place.pk}",
+        "mode": lambda o: "planned",
+    },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
@@ -598,6 +642,12 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
 # Form fields a page's POST reads that name an object: URL name → {field: value}. Without
 # them the form is refused as incomplete (422) before the right to change is asked.
 PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
+    "supervision:patrols": {"building": lambda o: o.building.pk},
+    "supervision:inspect": {
+        "team": lambda o: o.finding.inspection.team_id,
+        "target": lambda o: f"place:{o.place.pk}",
+        "mode": lambda o: "planned",
+    },
     "orders:new": {
         "node": lambda o: o.area.pk,
         "roles": lambda o: "unit_chief",
