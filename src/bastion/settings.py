@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "bastion.incidents",
     "bastion.notices",
     "bastion.orders",
+    "bastion.checkpoints",
     "bastion.web",
     "bastion.demo",
 ]
