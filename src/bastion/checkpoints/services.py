@@ -23,15 +23,20 @@ from bastion.checkpoints.checks import (
 from bastion.checkpoints.models import (
     HANDED_OVER,
     Decision,
+    Direction,
     Entry,
     HealthCode,
     Occupant,
+    Passage,
     VehicleKind,
 )
 from bastion.checkpoints.plates import plate_parse
 from bastion.core.bulk import insert_rows, insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
+from bastion.geo.models import Household, Resident
+from bastion.incidents.models import AREA_LEVELS, ControlLevel
+from bastion.incidents.queries import active_levels, strictest_of
 from bastion.people.mobilization.models import Place, PlaceKind
 from bastion.people.models import Person
 
@@ -76,11 +81,15 @@ class Outcome:
     status: str
     id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    message: str = ""  # a gate's refusal, shown to the crew
 
 
-def _place_check(place: Place, *kinds: str) -> None:
-    if place.kind not in kinds:
-        raise DomainError(_("%(place)s is not a checkpoint.") % {"place": place}, field="place")
+def _place_check(place: Place, kind: str) -> None:
+    if place.kind != kind:
+        raise DomainError(
+            _("%(place)s is not a %(kind)s.") % {"place": place, "kind": PlaceKind(kind).label},
+            field="place",
+        )
 
 
 def _when(value: dt.datetime | None, now: dt.datetime, name: str, row: int) -> dt.datetime:
@@ -326,3 +335,169 @@ def entry_leave(*, actor, entry: Entry, at: dt.datetime | None = None) -> Entry:
     Entry.objects.filter(pk=entry.pk, left_at__isnull=True).update(left_at=at)
     entry.left_at = at
     return entry
+
+
+# ------------------------------------------------------------------------ compound gates
+
+
+@dataclass(frozen=True)
+class PassageInput:
+    client_id: uuid.UUID
+    direction: str
+    resident_id: int | None = None
+    visitor_name: str = ""
+    phone: str = ""
+    purpose: str = ""
+    host_id: int | None = None
+    temperature: object = None
+    at: dt.datetime | None = None
+    refused: bool = False  # turned back by the crew, with `reason`
+    reason: str = ""
+
+
+def gate_refusal(*, level: str | None, direction: str) -> str:
+    """Why a resident under `level` may not pass the gate in `direction` ("" if they may):
+    a sealed unit's residents stay at home, a controlled area's inside the compound."""
+    if level == ControlLevel.SEALED:
+        return _("The resident's unit is sealed: stay at home, supplies are delivered.")
+    if level == ControlLevel.CONTROLLED and direction == Direction.OUT:
+        return _("The resident's area is controlled: stay inside the compound.")
+    return ""
+
+
+def _residents_at(gate: Place, ids: set[int]) -> dict[int, tuple[Resident, str | None]]:
+    """The gate's community's residents among `ids`, each with the control level over them
+    (the strictest area on their unit or above: one query for all)."""
+    residents = {
+        r.pk: r for r in Resident.objects.filter(pk__in=ids, community_id=gate.community_id)
+    }
+    columns = [f"{level}_id" for level in AREA_LEVELS]
+    node_ids = {getattr(r, c) for r in residents.values() for c in columns}
+    levels = active_levels(node_ids)
+    return {
+        pk: (r, strictest_of([getattr(r, c) for c in columns], levels))
+        for pk, r in residents.items()
+    }
+
+
+def _passage_row(item: PassageInput, index, gate, residents, hosts, now) -> dict:
+    problems: list[Problem] = []
+    row = {"direction": item.direction, "refused": bool(item.refused), "resident": None}
+    if item.direction not in Direction.values:
+        problems.append(Problem("direction", _("Choose in or out."), index))
+    try:
+        row["at"] = _when(item.at, now, "at", index)
+    except DomainError as error:
+        problems.extend(error.problems)
+    row["temperature"] = None
+    if item.temperature not in (None, ""):
+        try:
+            row["temperature"] = temperature_check(item.temperature)
+        except ValidationError as error:
+            problems.extend(Problem("temperature", m, index) for m in error.messages)
+    try:
+        row["phone"] = phone_check(item.phone)
+    except ValidationError as error:
+        problems.extend(Problem("phone", m, index) for m in error.messages)
+    row["visitor_name"] = (item.visitor_name or "").strip()[:50]
+    row["purpose"] = (item.purpose or "").strip()[:100]
+    row["host"] = None
+    level = None
+    if item.resident_id is not None:
+        if item.resident_id not in residents:
+            problems.append(Problem("resident_id", _("No such resident in this compound."), index))
+        else:
+            resident, level = residents[item.resident_id]
+            row["resident"] = resident.pk
+            row["visitor_name"] = ""
+    else:
+        if not row["visitor_name"]:
+            problems.append(Problem("visitor_name", _("Enter the visitor's name."), index))
+        if item.direction == Direction.IN and not row["purpose"]:
+            problems.append(Problem("purpose", _("Enter the reason for the visit."), index))
+        if item.host_id is not None and item.host_id not in hosts:
+            problems.append(Problem("host_id", _("No such household in this compound."), index))
+        row["host"] = item.host_id
+    reason = (item.reason or "").strip()[:200]
+    if item.refused and not reason:
+        problems.append(Problem("reason", _("Say why the person is turned back."), index))
+    if problems:
+        raise DomainError(problems)
+    ruled = gate_refusal(level=level, direction=item.direction)
+    fever = row["temperature"] is not None and row["temperature"] >= FEVER_FROM
+    if ruled:
+        row["refused"], reason = True, ruled
+    elif fever and item.direction == Direction.IN:
+        row["refused"] = True
+        reason = _("%(t)s °C is a fever: to a fever clinic, not into the compound.") % {
+            "t": row["temperature"]
+        }
+    row["reason"] = reason if row["refused"] else ""
+    return row
+
+
+@transaction.atomic
+def passages_record(
+    *, actor, gate: Place, items: Sequence[PassageInput], at: dt.datetime | None = None
+) -> list[Outcome]:
+    """A batch of people through a compound's gate, each judged alone. A resident of a
+    sealed unit (or leaving a controlled area) is stored as turned back with the reason,
+    which the outcome's `message` carries for the crew to show."""
+    _place_check(gate, PlaceKind.GUARD_POINT)
+    if len(items) > MAX_BATCH:
+        raise DomainError(_("At most %(n)s entries a batch.") % {"n": MAX_BATCH}, field="entries")
+    now = at or timezone.now()
+    done = _replays(Passage, items, gate)
+    residents = _residents_at(gate, {i.resident_id for i in items if i.resident_id is not None})
+    hosts = set(
+        Household.objects.filter(
+            pk__in=[i.host_id for i in items if i.host_id is not None],
+            community_id=gate.community_id,
+        ).values_list("pk", flat=True)
+    )
+    located = [getattr(gate, c) for c in LOCATED]
+    outcomes: list[Outcome] = []
+    accepted: list[tuple[Outcome, dict]] = []
+    for index, item in enumerate(items):
+        if item.client_id in done:
+            outcomes.append(done[item.client_id])
+            continue
+        try:
+            row = _passage_row(item, index, gate, residents, hosts, now)
+        except DomainError as error:
+            outcomes.append(Outcome(item.client_id, "refused", None, error.problems))
+            continue
+        outcome = Outcome(item.client_id, "accepted", message=row["reason"])
+        done[item.client_id] = outcome
+        outcomes.append(outcome)
+        accepted.append((outcome, row))
+    fields = (
+        "place", "direction", "at", "resident", "visitor_name", "phone", "purpose", "host",
+        "temperature", "refused", "reason", "entered_by", "client_id", *LOCATED,
+    )  # fmt: skip
+    ids = insert_rows_returning(
+        Passage,
+        fields,
+        [
+            (
+                gate.pk,
+                r["direction"],
+                r["at"],
+                r["resident"],
+                r["visitor_name"],
+                r["phone"],
+                r["purpose"],
+                r["host"],
+                r["temperature"],
+                r["refused"],
+                r["reason"],
+                getattr(actor, "pk", None),
+                o.client_id,
+                *located,
+            )  # fmt: skip
+            for o, r in accepted
+        ],
+    )
+    for pk, (outcome, _row) in zip(ids, accepted, strict=True):
+        outcome.id = pk
+    return outcomes
