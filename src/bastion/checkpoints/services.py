@@ -7,7 +7,7 @@ with multi-row INSERTs (`core.bulk`); an item whose client id is stored already 
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +31,7 @@ from bastion.checkpoints.models import (
     VehicleKind,
 )
 from bastion.checkpoints.plates import plate_parse
+from bastion.checkpoints.queries import known_occupants
 from bastion.core.bulk import insert_rows, insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
@@ -58,6 +59,9 @@ class OccupantInput:
     phone: str = ""
     travel_places: str = ""
     last_test_at: dt.datetime | None = None
+    # A person of a plate seen before (`queries.plate_usual`): their numbers, shown masked
+    # on the phone, are copied from that row when `doc_number` (or `phone`) is left empty.
+    known_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,22 @@ def decision_check(*, decision: str, temperature, health_code: str) -> None:
         )
 
 
-def _occupant_rows(item: EntryInput, index: int) -> list[dict]:
+def _known(o: OccupantInput, known: dict[int, Occupant]) -> OccupantInput:
+    """`o` with the numbers of the person it names by `known_id` where it left them empty."""
+    if o.known_id is None:
+        return o
+    if o.known_id not in known:
+        raise DomainError(_("This person is not among those seen here before."), field="known_id")
+    before = known[o.known_id]
+    return replace(
+        o,
+        doc_kind=o.doc_kind if o.doc_number else before.doc_kind,
+        doc_number=o.doc_number or before.doc_number,
+        phone=o.phone or before.phone,
+    )
+
+
+def _occupant_rows(item: EntryInput, index: int, known: dict[int, Occupant]) -> list[dict]:
     """The item's people, checked and normalised; DomainError listing every bad field."""
     problems: list[Problem] = []
     rows: list[dict] = []
@@ -132,6 +151,11 @@ def _occupant_rows(item: EntryInput, index: int) -> list[dict]:
     seen = set()
     for j, o in enumerate(item.occupants[:MAX_OCCUPANTS]):
         at = f"occupants[{j}]."
+        try:
+            o = _known(o, known)
+        except DomainError:
+            problems.append(Problem(at + "known_id", _("Unknown person: enter them."), index))
+            continue
         row = {"driver": bool(o.driver), "travel_places": (o.travel_places or "").strip()[:200]}
         name = (o.name or "").strip()
         if not name or len(name) > 50:
@@ -173,7 +197,7 @@ def _occupant_rows(item: EntryInput, index: int) -> list[dict]:
     return rows
 
 
-def _entry_row(item: EntryInput, index: int, now: dt.datetime) -> dict:
+def _entry_row(item: EntryInput, index: int, now: dt.datetime, known: dict) -> dict:
     problems: list[Problem] = []
     row: dict = {"kind": item.kind}
     if item.kind not in VehicleKind.values:
@@ -198,7 +222,7 @@ def _entry_row(item: EntryInput, index: int, now: dt.datetime) -> dict:
     if row.get("left_at") and row.get("arrived_at") and row["left_at"] < row["arrived_at"]:
         problems.append(Problem("left_at", _("Out cannot be before in."), index))
     try:
-        row["occupants"] = _occupant_rows(item, index)
+        row["occupants"] = _occupant_rows(item, index, known)
     except DomainError as error:
         problems.extend(error.problems)
     if problems:
@@ -246,6 +270,7 @@ def entries_record(
         .first()
     )
     located = [getattr(place, c) for c in LOCATED]
+    known = known_occupants(actor, {o.known_id for i in items for o in i.occupants if o.known_id})
     outcomes: list[Outcome] = []
     accepted: list[tuple[Outcome, dict]] = []
     for index, item in enumerate(items):
@@ -253,7 +278,7 @@ def entries_record(
             outcomes.append(done[item.client_id])
             continue
         try:
-            row = _entry_row(item, index, now)
+            row = _entry_row(item, index, now, known)
         except DomainError as error:
             outcomes.append(Outcome(item.client_id, "refused", None, error.problems))
             continue

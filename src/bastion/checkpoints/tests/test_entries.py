@@ -141,3 +141,37 @@ def test_leave(tree, checkpoint):
     with pytest.raises(DomainError):
         services.entry_leave(actor=tree.users["community"], entry=row)
     assert uuid.UUID(str(row.client_id))
+
+
+def test_a_plate_seen_before_fills_its_people_masked_and_copies_their_numbers(tree, checkpoint):
+    from bastion.checkpoints.queries import plate_usual
+
+    user = tree.users["community"]
+    assert plate_usual(user, "冀A12345") is None
+    _record(tree, checkpoint, entry(person(), person(**PASSENGER)))
+    usual = plate_usual(user, "冀A12345")
+    assert (usual["kind"], usual["cargo"], usual["destination"]) == ("truck", "蔬菜", "新发地市场")
+    assert [(p["name"], p["driver"], p["doc_number"], p["phone"]) for p in usual["occupants"]] == [
+        ("王建国", True, "1101**********002X", "139****5678"),
+        ("李秀英", False, "1101**********0024", "139****5678"),
+    ]
+    assert plate_usual(tree.users["other_grid"], "冀A12345") is None  # outside their scope
+    driver = usual["occupants"][0]
+    again = entry(
+        person(doc_number="", phone="", known_id=driver["known_id"], temperature="36.9"),
+        arrived_at=NOW.replace(hour=9),
+    )
+    [outcome] = _record(tree, checkpoint, again)
+    stored = Occupant.objects.get(entry_id=outcome.id)
+    assert (stored.doc_number, stored.phone, str(stored.temperature)) == (
+        "11010519491231002X",
+        "13912345678",
+        "36.9",
+    )
+    [stranger] = services.entries_record(
+        actor=tree.users["other_grid"],
+        place=checkpoint,
+        items=[entry(person(doc_number="", known_id=driver["known_id"]))],
+        at=NOW,
+    )
+    assert [p.field for p in stranger.problems] == ["occupants[0].known_id"]
