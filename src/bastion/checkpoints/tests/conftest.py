@@ -1,4 +1,4 @@
-"""A checkpoint on the first community's road and a gate of that compound, on the small
+"""A checkpoint on the first grid's road and a gate of its compound, on the small
 known tree (`accounts.testing`); helpers to build an entry as a phone sends it."""
 
 import datetime as dt
@@ -16,7 +16,7 @@ NOW = timezone.make_aware(dt.datetime(2026, 12, 7, 10, 30))
 @pytest.fixture
 def checkpoint(tree):
     return mobilization.place_create(
-        node=tree.communities[0],
+        node=tree.grids[0],
         name="幸福路卡口",
         kind="checkpoint",
         opened_on=dt.date(2026, 12, 1),
@@ -27,7 +27,7 @@ def checkpoint(tree):
 @pytest.fixture
 def gate(tree):
     return mobilization.place_create(
-        node=tree.communities[0],
+        node=tree.grids[0],
         name="社区1南门",
         kind="guard_point",
         opened_on=dt.date(2026, 12, 1),
