@@ -23,5 +23,6 @@ urlpatterns = [
     path("find/<int:community_id>/", finder_views.finder_community, name="finder_community"),
     path("notices/", include("bastion.notices.urls")),
     path("orders/", include("bastion.orders.urls")),
+    path("checkpoints/", include("bastion.checkpoints.urls")),
     path("", include("bastion.web.urls")),
 ]

@@ -173,7 +173,7 @@ def _place(request, place_id: int, kind: str) -> Place:
 
 
 @router.get("/places", response={200: list[PlaceOut], **READ_ERRORS})
-def place_list(request, kind: Literal["checkpoint", "guard_point"] = "checkpoint"):
+def checkpoint_places(request, kind: Literal["checkpoint", "guard_point"] = "checkpoint"):
     """The checkpoints (or compound gates: guard points) the login sees."""
     return [
         {"id": p.pk, "name": p.name, "kind": p.kind, "node_id": p.node_id, "address": p.address}
@@ -181,13 +181,13 @@ def place_list(request, kind: Literal["checkpoint", "guard_point"] = "checkpoint
     ]
 
 
-@router.post("/places/{place_id}/entries/batch", response={200: BatchOut, **WRITE_ERRORS})
-def entry_batch(request, place_id: int, payload: EntryBatchIn):
+@router.post("/places/{checkpoint_id}/entries/batch", response={200: BatchOut, **WRITE_ERRORS})
+def entry_batch(request, checkpoint_id: int, payload: EntryBatchIn):
     """Up to 100 vehicles (or people on foot) checked at a checkpoint, in one transaction;
     one result per entry. A refused entry names its fields (`occupants[1].temperature`) and
     does not stop the others; a client id stored before replays."""
     place = get_for_change(
-        Place.objects.filter(kind=PlaceKind.CHECKPOINT), request.auth, pk=place_id
+        Place.objects.filter(kind=PlaceKind.CHECKPOINT), request.auth, pk=checkpoint_id
     )
     items = [
         services.EntryInput(
@@ -207,11 +207,11 @@ def entry_leave(request, entry_id: int):
     return {"id": entry.pk, "left_at": entry.left_at.isoformat()}
 
 
-@router.get("/places/{place_id}/plates/{plate}", response={200: PlateOut, **READ_ERRORS})
-def plate_usual(request, place_id: int, plate: str):
+@router.get("/places/{checkpoint_id}/plates/{plate}", response={200: PlateOut, **READ_ERRORS})
+def plate_usual(request, checkpoint_id: int, plate: str):
     """What a plate seen before fills in: its route and its last entry's people (masked;
     send their `known_id` with the number left empty). 404 for a plate never seen."""
-    _place(request, place_id, PlaceKind.CHECKPOINT)
+    _place(request, checkpoint_id, PlaceKind.CHECKPOINT)
     try:
         number = plate_parse(plate).number
     except ValidationError:
@@ -222,11 +222,11 @@ def plate_usual(request, place_id: int, plate: str):
     return usual
 
 
-@router.get("/places/{place_id}/board", response={200: BoardOut, **READ_ERRORS})
-def board(request, place_id: int, day: dt.date | None = None):
+@router.get("/places/{checkpoint_id}/board", response={200: BoardOut, **READ_ERRORS})
+def checkpoint_board(request, checkpoint_id: int, day: dt.date | None = None):
     """A checkpoint's figures per hour of `day` (today by default) and per day of the week
     up to it: vehicles and people checked, turned back, handed over."""
-    place = _place(request, place_id, PlaceKind.CHECKPOINT)
+    place = _place(request, checkpoint_id, PlaceKind.CHECKPOINT)
     day = day or timezone.localdate()
     return {
         "day": day,

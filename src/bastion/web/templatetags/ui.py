@@ -37,6 +37,7 @@ NAV = (
     NavItem("testing:index", _("Testing")),
     NavItem("requests:index", _("Requests")),
     NavItem("orders:index", _("Orders")),
+    NavItem("checkpoints:index", _("Checkpoints")),
     NavItem("people:posts", _("Posts"), group=PEOPLE),
     NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),
     NavItem("people:mobilization", _("Mobilization"), group=PEOPLE),
