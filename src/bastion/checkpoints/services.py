@@ -265,9 +265,7 @@ def entries_record(
     now = at or timezone.now()
     done = _replays(Entry, items, place)
     crew_id = (
-        Person.objects.filter(user_id=getattr(actor, "pk", None))
-        .values_list("pk", flat=True)
-        .first()
+        Person.objects.filter(user_id=getattr(actor, "pk", -1)).values_list("pk", flat=True).first()
     )
     located = [getattr(place, c) for c in LOCATED]
     known = known_occupants(actor, {o.known_id for i in items for o in i.occupants if o.known_id})

@@ -22,6 +22,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.requests.demo", False),
     ("bastion.people.mobilization.demo", True),
     ("bastion.orders.demo", False),
+    ("bastion.checkpoints.demo", False),
     ("bastion.reports.demo", True),
 )
 
