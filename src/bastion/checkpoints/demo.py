@@ -193,7 +193,9 @@ def _gate_passages(gate, rng, now, actor) -> int:
 
 
 def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
-    communities = list(Node.objects.filter(street_id=street.pk, level="community").order_by("code", "pk"))
+    communities = list(
+        Node.objects.filter(street_id=street.pk, level="community").order_by("code", "pk")
+    )
     if not communities or Entry.objects.filter(street_id=street.pk).exists():
         return {}
     actor = _crew(street)
@@ -201,7 +203,9 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
 
     def first_grid(community: Node) -> Node:
         return (
-            Node.objects.filter(community_id=community.pk, level="grid").order_by("code", "pk").first()
+            Node.objects.filter(community_id=community.pk, level="grid")
+            .order_by("code", "pk")
+            .first()
             or community
         )
 

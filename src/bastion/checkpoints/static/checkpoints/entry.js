@@ -89,18 +89,35 @@
     };
   }
 
+  // A batch the server refuses whole (422: an item it cannot even read) is sent again one
+  // entry at a time, and the entry refused alone is set aside with the reason: it never
+  // holds up the queue behind it.
+  var one = false;
+  function setAside(item, resp) {
+    return resp.json().then(function (d) {
+      return (d.errors || []).map(function (e) { return (e.field ? e.field + ": " : "") + e.message; }).join(" ") || d.detail;
+    }, function () { return String(resp.status); }).then(function (why) {
+      refused.unshift({ plate: item.plate, why: why });
+      queue = queue.filter(function (q) { return q.client_id !== item.client_id; });
+      save("queue", queue); save("refused", refused);
+      return null;
+    });
+  }
   function send() {
     if (sending || !queue.length) { show(); return; }
     sending = true;
-    var batch = queue.slice(0, 100);
+    var batch = queue.slice(0, one ? 1 : 100);
     fetch(api + "/entries/batch", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({ entries: batch }),
     }).then(function (resp) {
+      if (resp.status === 422 && batch.length > 1) { one = true; return null; }
+      if (resp.status === 422) return setAside(batch[0], resp);
       if (!resp.ok) throw new Error(resp.status);
       return resp.json();
     }).then(function (data) {
+      if (!data) return;
       var done = {};
       data.results.forEach(function (r, i) {
         done[r.client_id] = true;
@@ -114,7 +131,11 @@
       refused = refused.slice(0, 20);
       save("queue", queue); save("refused", refused);
     }).catch(function () { /* offline or the server away: kept, sent later */ })
-      .then(function () { sending = false; show(); });
+      .then(function () {
+        sending = false; show();
+        if (one && queue.length && navigator.onLine) setTimeout(send, 0);
+        else one = false;
+      });
   }
 
   var looked = "";
@@ -146,6 +167,7 @@
     $("cp-plate").focus();
   });
   window.addEventListener("online", send);
+  $("cp-sync-now").addEventListener("click", send);
   setInterval(function () { if (queue.length) send(); }, 15000);
   personBox();
   show(); send();
