@@ -8,15 +8,17 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bastion.checkpoints import queries, services
-from bastion.checkpoints.models import Decision, Direction, HealthCode, VehicleKind
+from bastion.checkpoints.models import Decision, Direction, HealthCode, Occupant, VehicleKind
 from bastion.core import scope
 from bastion.core.api_support import get_for_change
+from bastion.core.privacy import personal_data_reveal
 from bastion.geo.identity import mask_id_number, mask_mobile, mask_name
 from bastion.geo.models import DocKind
 from bastion.people.mobilization.models import Place, PlaceKind
@@ -46,6 +48,7 @@ def board(request, checkpoint_id: int):
             "name": mask_name(o.name),
             "doc": mask_id_number(o.doc_number),
             "phone": mask_mobile(o.phone),
+            "id": o.pk,
             "decision": o.get_decision_display(),
             "plate": o.entry.plate,
             "temperature": o.temperature,
@@ -63,8 +66,21 @@ def board(request, checkpoint_id: int):
             "handed": handed,
             "recent": queries.recent_entries(place),
             "can_enter": scope.allows(request.user, scope.CHANGE, place),
+            "can_reveal": scope.allows(request.user, scope.REVEAL, place),
         },
     )
+
+
+@login_required
+@require_POST
+def occupant_reveal(request, occupant_id: int, field: str):
+    """One full number of a person checked (to call someone handed over): the reveal scope
+    is checked and the reveal logged by `core.privacy`."""
+    occupant = scope.get_scoped_or_404(Occupant, request.user, pk=occupant_id)
+    if field not in ("doc_number", "phone"):
+        raise Http404
+    value = personal_data_reveal(user=request.user, subject=occupant, field=field, via="web")
+    return render(request, "geo/_revealed.html", {"value": value, "field": field})
 
 
 @login_required

@@ -62,3 +62,29 @@ def test_gate_finds_and_turns_back_a_sealed_units_resident(tree, gate):
     text = re.sub(r"\s+", " ", answer.content.decode())
     assert "The resident&#x27;s unit is sealed" in text or "单元已封控" in text
     assert Passage.objects.get().refused
+
+
+def test_a_handed_over_persons_phone_revealed_and_logged(tree, checkpoint):
+    from bastion.accounts.models import RevealLog
+    from bastion.checkpoints.models import Occupant
+
+    services.entries_record(
+        actor=tree.users["community"],
+        place=checkpoint,
+        items=[entry(person(decision="quarantine", health_code="red"), arrived_at=None)],
+    )
+    occupant = Occupant.objects.get()
+    url = f"/checkpoints/people/{occupant.pk}/reveal/phone/"
+    page = _client(tree.users["community"]).get(f"/checkpoints/{checkpoint.pk}/")
+    assert url in page.content.decode()
+    answer = _client(tree.users["community"]).post(url)
+    assert answer.status_code == 200 and "13912345678" in answer.content.decode()
+    logged = RevealLog.objects.get()
+    assert (logged.subject_type, logged.subject_id, logged.field) == (
+        "occupant",
+        occupant.pk,
+        "phone",
+    )
+    assert _client(tree.users["other_grid"]).post(url).status_code == 404
+    assert _client(tree.users["volunteer"]).post(url).status_code == 403
+    assert RevealLog.objects.count() == 1

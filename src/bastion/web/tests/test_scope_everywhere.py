@@ -584,6 +584,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "gate_id": lambda o: o.gate.pk,
     "entry_id": lambda o: o.cp_entry.pk,
     "plate": lambda o: o.cp_entry.plate,
+    "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
