@@ -175,3 +175,38 @@ def test_a_plate_seen_before_fills_its_people_masked_and_copies_their_numbers(tr
         at=NOW,
     )
     assert [p.field for p in stranger.problems] == ["occupants[0].known_id"]
+
+
+def test_daily_report_counts_checked_turned_back_and_handed_over(tree, checkpoint, gate):
+    import datetime as dt
+
+    from bastion.checkpoints.services import PassageInput, passages_record
+    from bastion.incidents.services import control_set
+    from bastion.reports import queries as report_queries
+    from bastion.reports.services import report_compute
+
+    _record(
+        tree,
+        checkpoint,
+        entry(person(), person(decision="turned_back", health_code="yellow", **PASSENGER)),
+        entry(person(decision="fever_clinic", temperature="38.5"), plate="京A99999"),
+    )
+    control_set(actor=tree.users["admin"], node=tree.units[0], level="sealed", reason="阳性")
+    sealed = tree.units[0].pk
+    from bastion.geo.models import Resident
+
+    resident = Resident.objects.filter(unit_id=sealed).first()
+    passages_record(
+        actor=tree.users["community"],
+        gate=gate,
+        items=[PassageInput(client_id=uuid.uuid4(), direction="out", resident_id=resident.pk)],
+        at=NOW,
+    )
+    report_compute(day=NOW.date(), now=NOW + dt.timedelta(hours=12))
+    totals = report_queries.day_totals(tree.users["street"], tree.street, NOW.date())
+    assert (
+        totals["checkpoint_people"],
+        totals["checkpoint_turned_back"],
+        totals["checkpoint_handed_over"],
+        totals["gate_turned_back"],
+    ) == (3, 1, 1, 1)
