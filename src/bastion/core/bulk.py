@@ -11,8 +11,9 @@ would (`core.stored.rows_checked`): a too long text, a NUL or an out-of-range in
 the call with its row (position from 1) and field, and nothing of the call is written.
 """
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from itertools import islice
 
 from django.db import connection, models, transaction
@@ -58,9 +59,20 @@ def _adapted(columns: Sequence[models.Field], rows: Iterable[Sequence]) -> Itera
         yield values
 
 
+def _undoable(rows: Iterable, chunk: int) -> contextlib.AbstractContextManager:
+    """Rows are checked as they are sent, a chunk at a time: when a bad one can come after a
+    chunk already written, the call runs in a transaction of its own (a savepoint inside the
+    caller's) so that nothing of it stays. Rows that fit one chunk are all checked before the
+    first statement and need none (a batch of scans pays no extra round trips)."""
+    if isinstance(rows, Sized) and len(rows) <= chunk:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
 def _executemany(sql: str, columns: list[models.Field], rows: Iterable[Sequence]) -> None:
+    undoable = _undoable(rows, BATCH)
     rows = iter(_adapted(columns, rows))
-    with transaction.atomic(), connection.cursor() as cursor:
+    with undoable, connection.cursor() as cursor:
         while chunk := list(islice(rows, BATCH)):
             cursor.executemany(sql, chunk)
 
@@ -97,7 +109,7 @@ def insert_rows_returning(
     per_statement = max(1, MAX_PARAMS // len(columns))
     values = iter(_adapted(columns, rows))
     ids: list[int] = []
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _undoable(rows, per_statement), connection.cursor() as cursor:
         while chunk := list(islice(values, per_statement)):
             params = [v for row in chunk for v in row]
             cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
@@ -113,7 +125,7 @@ def _insert_unnest(columns: tuple, head: str, tail: str, rows: Sequence[Sequence
     sql = f"{head} SELECT * FROM unnest({arrays}){tail}"
     values = iter(_adapted(columns, rows))
     ids: list[int] = []
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _undoable(rows, BATCH), connection.cursor() as cursor:
         while chunk := list(islice(values, BATCH)):
             cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
             ids.extend(r[0] for r in cursor.fetchall())
@@ -142,7 +154,7 @@ def upsert_rows(
     tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
     per_statement = max(1, min(batch, MAX_PARAMS // len(columns)))
     values = iter(_adapted(columns, rows))
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _undoable(rows, per_statement), connection.cursor() as cursor:
         while chunk := list(islice(values, per_statement)):
             params = [v for row in chunk for v in row]
             cursor.execute(f"{head} VALUES " + ", ".join([one] * len(chunk)) + tail, params)
@@ -195,7 +207,7 @@ def copy_rows(
             if progress is not None:
                 progress.advance(len(chunk))
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _undoable(rows, COPY_CHUNK), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # psycopg's executemany is a round trip per row; COPY streams them.
             names = ", ".join(qn(f.column) for f in columns)
