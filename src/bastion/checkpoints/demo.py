@@ -11,6 +11,7 @@ import uuid
 from dataclasses import replace
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from bastion.accounts.models import RoleAssignment
 from bastion.checkpoints.models import Entry
@@ -107,10 +108,12 @@ def _checkpoint_entries(place, rng, now, actor) -> int:
     regulars = [_plate(rng) for _ in range(40)]  # lorries on a daily run: seen before
     items, seq = [], 0
     for back in range(DAYS - 1, -1, -1):
-        day = (now - dt.timedelta(days=back)).date()
+        day = timezone.localdate(now) - dt.timedelta(days=back)
         for hour, rate in enumerate(HOURLY):
             for _ in range(rng.randint(rate * 4 // 5, rate * 6 // 5 + 1)):
-                at = dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59)), tzinfo=now.tzinfo)
+                at = dt.datetime.combine(
+                    day, dt.time(hour, rng.randint(0, 59)), tzinfo=timezone.get_current_timezone()
+                )
                 if at > now:
                     continue
                 kind = rng.choice(KINDS)
@@ -158,10 +161,12 @@ def _gate_passages(gate, rng, now, actor) -> int:
         return 0
     items = []
     for back in range(DAYS - 1, -1, -1):
-        day = (now - dt.timedelta(days=back)).date()
+        day = timezone.localdate(now) - dt.timedelta(days=back)
         for hour, rate in enumerate(GATE_HOURLY):
             for _ in range(rng.randint(rate, rate * 2)):
-                at = dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59)), tzinfo=now.tzinfo)
+                at = dt.datetime.combine(
+                    day, dt.time(hour, rng.randint(0, 59)), tzinfo=timezone.get_current_timezone()
+                )
                 if at > now:
                     continue
                 direction = "out" if hour < 13 and rng.random() < 0.7 else "in"

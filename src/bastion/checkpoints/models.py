@@ -150,6 +150,15 @@ class Direction(models.TextChoices):
     OUT = "out", _("Out")
 
 
+class GateRule(models.TextChoices):
+    """Why the gate itself turned someone back (stored as a code, shown in the reader's
+    language); a crew's own reason is free text in `reason`."""
+
+    SEALED = "sealed", _("The resident's unit is sealed: stay at home, supplies are delivered.")
+    CONTROLLED = "controlled", _("The resident's area is controlled: stay inside the compound.")
+    FEVER = "fever", _("A fever: to a fever clinic, not into the compound.")
+
+
 class Passage(Located):
     """One person through a compound's gate. `resident` for a resident; otherwise a visitor,
     with their name, phone, reason and the household they visit. `refused` with `reason`
@@ -179,6 +188,7 @@ class Passage(Located):
     )
     refused = models.BooleanField(_("turned back"), default=False)
     reason = models.CharField(_("why turned back"), max_length=200, blank=True, default="")
+    rule = models.CharField(max_length=12, choices=GateRule.choices, blank=True, default="")
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -199,7 +209,9 @@ class Passage(Located):
                 name="gate_passage_visitor_reason",
             ),
             models.CheckConstraint(
-                condition=Q(refused=False) | ~Q(reason=""), name="gate_passage_refusal_reason"
+                condition=Q(refused=False, rule="")
+                | Q(refused=True) & (~Q(reason="") | ~Q(rule="")),
+                name="gate_passage_refusal_reason",
             ),
             models.CheckConstraint(
                 condition=Q(temperature__isnull=True) | Q(temperature__gte=34, temperature__lte=43),
@@ -210,3 +222,8 @@ class Passage(Located):
 
     def __str__(self) -> str:
         return f"{self.place_id} {self.direction} {self.at:%H:%M}"
+
+    @property
+    def why(self) -> str:
+        """Why turned back, in the reader's language."""
+        return str(GateRule(self.rule).label) if self.rule else self.reason

@@ -25,6 +25,7 @@ from bastion.checkpoints.models import (
     Decision,
     Direction,
     Entry,
+    GateRule,
     HealthCode,
     Occupant,
     Passage,
@@ -379,12 +380,12 @@ class PassageInput:
 
 
 def gate_refusal(*, level: str | None, direction: str) -> str:
-    """Why a resident under `level` may not pass the gate in `direction` ("" if they may):
-    a sealed unit's residents stay at home, a controlled area's inside the compound."""
+    """The `GateRule` by which a resident under `level` may not pass the gate in `direction`
+    ("" if they may): a sealed unit's residents stay at home, a controlled area's inside."""
     if level == ControlLevel.SEALED:
-        return _("The resident's unit is sealed: stay at home, supplies are delivered.")
+        return GateRule.SEALED
     if level == ControlLevel.CONTROLLED and direction == Direction.OUT:
-        return _("The resident's area is controlled: stay inside the compound.")
+        return GateRule.CONTROLLED
     return ""
 
 
@@ -446,16 +447,13 @@ def _passage_row(item: PassageInput, index, gate, residents, hosts, now) -> dict
         problems.append(Problem("reason", _("Say why the person is turned back."), index))
     if problems:
         raise DomainError(problems)
-    ruled = gate_refusal(level=level, direction=item.direction)
+    rule = gate_refusal(level=level, direction=item.direction)
     fever = row["temperature"] is not None and row["temperature"] >= FEVER_FROM
-    if ruled:
-        row["refused"], reason = True, ruled
-    elif fever and item.direction == Direction.IN:
-        row["refused"] = True
-        reason = _("%(t)s °C is a fever: to a fever clinic, not into the compound.") % {
-            "t": row["temperature"]
-        }
-    row["reason"] = reason if row["refused"] else ""
+    if not rule and fever and item.direction == Direction.IN:
+        rule = GateRule.FEVER
+    row["rule"] = rule
+    row["refused"] = row["refused"] or bool(rule)
+    row["reason"] = reason if row["refused"] and not rule else ""
     return row
 
 
@@ -490,13 +488,14 @@ def passages_record(
         except DomainError as error:
             outcomes.append(Outcome(item.client_id, "refused", None, error.problems))
             continue
-        outcome = Outcome(item.client_id, "accepted", message=row["reason"])
+        why = str(GateRule(row["rule"]).label) if row["rule"] else row["reason"]
+        outcome = Outcome(item.client_id, "accepted", message=why)
         done[item.client_id] = outcome
         outcomes.append(outcome)
         accepted.append((outcome, row))
     fields = (
         "place", "direction", "at", "resident", "visitor_name", "phone", "purpose", "host",
-        "temperature", "refused", "reason", "entered_by", "client_id", *LOCATED,
+        "temperature", "refused", "reason", "rule", "entered_by", "client_id", *LOCATED,
     )  # fmt: skip
     ids = insert_rows_returning(
         Passage,
@@ -514,6 +513,7 @@ def passages_record(
                 r["temperature"],
                 r["refused"],
                 r["reason"],
+                r["rule"],
                 getattr(actor, "pk", None),
                 o.client_id,
                 *located,

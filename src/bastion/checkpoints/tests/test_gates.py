@@ -36,9 +36,9 @@ def test_sealed_units_resident_is_turned_back_with_the_reason(tree, gate):
         "The resident's unit is sealed: stay at home, supplies are delivered."
     )
     assert outcomes[1].message == ""
-    stored = {p.resident_id: (p.refused, p.reason) for p in Passage.objects.all()}
-    assert stored[a.pk] == (True, outcomes[0].message)
-    assert stored[b.pk] == (False, "")
+    stored = {p.resident_id: (p.refused, p.rule, p.why) for p in Passage.objects.all()}
+    assert stored[a.pk] == (True, "sealed", outcomes[0].message)
+    assert stored[b.pk] == (False, "", "")
 
 
 def test_controlled_area_may_come_in_but_not_go_out(tree, gate):
