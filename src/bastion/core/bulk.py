@@ -14,7 +14,7 @@ the call with its row (position from 1) and field, and nothing of the call is wr
 import contextlib
 import functools
 from collections.abc import Callable, Iterable, Sequence, Sized
-from itertools import islice
+from itertools import chain, islice
 
 from django.db import connection, models, transaction
 
@@ -211,8 +211,14 @@ def copy_rows(
         if connection.vendor == "postgresql":
             # psycopg's executemany is a round trip per row; COPY streams them.
             names = ", ".join(qn(f.column) for f in columns)
+            batches = chunks()
+            # The first chunk is checked before COPY begins: a refusal inside a COPY aborts
+            # the transaction, which only a savepoint (taken for longer streams) undoes.
+            first = next(batches, None)
+            if first is None:
+                return
             with cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy:
-                for chunk in chunks():
+                for chunk in chain([first], batches):
                     for row in chunk:
                         copy.write_row(prepare(row))
             return

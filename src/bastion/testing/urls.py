@@ -40,6 +40,7 @@ urlpatterns = [
     path("bags/<int:bag_id>/pack/", custody_views.bag_pack, name="custody_bag_pack"),
     path("bags/<int:bag_id>/unpack/", custody_views.bag_unpack, name="custody_bag_unpack"),
     path("bags/<int:bag_id>/seal/", custody_views.bag_seal, name="custody_bag_seal"),
+    path("bags/<int:bag_id>/reopen/", custody_views.bag_reopen, name="custody_bag_reopen"),
     path("boxes/<int:box_id>/", custody_views.box, name="custody_box"),
     path("boxes/<int:box_id>/bags/", custody_views.box_add, name="custody_box_add"),
     path("boxes/<int:box_id>/handover/", custody_views.box_handover, name="custody_box_handover"),

@@ -334,6 +334,20 @@ def bag_seal(request, bag_id: int, payload: SealIn):
     return _bag_out(bag)
 
 
+class ReopenIn(Schema):
+    reason: str = Field(max_length=200, description="Why the seal is undone (kept in history).")
+
+
+@router.post("/bags/{bag_id}/reopen", response={200: BagOut, **WRITE_ERRORS})
+def bag_reopen(request, bag_id: int, payload: ReopenIn):
+    """Undo a mistaken seal before the bag is boxed: back to packing, the reason in its
+    history (409 once it is in a box). A retry on a bag already open answers it unchanged."""
+    bag = services.bag_reopen(
+        actor=request.auth, bag=_bag(request, bag_id), reason=payload.reason, source="api"
+    )
+    return _bag_out(bag)
+
+
 # ----------------------------------------------------------------------------------- boxes
 
 

@@ -378,6 +378,42 @@ def bag_seal(
     return bag
 
 
+@transaction.atomic
+def bag_reopen(*, actor, bag: Bag, reason: str, source: str = "web") -> Bag:
+    """Undo a mistaken seal (a tube left out, a count that matched by chance): the bag is
+    packed again and sealed anew, the reason kept in its history. Only before it is boxed:
+    once in a box its seal travels with it. A retry on a bag already open changes nothing."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the seal is undone."), field="reason")
+    bag = _locked(bag)
+    if bag.status == BagStatus.OPEN:
+        return bag
+    if bag.box_id is not None:
+        raise Conflict(
+            _("Bag %(bag)s is already in a box: its seal can no longer be undone.")
+            % {"bag": bag.barcode},
+            field="bag",
+        )
+    counted = bag.counted
+    bag.status, bag.counted, bag.sealed_at, bag.sealed_by, bag.seal_client_id = (
+        BagStatus.OPEN,
+        None,
+        None,
+        None,
+        None,
+    )
+    bag.save(update_fields=["status", "counted", "sealed_at", "sealed_by", "seal_client_id"])
+    history.record(
+        actor,
+        bag,
+        "update",
+        {"status": ["sealed", "open"], "counted": [counted, None], "reason": [None, reason]},
+        source=source,
+    )
+    return bag
+
+
 # ------------------------------------------------------------------------------------ boxes
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
+from bastion.geo.queries import change_history
 from bastion.testing.custody import handovers, queries, services
 from bastion.testing.custody.models import Bag, Box, BoxStatus, Handover, HandoverLeg
 from bastion.testing.rounds import queries as round_queries
@@ -151,6 +152,7 @@ def _bag_page(request, bag: Bag, problems=(), status: int = 200, form: str = "")
             "bag": bag,
             "round": bag.round,
             "items": queries.bag_tubes(bag),
+            "history": change_history(request.user, bag),
             "can_change": scope.allows(request.user, scope.CHANGE, bag),
             "client_id": uuid.uuid4(),
             "problems": problems,
@@ -234,6 +236,18 @@ def bag_seal(request, bag_id: int):
         }
 
     return _bag_write(request, bag_id, "seal", write)
+
+
+@login_required
+@require_POST
+def bag_reopen(request, bag_id: int):
+    def write(found: Bag) -> str:
+        reopened = services.bag_reopen(
+            actor=request.user, bag=found, reason=request.POST.get("reason", "")
+        )
+        return _("Bag %(bag)s is open again: pack it and seal it anew.") % {"bag": reopened.barcode}
+
+    return _bag_write(request, bag_id, "reopen", write)
 
 
 # ------------------------------------------------------------------------------------- box
