@@ -173,6 +173,7 @@ register_error_handlers(api)
 
 def _mount() -> None:
     from bastion.accounts.api import router as accounts_router
+    from bastion.checkpoints.api import router as checkpoints_router
     from bastion.geo.api import router as geo_router
     from bastion.incidents.api import router as incidents_router
     from bastion.ledgers.api import router as ledgers_router
@@ -209,6 +210,7 @@ def _mount() -> None:
     api.add_router("/notices", notices_router)
     api.add_router("/orders", orders_router)
     api.add_router("/supervision", supervision_router)
+    api.add_router("/checkpoints", checkpoints_router)
 
 
 _mount()

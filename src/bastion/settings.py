@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "bastion.notices",
     "bastion.orders",
     "bastion.supervision",
+    "bastion.checkpoints",
     "bastion.web",
     "bastion.demo",
 ]

@@ -24,5 +24,6 @@ urlpatterns = [
     path("notices/", include("bastion.notices.urls")),
     path("orders/", include("bastion.orders.urls")),
     path("supervision/", include("bastion.supervision.urls")),
+    path("checkpoints/", include("bastion.checkpoints.urls")),
     path("", include("bastion.web.urls")),
 ]

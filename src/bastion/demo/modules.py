@@ -23,6 +23,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.people.mobilization.demo", True),
     ("bastion.orders.demo", False),
     ("bastion.supervision.demo", False),
+    ("bastion.checkpoints.demo", False),
     ("bastion.reports.demo", True),
 )
 

@@ -38,6 +38,7 @@ NAV = (
     NavItem("requests:index", _("Requests")),
     NavItem("orders:index", _("Orders")),
     NavItem("supervision:index", _("Supervision")),
+    NavItem("checkpoints:index", _("Checkpoints")),
     NavItem("people:posts", _("Posts"), group=PEOPLE),
     NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),
     NavItem("people:mobilization", _("Mobilization"), group=PEOPLE),

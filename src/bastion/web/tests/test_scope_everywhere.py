@@ -513,6 +513,37 @@ class OtherGrid:
         )
         return inspection.findings.get()
 
+    # checkpoints: a checkpoint and a gate of the other grid, a truck checked there whose
+    # driver is the other grid's resident, and that resident through the gate
+    @cached_property
+    def checkpoint(self):
+        return mobilization.place_create(node=self.grid, name="其他卡口", kind="checkpoint")
+
+    @cached_property
+    def gate(self):
+        from bastion.checkpoints.services import PassageInput, passages_record
+
+        gate = mobilization.place_create(node=self.grid, name="其他小区门", kind="guard_point")
+        item = PassageInput(client_id=uuid.uuid4(), direction="in", resident_id=self.resident.pk)
+        passages_record(actor=self.chief, gate=gate, items=[item])
+        return gate
+
+    @cached_property
+    def cp_entry(self):
+        from bastion.checkpoints.models import Entry
+        from bastion.checkpoints.services import EntryInput, OccupantInput, entries_record
+
+        driver = OccupantInput(
+            name=self.resident.name, doc_kind="id_card", doc_number=self.resident.id_number,
+            phone=self.resident.phone, health_code="green", temperature="36.5",
+            decision="quarantine", driver=True,
+        )  # fmt: skip
+        item = EntryInput(
+            client_id=uuid.uuid4(), kind="truck", plate="晋A54321", occupants=[driver]
+        )
+        [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
+        return Entry.objects.get(pk=outcome.id)
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -587,6 +618,12 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "data": lambda o: json.dumps(
         {"team_id": o.finding.inspection.team_id, "place_id": o.place.pk, "findings": []}
     ),
+    # checkpoints
+    "checkpoint_id": lambda o: o.cp_entry.place_id,
+    "gate_id": lambda o: o.gate.pk,
+    "entry_id": lambda o: o.cp_entry.pk,
+    "plate": lambda o: o.cp_entry.plate,
+    "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from bastion.checkpoints import views
+
+app_name = "checkpoints"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:checkpoint_id>/", views.board, name="board"),
+    path("<int:checkpoint_id>/entry/", views.entry, name="entry"),
+    path(
+        "people/<int:occupant_id>/reveal/<str:field>/",
+        views.occupant_reveal,
+        name="occupant_reveal",
+    ),
+    path("gates/<int:gate_id>/", views.gate, name="gate"),
+    path("gates/<int:gate_id>/pass/", views.gate_pass, name="gate_pass"),
+]
