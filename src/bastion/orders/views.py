@@ -8,7 +8,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.files import stored_file_response
 from bastion.orders import queries, services
 from bastion.orders.forms import DoneForm, IssueForm
 from bastion.orders.models import TEAM
@@ -138,24 +139,13 @@ def _order_seen(user, order_id: int):
         return queries.my_row(user, order_id).order
 
 
-def _file(handle_of, content_type: str | None = None) -> FileResponse:
-    try:
-        handle = handle_of.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @login_required
 def attachment(request, order_id: int, attachment_id: int):
     order = _order_seen(request.user, order_id)
     found = order.attachments.filter(pk=attachment_id).first()
     if found is None:
         raise Http404
-    response = _file(found.file)
+    response = stored_file_response(found.file)
     response["Content-Disposition"] = f'attachment; filename="order-{order.pk}-{found.pk}"'
     return response
 
@@ -165,7 +155,7 @@ def photo(request, order_id: int, recipient_id: int):
     row = queries.row_for(request.user, order_id, recipient_id)
     if not row.done_photo:
         raise Http404
-    return _file(row.done_photo, row.done_photo_type)
+    return stored_file_response(row.done_photo, row.done_photo_type)
 
 
 def _mine_page(request, row, form: DoneForm, status: int = 200):

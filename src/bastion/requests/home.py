@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bastion.core.errors import DomainError
+from bastion.core.files import stored_file_response
 from bastion.geo.models import Resident
 from bastion.requests import queries, services
 from bastion.requests.forms import (
@@ -30,7 +31,6 @@ from bastion.requests.forms import (
 )
 from bastion.requests.models import ErrandStatus, Track
 from bastion.requests.services import HOUSEHOLD_MAY_CANCEL, request_allows
-from bastion.requests.views import _photo_response
 
 
 def household_page(view):
@@ -303,4 +303,5 @@ def act(request, link, kind: str, pk: int, action: str):
 
 @household_page
 def photo(request, link, pk: int):
-    return _photo_response(queries.household_photo(link.household, pk))
+    photo = queries.household_photo(link.household, pk)
+    return stored_file_response(photo.file, photo.content_type)

@@ -10,7 +10,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.files import stored_file_response
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Node
 from bastion.requests import qr, queries, services
@@ -309,18 +310,7 @@ def request_act(request, pk: int, action: str):
 @login_required
 def photo(request, pk: int):
     found = queries.photo_for(request.user, pk)
-    return _photo_response(found)
-
-
-def _photo_response(found) -> FileResponse:
-    try:
-        handle = found.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=found.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(found.file, found.content_type)
 
 
 @login_required

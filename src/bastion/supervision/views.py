@@ -8,7 +8,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
+from bastion.core.files import stored_file_response
 from bastion.geo.models import Node
 from bastion.people.mobilization.models import Place
 from bastion.supervision import queries, services
@@ -216,14 +217,7 @@ def recheck(request, finding_id: int):
 @login_required
 def photo(request, finding_id: int, photo_id: int):
     found = queries.photo_for(request.user, finding_id, photo_id)
-    try:
-        handle = found.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=found.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(found.file, found.content_type)
 
 
 @login_required
