@@ -111,12 +111,37 @@ def browser():
         chromium.close()
 
 
+def _phone_context(browser, base_url: str):
+    return browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=base_url
+    )
+
+
 @pytest.fixture
 def phone_page(browser, live_server):
     """A page on a 390 px wide phone viewport, Chinese first, against the live test server."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live_server.url
-    )
+    context = _phone_context(browser, live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def cable(live_server):
+    """The phone's network to the live test server, for a test to cut and mend."""
+    from urllib.parse import urlsplit
+
+    from bastion.core.testing import Cable
+
+    cable = Cable(urlsplit(live_server.url).port)
+    yield cable
+    cable.close()
+
+
+@pytest.fixture
+def cabled_phone_page(browser, cable):
+    """A phone page whose network is `cable`."""
+    context = _phone_context(browser, cable.url)
     page = context.new_page()
     yield page
     context.close()

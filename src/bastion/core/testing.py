@@ -1,8 +1,11 @@
 """What every test stands on: the shared password, rows captured once and inserted again per
-test (`Rows`), and a browser login. The small known tree and its logins are in
-`bastion.accounts.testing`."""
+test (`Rows`), a browser login and a network a test can cut (`Cable`). The small known tree
+and its logins are in `bastion.accounts.testing`."""
 
+import contextlib
 import dataclasses
+import socket
+import threading
 from collections import defaultdict
 
 from django.apps import apps
@@ -106,3 +109,66 @@ def browser_login(page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+class Cable:
+    """A loopback relay in front of the test server that a test cuts and mends: a phone's
+    network going away for real. (Chromium's offline mode misses requests that pass through a
+    service worker, so a page under one would still reach the server.)"""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream = ("127.0.0.1", upstream_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._up = True
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        """Drop every open connection; new ones are closed as soon as they arrive."""
+        with self._lock:
+            self._up = False
+            for s in self._open:
+                _close(s)
+            self._open.clear()
+
+    def mend(self) -> None:
+        with self._lock:
+            self._up = True
+
+    def close(self) -> None:
+        self.cut()
+        _close(self._listener)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            with self._lock:
+                if not self._up:
+                    _close(client)
+                    continue
+                server = socket.create_connection(self._upstream)
+                self._open.update((client, server))
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
+        finally:
+            for s in (source, sink):
+                _close(s)
+                with self._lock:
+                    self._open.discard(s)
+
+
+def _close(s: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        s.shutdown(socket.SHUT_RDWR)
+    s.close()

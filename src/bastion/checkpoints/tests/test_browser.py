@@ -26,7 +26,9 @@ def _fits_a_phone(page) -> None:
         assert button.bounding_box()["height"] >= 44
 
 
-def test_entry_page_fills_a_known_plate_and_keeps_its_queue_offline(tree, checkpoint, phone_page):
+def test_entry_page_fills_a_known_plate_and_keeps_its_queue_offline(
+    tree, checkpoint, cabled_phone_page, cable
+):
     from playwright.sync_api import expect
 
     second = person(driver=False, name="李秀英", doc_number="110105198001010024")
@@ -35,7 +37,7 @@ def test_entry_page_fills_a_known_plate_and_keeps_its_queue_offline(tree, checkp
         place=checkpoint,
         items=[entry(person(), second, arrived_at=None)],
     )
-    page, context = phone_page, phone_page.context
+    page, context = cabled_phone_page, cabled_phone_page.context
     url = reverse("checkpoints:entry", args=[checkpoint.pk])
     browser_login(page, "community", PASSWORD)
     page.goto(url)
@@ -64,7 +66,7 @@ def test_entry_page_fills_a_known_plate_and_keeps_its_queue_offline(tree, checkp
         ("110105198001010024", "13912345678"),
     ]
 
-    context.set_offline(True)
+    cable.cut()
     reloaded = page.reload()
     assert reloaded is not None and reloaded.from_service_worker
     page.locator("#cp-plate").fill("京AD12345")
@@ -82,15 +84,14 @@ def test_entry_page_fills_a_known_plate_and_keeps_its_queue_offline(tree, checkp
     assert Entry.objects.count() == 2
 
     # closed and opened again, still offline: the queue is kept
-    context.route("**/api/v1/**", lambda route: route.abort())
     page.close()
     again = context.new_page()
     opened = again.goto(url)
     assert opened is not None and opened.from_service_worker
     expect(again.locator("#cp-sync")).to_have_attribute("data-count", "1")
 
-    context.set_offline(False)
-    context.unroute("**/api/v1/**")
+    assert Entry.objects.count() == 2
+    cable.mend()
     again.click("#cp-sync-now")
     expect(again.locator("#cp-sync")).to_have_attribute("data-count", "0")
     stored = Occupant.objects.get(entry__plate="京AD12345")

@@ -23,27 +23,20 @@ def _scan(page, text: str) -> None:
     page.locator("#st-scan").press("Enter")
 
 
-def test_the_station_page_opens_offline_once_visited_and_keeps_its_queue(testing, phone_page):
+def test_the_station_page_opens_offline_once_visited_and_keeps_its_queue(
+    testing, cabled_phone_page, cable
+):
     from playwright.sync_api import expect
 
     station = testing.stations[0]
     person = testing.residents_of(testing.tree.grids[0])[0]
-    page, context = phone_page, phone_page.context
+    page, context = cabled_phone_page, cabled_phone_page.context
     url = reverse("testing:station", args=[station.pk])
     browser_login(page, "grid", PASSWORD)
     page.goto(url)
     expect(page.locator("html")).to_have_attribute("data-offline-ready", "1")
-    page.wait_for_function(
-        "(u) => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k)"
-        ".then(c => c.match(u))))).then(rs => rs.some(Boolean))",
-        arg=url,
-    )
-    page.wait_for_function(
-        "() => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k)"
-        ".then(c => c.match('/static/testing/station.js'))))).then(rs => rs.some(Boolean))"
-    )
 
-    context.set_offline(True)
+    cable.cut()
     reloaded = page.reload()
     assert reloaded is not None and reloaded.from_service_worker
     expect(page.locator("#st-scan")).to_be_visible()
@@ -54,10 +47,7 @@ def test_the_station_page_opens_offline_once_visited_and_keeps_its_queue(testing
     page.screenshot(path=str(SHOTS / "station-opened-offline-390.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    # The tab is closed and opened again, still offline: the queue is still there. (A new
-    # page's first requests can leave before chromium's offline mode reaches it: the API is
-    # cut off by a route too.)
-    context.route("**/api/v1/**", lambda route: route.abort())
+    # The tab is closed and opened again, still offline: the queue is still there.
     page.close()
     again = context.new_page()
     opened = again.goto(url)
@@ -65,8 +55,7 @@ def test_the_station_page_opens_offline_once_visited_and_keeps_its_queue(testing
     expect(again.locator("#st-sync")).to_have_attribute("data-count", "1")
     assert not Scan.objects.exists()
 
-    context.set_offline(False)
-    context.unroute("**/api/v1/**")
+    cable.mend()
     again.click("#st-sync-now")
     expect(again.locator("#st-sync")).to_have_attribute("data-count", "0")
     assert list(Scan.objects.values_list("resident_id", flat=True)) == [person.pk]

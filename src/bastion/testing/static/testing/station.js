@@ -191,6 +191,13 @@
 
   // ------------------------------------------------------------------------------- sync
   var busy = false, failures = 0, timer = null;
+  // The tube requests in flight, one at a time: two quick switches reach the server in the
+  // order the crew made them (or another device would continue the tube they left), and
+  // scans go after the tube they fill is opened (not racing to open it twice).
+  var tubeRequests = Promise.resolve();
+  function tubesOpened() {  // ... but a hanging request holds the scans 10 s at most
+    return Promise.race([tubeRequests, new Promise(function (ok) { setTimeout(ok, 10000); })]);
+  }
 
   function schedule(ms) {
     clearTimeout(timer);
@@ -283,7 +290,7 @@
     var batch = queue.slice(0, MAX_BATCH);
     var sent = {};
     batch.forEach(function (q) { sent[q.client_id] = q; });
-    return send(batch).then(function () {
+    return tubesOpened().then(function () { return send(batch); }).then(function () {
       failures = 0;
       return refreshState();
     }).catch(function (err) {
@@ -320,7 +327,11 @@
     calm();
     render();
     var waiting = retest && one ? retest : null;
-    return post(api + "/tubes", { barcode: barcode, single: one }).then(function (resp) {
+    var asked = tubeRequests.then(function () {
+      return post(api + "/tubes", { barcode: barcode, single: one });
+    });
+    tubeRequests = asked.catch(function () {});
+    return asked.then(function (resp) {
       if (resp.ok) {
         return resp.json().then(function (t) {
           if (tube && tube.barcode === t.barcode) {
