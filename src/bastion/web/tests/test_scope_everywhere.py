@@ -328,7 +328,8 @@ class OtherGrid:
 
     @cached_property
     def request(self):
-        from bastion.requests.services import photos_check, request_create, request_triage
+        from bastion.core.photos import photos_check
+        from bastion.requests.services import request_create, request_triage
         from bastion.requests.tests.conftest import png_upload
 
         request = request_create(
@@ -458,8 +459,8 @@ class OtherGrid:
     # owner's own person, reported done with a photo
     @cached_property
     def order(self):
+        from bastion.core.photos import photos_check
         from bastion.orders.services import order_done, order_issue
-        from bastion.requests.services import photos_check
         from bastion.requests.tests.conftest import png_upload
 
         person = people_services.person_create(
@@ -488,9 +489,9 @@ class OtherGrid:
     # evidence photo (the point chief is the owner's person)
     @cached_property
     def finding(self):
+        from bastion.core.photos import photos_check
         from bastion.requests.tests.conftest import png_upload
         from bastion.supervision import services as supervision
-        from bastion.supervision.photos import photos_clean
 
         team = supervision.team_create(
             actor=self.chief, node=self.area, name="其他督查组", members=[self.person]
@@ -507,7 +508,7 @@ class OtherGrid:
                     severity="major",
                     item=item,
                     text="其他问题",
-                    photos=photos_clean([png_upload()]),
+                    photos=photos_check([png_upload()]),
                 )
             ],
         )
