@@ -129,9 +129,11 @@ def gate(request, gate_id: int):
                 "name": mask_name(r.name),
                 "doc": mask_id_number(r.id_number or r.doc_number),
                 "room": str(r.household),
+                "client_id": uuid.uuid4(),  # one per form: a double tap writes once
             }
             for r in found
         ],
+        "client_id": uuid.uuid4(),
         "hours": [
             h
             for h in queries.gate_hours(place, timezone.localdate())
