@@ -1,11 +1,13 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from bastion.core.subpackages import SubPackageModels
 
-class CheckpointsConfig(AppConfig):
+
+class CheckpointsConfig(SubPackageModels):
     name = "bastion.checkpoints"
     label = "checkpoints"
     verbose_name = _("Checkpoints")
+    model_modules = ("loop.models",)
 
     def ready(self) -> None:
         from bastion.checkpoints.queries import FIGURES, daily_figures

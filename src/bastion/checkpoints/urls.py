@@ -1,6 +1,7 @@
 from django.urls import path
 
 from bastion.checkpoints import views
+from bastion.checkpoints.loop import views as loop_views
 
 app_name = "checkpoints"
 urlpatterns = [
@@ -14,4 +15,7 @@ urlpatterns = [
     ),
     path("gates/<int:gate_id>/", views.gate, name="gate"),
     path("gates/<int:gate_id>/pass/", views.gate_pass, name="gate_pass"),
+    path("people/<int:occupant_id>/loop-pass/", loop_views.issue, name="loop_issue"),
+    path("loop/<int:pass_id>/", loop_views.loop_pass, name="loop_pass"),
+    path("arrivals/", loop_views.confirm, name="loop_confirm"),
 ]
