@@ -7,7 +7,7 @@ class CheckpointsConfig(SubPackageModels):
     name = "bastion.checkpoints"
     label = "checkpoints"
     verbose_name = _("Checkpoints")
-    model_modules = ("loop.models",)
+    model_modules = ("loop.models", "station.models")
 
     def ready(self) -> None:
         from bastion.checkpoints.queries import FIGURES, daily_figures
@@ -18,4 +18,13 @@ class CheckpointsConfig(SubPackageModels):
             order=65,
             figures=[Figure(key, label) for key, label in FIGURES.items()],
             compute=daily_figures,
+        )
+        from bastion.checkpoints.station import queries as station
+
+        register(
+            module="checkpoints.station",
+            order=66,
+            figures=[Figure(key, label) for key, label in station.FIGURES.items()],
+            compute=station.daily_figures,
+            label=_("Drivers' service stations"),
         )

@@ -7,7 +7,7 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,7 +152,7 @@ def loop_arrival_confirm(*, actor, code: str, at: dt.datetime | None = None) -> 
     now = at or timezone.now()
     loop_pass = loop_pass_find(actor=actor, code=code, at=now)
     if not scope.allows(actor, scope.CHANGE, loop_pass):
-        raise DomainError(_("Your role may not confirm arrivals here."), field="code")
+        raise PermissionDenied(_("Your role may not change this."))
     if loop_pass.arrived_at is not None:
         return loop_pass
     updated = LoopPass.objects.filter(pk=loop_pass.pk, arrived_at__isnull=True).update(

@@ -545,6 +545,13 @@ class OtherGrid:
         return Entry.objects.get(pk=outcome.id)
 
     @cached_property
+    def station_visit(self):
+        """A driver's visit to the service station at the other grid's checkpoint."""
+        from bastion.checkpoints.station.services import station_visit_record
+
+        return station_visit_record(actor=self.chief, place=self.checkpoint, plate="晋A65432")
+
+    @cached_property
     def loop_pass(self):
         """A closed-loop pass of a driver let through the other grid's checkpoint, to it."""
         from bastion.checkpoints.loop.services import loop_pass_issue
@@ -649,6 +656,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "plate": lambda o: o.cp_entry.plate,
     "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
     "pass_id": lambda o: o.loop_pass.pk,
+    "visit_id": lambda o: o.station_visit.pk,
     "code": lambda o: o.loop_pass.code,
     "destination_id": lambda o: o.grid.pk,
     # values that are not objects
