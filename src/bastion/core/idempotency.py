@@ -171,10 +171,18 @@ def created_once(model: type[M], *, caller: Callable[[dict], object] = lambda kw
 def item_fingerprint(item, *where) -> str:
     """What a retry of one batch item shares: its fields (a dataclass, or a dict) without its
     `client_id`, and `where` it was sent (the place, the station), keys sorted."""
-    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+    data = dict(vars(item)) if dataclasses.is_dataclass(item) else dict(item)
     data.pop("client_id", None)
-    canonical = json.dumps([data, where], sort_keys=True, ensure_ascii=False, default=str)
+    canonical = json.dumps([data, where], sort_keys=True, ensure_ascii=False, default=_plain)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _plain(value):
+    """A nested dataclass as its fields (no deep copy: `asdict` cost a batch of 100 entries
+    6 ms), anything else (a time, a UUID, a Decimal) as its text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return vars(value)
+    return str(value)
 
 
 def reuse_message() -> str:
