@@ -92,3 +92,35 @@ def test_a_phone_confirms_an_arrival_by_the_code(
     desktop.goto(reverse("checkpoints:loop_pass", args=[made.pk]))
     desktop.screenshot(path=str(SHOTS / "loop-pass-desktop.png"))
     desktop.context.close()
+
+
+def test_the_station_form_on_a_phone(tree, checkpoint, phone_page, browser, live_server):
+    from playwright.sync_api import expect
+
+    from bastion.checkpoints.station.models import StationVisit
+
+    page = phone_page
+    browser_login(page, "community", PASSWORD)
+    page.goto(reverse("checkpoints:station", args=[checkpoint.pk]))
+    form = page.locator("#station-form")
+    form.locator('[name="plate"]').fill("冀A12345")
+    form.locator('[name="meals"]').fill("2")
+    form.locator('[name="rested"]').check()
+    form.locator('[name="tested"]').check()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "station-form-390.png"), full_page=True)
+    _fits_a_phone(page)
+    form.get_by_role("button", name="登记").click()
+    expect(page.locator("#station-visits li")).to_have_count(1)
+    page.screenshot(path=str(SHOTS / "station-logged-390.png"), full_page=True)
+    _fits_a_phone(page)
+    visit = StationVisit.objects.get()
+    assert (visit.plate, visit.meals, visit.rested, visit.tested) == ("冀A12345", 2, True, True)
+
+    desktop = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", base_url=live_server.url
+    ).new_page()
+    browser_login(desktop, "community", PASSWORD)
+    desktop.goto(reverse("checkpoints:station", args=[checkpoint.pk]))
+    desktop.screenshot(path=str(SHOTS / "station-desktop.png"), full_page=True)
+    desktop.context.close()
