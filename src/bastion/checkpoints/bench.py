@@ -18,7 +18,7 @@ from django.utils import timezone
 from bastion.accounts.models import ApiToken
 from bastion.accounts.services import role_assign
 from bastion.checkpoints.models import Entry, Occupant, Passage
-from bastion.core.bulk import insert_rows, insert_rows_returning
+from bastion.core.bulk import insert_rows_returning
 from bastion.core.levels import LEVEL_ORDER
 from bastion.geo.identity import make_id_number
 from bastion.geo.services import node_create
@@ -144,8 +144,9 @@ def bench_measure(*, checkpoint: int, gate: int, token: str, batches: int = 20) 
 
 def _raw(checkpoint: int, gate: int, batches: int, at: dt.datetime) -> tuple[float, float]:
     """The database's own rate for the same rows: per batch one multi-row INSERT of the
-    entries (ids returned) and one of their people, or one of the passages; in a transaction
-    per batch, rolled back at the end."""
+    entries and one of their people, or one of the passages (`core.bulk`'s, an unnest of
+    arrays on PostgreSQL), with nothing else; a transaction per batch, rolled back at the
+    end."""
     entry = Entry.objects.filter(place_id=checkpoint).first()
     located = [getattr(entry, c) for c in LOCATED]
     # The columns the services write, every one (the database has no defaults).
@@ -193,7 +194,7 @@ def _raw(checkpoint: int, gate: int, batches: int, at: dt.datetime) -> tuple[flo
                             for i in range(b * BATCH, (b + 1) * BATCH)
                         ],
                     )
-                    insert_rows(
+                    insert_rows_returning(
                         Occupant,
                         occupant_fields,
                         [
@@ -219,7 +220,7 @@ def _raw(checkpoint: int, gate: int, batches: int, at: dt.datetime) -> tuple[flo
                 entry_s += time.perf_counter() - started
                 started = time.perf_counter()
                 with transaction.atomic():
-                    insert_rows(
+                    insert_rows_returning(
                         Passage,
                         passage_fields,
                         [

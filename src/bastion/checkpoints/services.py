@@ -33,7 +33,7 @@ from bastion.checkpoints.models import (
 )
 from bastion.checkpoints.plates import plate_parse
 from bastion.checkpoints.queries import known_occupants
-from bastion.core.bulk import insert_rows, insert_rows_returning
+from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.core.idempotency import item_fingerprint, keys_reused, keys_store, reuse_message
 from bastion.core.levels import LEVEL_ORDER
@@ -378,7 +378,9 @@ def entries_record(
                     *located,
                 )  # fmt: skip
             )
-    insert_rows(Occupant, occupant_fields, occupant_rows)
+    # One multi-row statement (on PostgreSQL an unnest of arrays): `insert_rows` is an
+    # executemany there, a round trip per person.
+    insert_rows_returning(Occupant, occupant_fields, occupant_rows)
     done.store()
     for index, item in enumerate(items):  # a client id twice in the batch: the first's row
         if outcomes[index].status == "replayed" and outcomes[index].id is None:
