@@ -545,6 +545,37 @@ class OtherGrid:
         [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
         return Entry.objects.get(pk=outcome.id)
 
+    @cached_property
+    def station_visit(self):
+        """A driver's visit to the service station at the other grid's checkpoint."""
+        from bastion.checkpoints.station.services import station_visit_record
+
+        return station_visit_record(actor=self.chief, place=self.checkpoint, plate="晋A65432")
+
+    @cached_property
+    def loop_pass(self):
+        """A closed-loop pass of a driver let through the other grid's checkpoint, to it."""
+        from bastion.checkpoints.loop.services import loop_pass_issue
+        from bastion.checkpoints.models import Occupant
+        from bastion.checkpoints.services import EntryInput, OccupantInput, entries_record
+
+        driver = OccupantInput(
+            name="赵司机", doc_kind="id_card", doc_number="11010519491231002X",
+            health_code="green", temperature="36.5", decision="escort", driver=True,
+        )  # fmt: skip
+        item = EntryInput(
+            client_id=uuid.uuid4(), kind="truck", plate="晋A65432", occupants=[driver]
+        )
+        [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
+        return loop_pass_issue(
+            actor=self.chief,
+            occupant=Occupant.objects.get(entry_id=outcome.id),
+            destination=self.grid,
+            address="其他网格仓库",
+            contact_name="钱经理",
+            contact_phone="13700137000",
+        )
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -625,6 +656,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "entry_id": lambda o: o.cp_entry.pk,
     "plate": lambda o: o.cp_entry.plate,
     "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
+    "pass_id": lambda o: o.loop_pass.pk,
+    "visit_id": lambda o: o.station_visit.pk,
+    "code": lambda o: o.loop_pass.code,
+    "destination_id": lambda o: o.grid.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -674,6 +709,7 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "mode": lambda o: "planned",
     },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
+    "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
@@ -698,6 +734,7 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
+    "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
 }
 
 # URLs this test does not ask, each with the reason: URL name → why. Only for pages whose URL is
