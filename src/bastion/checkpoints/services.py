@@ -524,3 +524,23 @@ def passages_record(
     for pk, (outcome, _row) in zip(ids, accepted, strict=True):
         outcome.id = pk
     return outcomes
+
+
+# ------------------------------------------------------------------ hand-overs received
+
+
+def occupant_receive(*, occupant: Occupant, at: dt.datetime | None = None) -> Occupant:
+    """The quarantine site confirmed receiving a person handed over to quarantine here (the
+    quarantine module calls it in its intake's transaction), so the checkpoint's board lists
+    only the ones still waiting. Refused for a person not handed to quarantine or received
+    already."""
+    at = at or timezone.now()
+    if occupant.decision != Decision.QUARANTINE:
+        raise DomainError(_("This person was not handed to quarantine."), field="occupant_id")
+    updated = Occupant.objects.filter(pk=occupant.pk, received_at__isnull=True).update(
+        received_at=at
+    )
+    if not updated:
+        raise DomainError(_("This person was received already."), field="occupant_id")
+    occupant.received_at = at
+    return occupant
