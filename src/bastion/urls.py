@@ -25,5 +25,6 @@ urlpatterns = [
     path("orders/", include("bastion.orders.urls")),
     path("supervision/", include("bastion.supervision.urls")),
     path("checkpoints/", include("bastion.checkpoints.urls")),
+    path("quarantine/", include("bastion.quarantine.urls")),
     path("", include("bastion.web.urls")),
 ]

@@ -186,9 +186,10 @@ def home_stays(user) -> QuerySet[Stay]:
     return Stay.objects.filter(home).select_related("place", "room").order_by("-admitted_at")
 
 
-def waiting_handovers(user):
-    """People handed to quarantine at the checkpoints the login sees, not received yet."""
-    return handovers_waiting(user)
+def waiting_handovers(place: Place):
+    """People handed to quarantine at the checkpoints of the site's district, not received
+    yet (a district's checkpoints hand over to its quarantine sites), oldest first."""
+    return handovers_waiting().filter(district_id=place.district_id)
 
 
 # ------------------------------------------------------------------------- daily report

@@ -544,6 +544,52 @@ class OtherGrid:
         [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
         return Entry.objects.get(pk=outcome.id)
 
+    # quarantine: a hotel on the other grid, its residents in a double room (their home the
+    # other grid), one checked and with an incident, the other released (for the notice);
+    # made by the street, which commands the site
+    @cached_property
+    def q_site(self):
+        return mobilization.place_create(
+            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
+
+    @cached_property
+    def q_room(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        [room] = quarantine.rooms_create(
+            actor=street, place=self.q_site, rooms=[quarantine.RoomInput("A", 1, "101", 2)]
+        )
+        return room
+
+    @cached_property
+    def q_stay(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        stay = quarantine.stay_admit(
+            actor=street, place=self.q_site, room_id=self.q_room.pk, source="positive",
+            resident=self.resident,
+        )  # fmt: skip
+        quarantine.check_record(actor=street, stay=stay, temperature="36.5")
+        quarantine.incident_record(
+            actor=street, stay=stay, kind="illness", what="其他头痛", done="其他已处置"
+        )
+        return stay
+
+    @cached_property
+    def q_released(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        mate = self.household.residents.exclude(pk=self.resident.pk).order_by("id").first()
+        stay = quarantine.stay_admit(
+            actor=street, place=self.q_site, room_id=self.q_room.pk, source="positive",
+            resident=mate,
+        )  # fmt: skip
+        return quarantine.stay_release(actor=street, stay=stay, reason="其他提前解除")
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -624,6 +670,12 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "entry_id": lambda o: o.cp_entry.pk,
     "plate": lambda o: o.cp_entry.plate,
     "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
+    # quarantine
+    "quarantine_id": lambda o: o.q_stay.place_id,
+    "room_id": lambda o: o.q_room.pk,
+    "stay_id": lambda o: o.q_stay.pk,
+    "home_node_id": lambda o: o.grid.pk,
+    "call_row_id": lambda o: o.call_list.rows.order_by("row").first().pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -658,6 +710,8 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
             "reports:recompute",
         )
     },
+    "quarantine:stay_act": {"stay_id": lambda o: o.q_stay.pk, "action": lambda o: "incident"},
+    "quarantine:notice": {"stay_id": lambda o: o.q_released.pk},
     "reports:recompute_status": {
         "node_id": lambda o: o.grid.pk,
         "task_id": lambda o: o.recompute_task,
@@ -1056,6 +1110,7 @@ def secrets_of(other: OtherGrid) -> dict[str, str]:
     places = Node.objects.filter(**within).exclude(level__in=["unit", "community"])
     values += list(places.values_list("name", flat=True))
     values += [other.person.name, other.colleague.name, other.place.name, other.team.name]
+    values += [other.q_site.name]
     return {form: v for v in values for form in (v, json.dumps(v)[1:-1])}
 
 
