@@ -749,6 +749,7 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
             "%Y-%m-%dT%H:%M"
         ),
     },
+    "quarantine:checks": {"stay_id": lambda o: o.q_stay.pk, "temperature": lambda o: "36.6"},
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
 }
