@@ -24,6 +24,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.orders.demo", False),
     ("bastion.supervision.demo", False),
     ("bastion.checkpoints.demo", False),
+    ("bastion.incidents.transfers.demo", False),
     ("bastion.reports.demo", True),
 )
 

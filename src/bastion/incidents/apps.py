@@ -11,3 +11,16 @@ class IncidentsConfig(SubPackageModels):
     # Django picks an app's config by itself only when its module defines one class: this
     # module also holds the imported base class, so say which one.
     default = True
+
+    def ready(self) -> None:
+        from bastion.incidents.transfers.queries import FIGURES as TRANSFER_FIGURES
+        from bastion.incidents.transfers.queries import daily_figures as transfer_figures
+        from bastion.reports.registry import Figure, register
+
+        register(
+            module="transfers",
+            order=75,
+            label=_("Transfers"),
+            figures=[Figure(key, label) for key, label in TRANSFER_FIGURES.items()],
+            compute=transfer_figures,
+        )
