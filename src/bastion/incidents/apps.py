@@ -13,9 +13,23 @@ class IncidentsConfig(SubPackageModels):
     default = True
 
     def ready(self) -> None:
+        from bastion.incidents import figures
+        from bastion.incidents.models import STRICTNESS
         from bastion.incidents.transfers.queries import FIGURES as TRANSFER_FIGURES
         from bastion.incidents.transfers.queries import daily_figures as transfer_figures
-        from bastion.reports.registry import Figure, register
+        from bastion.reports.registry import Figure, register, register_building_levels
+
+        register(
+            module="incidents",
+            order=55,
+            figures=[Figure(key, label) for key, label in figures.FIGURES.items()],
+            compute=figures.daily_figures,
+        )
+        register_building_levels(
+            figures.building_levels,
+            levels=[(level.value, level.label) for level in STRICTNESS],
+            label=_("Control levels"),
+        )
 
         register(
             module="transfers",

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.core.models import Located
 from bastion.core.scope import ScopedQuerySet, scope_q
@@ -39,7 +40,7 @@ class Destination(models.TextChoices):
 
 class State(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    ON_THE_WAY = "on_the_way", _("On the way")
+    ON_THE_WAY = "on_the_way", pgettext_lazy("transfer", "On the way")
     ARRIVED = "arrived", _("Arrived")
     CANCELLED = "cancelled", _("Cancelled")
 

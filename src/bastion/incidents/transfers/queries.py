@@ -96,18 +96,14 @@ def transfers_of(user, resident: Resident) -> QuerySet:
 
 
 def quarantine_sites_for(user) -> QuerySet:
-    """The quarantine sites a user may send people to: those of the districts the user works
-    in (a site serves a district, whichever community it stands in)."""
-    if user.is_superuser:
-        return Place.objects.filter(kind=PlaceKind.QUARANTINE_SITE, closed_on__isnull=True)
-    districts = (
-        Node.objects.filter(pk__in=scope.root_node_ids(user))
-        .exclude(district_id=None)
-        .values("district_id")
+    """The quarantine sites a user may send people to: those in the user's part of the tree
+    (a street's command sees every site of the street; a grid's chief only a site in the
+    grid, so no other area's place is named to them)."""
+    return (
+        Place.objects.restrict(user)
+        .filter(kind=PlaceKind.QUARANTINE_SITE, closed_on__isnull=True)
+        .order_by("name")
     )
-    return Place.objects.filter(
-        kind=PlaceKind.QUARANTINE_SITE, closed_on__isnull=True, district_id__in=districts
-    ).order_by("name")
 
 
 def from_places_for(user) -> QuerySet:

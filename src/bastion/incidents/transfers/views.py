@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from bastion.core import scope
@@ -63,7 +64,7 @@ def index(request):
             "view": view,
             "views": [
                 ("today", _("Today")),
-                ("on_the_way", _("On the way")),
+                ("on_the_way", pgettext("transfer", "On the way")),
                 ("all", _("All")),
             ],
             "to": to,

@@ -544,15 +544,23 @@ class OtherGrid:
         [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
         return Entry.objects.get(pk=outcome.id)
 
-    # transfers: the other grid's resident taken from home to a hospital
+    # transfers: someone stopped at the other grid's checkpoint taken to a hospital; a
+    # quarantine hotel of the other grid
     @cached_property
     def transfer(self):
         from bastion.incidents.transfers.services import transfer_plan
 
         return transfer_plan(
-            actor=self.chief, resident=self.resident, destination="hospital",
-            to_hospital="其他医院", reason="fever", plate="晋A54321",
+            actor=self.chief, name="其他转运人", doc_kind="id_card",
+            doc_number="11010519491231002X", from_place=self.checkpoint,
+            destination="hospital", to_hospital="其他医院", reason="fever", plate="晋A54321",
         )  # fmt: skip
+
+    @cached_property
+    def hotel(self):
+        return mobilization.place_create(
+            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
 
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
@@ -637,7 +645,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     # transfers
     "transfer_id": lambda o: o.transfer.pk,
     "from_place_id": lambda o: o.checkpoint.pk,
-    "to_place_id": lambda o: o.place.pk,
+    "to_place_id": lambda o: o.hotel.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",

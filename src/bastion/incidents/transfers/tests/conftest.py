@@ -1,5 +1,5 @@
-"""A quarantine site of the second community and a checkpoint of the first grid, on the small
-known tree (`accounts.testing`)."""
+"""A quarantine site and a checkpoint of the first grid, a quarantine site of the second
+community, on the small known tree (`accounts.testing`)."""
 
 import datetime as dt
 
@@ -11,8 +11,19 @@ from bastion.people.mobilization import services as mobilization
 @pytest.fixture
 def hotel(tree):
     return mobilization.place_create(
-        node=tree.communities[1],
+        node=tree.grids[0],
         name="如家隔离酒店",
+        kind="quarantine_site",
+        opened_on=dt.date(2026, 12, 1),
+        actor=tree.users["admin"],
+    )
+
+
+@pytest.fixture
+def far_hotel(tree):
+    return mobilization.place_create(
+        node=tree.communities[1],
+        name="锦江隔离酒店",
         kind="quarantine_site",
         opened_on=dt.date(2026, 12, 1),
         actor=tree.users["admin"],

@@ -155,19 +155,19 @@ def test_a_retry_with_the_same_client_id_returns_the_first(tree, resident, hotel
     assert Transfer.objects.count() == 1
 
 
-def test_both_ends_see_it_and_nobody_else(tree, resident, hotel):
+def test_both_ends_see_it_and_nobody_else(tree, resident, far_hotel):
     """From the first grid to the second community's hotel: the grid chief and the second
     community's staff see it, the chief of the first community's other grid does not."""
     from bastion.accounts.testing import login
 
-    t = plan(tree, resident, hotel)
+    t = plan(tree, resident, far_hotel)
     other_community = login("c2", "community_staff", tree.communities[1])
     assert Transfer.objects.restrict(tree.users["grid"]).filter(pk=t.pk).exists()
     assert Transfer.objects.restrict(other_community, "change").filter(pk=t.pk).exists()
     assert not Transfer.objects.restrict(tree.users["other_grid"]).filter(pk=t.pk).exists()
 
 
-def test_a_transfer_between_two_places_out_of_scope_is_refused(tree, resident, hotel):
+def test_a_transfer_between_two_places_out_of_scope_is_refused(tree, resident, far_hotel):
     with pytest.raises(PermissionDenied):
-        plan(tree, resident, hotel, actor=tree.users["other_grid"])
+        plan(tree, resident, far_hotel, actor=tree.users["other_grid"])
     assert not Transfer.objects.exists()
