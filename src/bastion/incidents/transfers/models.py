@@ -35,7 +35,7 @@ class Reason(models.TextChoices):
 class Destination(models.TextChoices):
     HOSPITAL = "hospital", _("Hospital")
     QUARANTINE = "quarantine", _("Quarantine site")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("transfer destination", "Home")
 
 
 class State(models.TextChoices):
