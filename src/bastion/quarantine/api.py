@@ -18,6 +18,7 @@ from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
 from bastion.geo.identity import mask_id_number, mask_name
 from bastion.geo.models import Node
+from bastion.incidents.transfers.models import Transfer
 from bastion.quarantine import queries, services
 from bastion.quarantine.models import Room
 from bastion.screening.models import CallRow
@@ -103,6 +104,9 @@ class IntakeIn(Schema):
     source: Literal["checkpoint", "call_list", "returnee", "positive"]
     occupant_id: int | None = Field(None, description="A checkpoint's hand-over waiting.")
     call_row_id: int | None = None
+    transfer_id: int | None = Field(
+        None, description="A transfer on its way to this site (`positive`)."
+    )
     name: str = Field("", max_length=50)
     doc_kind: str = Field("id_card", max_length=16)
     doc_number: str = Field("", max_length=30)
@@ -149,8 +153,9 @@ class ReleaseIn(Schema):
 
 
 class TransferIn(Schema):
-    to: str = Field(max_length=100)
-    vehicle: str = Field("", max_length=20)
+    to: str = Field(max_length=100, description="The hospital.")
+    vehicle: str = Field("", max_length=20, description="The vehicle's plate: it departs now.")
+    reason: Literal["abnormal_check", "fever", "positive", "other"] = "abnormal_check"
     escort: str = Field("", max_length=50)
 
 
@@ -313,6 +318,11 @@ def quarantine_admit(request, quarantine_id: int, payload: IntakeIn):
         if occupant is None:
             raise scope.NotFound(Occupant, {"occupant_id": payload.occupant_id})
         kw["occupant"] = occupant
+    if payload.transfer_id is not None:
+        transfer = queries.transfers_arriving(place).filter(pk=payload.transfer_id).first()
+        if transfer is None:
+            raise scope.NotFound(Transfer, {"transfer_id": payload.transfer_id})
+        kw["transfer"] = transfer
     if payload.call_row_id is not None:
         kw["call_row"] = scope.get_scoped_or_404(CallRow, request.auth, pk=payload.call_row_id)
     stay = services.stay_admit(
@@ -377,7 +387,8 @@ def quarantine_release(request, stay_id: int, payload: ReleaseIn):
 
 @router.post("/stays/{stay_id}/transfer", response={200: StayOut, **WRITE_ERRORS})
 def quarantine_transfer(request, stay_id: int, payload: TransferIn):
-    """Transfer out (an abnormal check, a positive test): to where, vehicle, escort."""
+    """Transfer out to a hospital (an abnormal check, a positive test): incidents' transfer
+    is planned from the site and departs now when the plate is given."""
     stay = _stay_for_change(request, stay_id)
     return _stay(services.stay_transfer(actor=request.auth, stay=stay, **payload.dict()))
 
