@@ -10,12 +10,14 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import Field
 
 from bastion.checkpoints.models import Occupant
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
+from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_id_number, mask_name
 from bastion.geo.models import Node
 from bastion.incidents.transfers.models import Transfer
@@ -313,6 +315,14 @@ def quarantine_admit(request, quarantine_id: int, payload: IntakeIn):
     refused (409 naming `room_id`)."""
     place = _site_for_change(request, quarantine_id)
     kw = {}
+    belongs = {"occupant_id": "checkpoint", "call_row_id": "call_list", "transfer_id": "positive"}
+    stray = [
+        Problem(name, _("Not for a person who came from %(source)s.") % {"source": payload.source})
+        for name, source in belongs.items()
+        if getattr(payload, name) is not None and payload.source != source
+    ]
+    if stray:
+        raise DomainError(stray)
     if payload.occupant_id is not None:
         occupant = queries.waiting_handovers(place).filter(pk=payload.occupant_id).first()
         if occupant is None:
