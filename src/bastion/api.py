@@ -176,11 +176,13 @@ def _mount() -> None:
     from bastion.checkpoints.api import router as checkpoints_router
     from bastion.geo.api import router as geo_router
     from bastion.incidents.api import router as incidents_router
+    from bastion.incidents.transfers.api import router as transfers_router
     from bastion.ledgers.api import router as ledgers_router
     from bastion.notices.api import router as notices_router
     from bastion.orders.api import router as orders_router
     from bastion.people.api import router as people_router
     from bastion.people.mobilization.api import router as mobilization_router
+    from bastion.quarantine.api import router as quarantine_router
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
@@ -207,10 +209,12 @@ def _mount() -> None:
     api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/transfers", transfers_router)
     api.add_router("/notices", notices_router)
     api.add_router("/orders", orders_router)
     api.add_router("/supervision", supervision_router)
     api.add_router("/checkpoints", checkpoints_router)
+    api.add_router("/quarantine", quarantine_router)
 
 
 _mount()

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "bastion.orders",
     "bastion.supervision",
     "bastion.checkpoints",
+    "bastion.quarantine",
     "bastion.web",
     "bastion.demo",
 ]

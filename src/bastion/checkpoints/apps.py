@@ -4,7 +4,6 @@ from bastion.core.subpackages import SubPackageModels
 
 
 class CheckpointsConfig(SubPackageModels):
-    default = True  # apps.py also holds the imported SubPackageModels: name the one
     name = "bastion.checkpoints"
     label = "checkpoints"
     verbose_name = _("Checkpoints")

@@ -111,6 +111,9 @@ class Occupant(Located):
     last_test_at = models.DateTimeField(_("last test"), null=True, blank=True)
     decision = models.CharField(_("decision"), max_length=12, choices=Decision.choices)
     arrived_at = models.DateTimeField()  # the entry's, kept here for counting per hour
+    # A person handed to quarantine: when the quarantine site confirmed receiving them
+    # (`occupant_receive`, called by the quarantine module's intake); empty while waiting.
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
 
     class Meta:
         ordering = ["entry_id", "-driver", "id"]
@@ -135,6 +138,10 @@ class Occupant(Located):
             ),
             models.UniqueConstraint(
                 fields=["entry", "doc_kind", "doc_number"], name="checkpoint_occupant_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(received_at__isnull=True) | Q(decision="quarantine"),
+                name="checkpoint_occupant_received_to_quarantine",
             ),
         ]
         indexes = [

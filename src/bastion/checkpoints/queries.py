@@ -11,7 +11,14 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bastion.checkpoints.models import HANDED_OVER, Direction, Entry, Occupant, Passage
+from bastion.checkpoints.models import (
+    HANDED_OVER,
+    Decision,
+    Direction,
+    Entry,
+    Occupant,
+    Passage,
+)
 from bastion.core import scope
 from bastion.geo.identity import mask_id_number, mask_mobile
 from bastion.geo.models import Resident
@@ -105,6 +112,17 @@ def handovers(place: Place, day: dt.date) -> QuerySet[Occupant]:
         .select_related("entry")
         .order_by("-arrived_at", "-id")
     )
+
+
+def handovers_waiting(user=None, place: Place | None = None) -> QuerySet[Occupant]:
+    """The people handed to quarantine and not yet received by a quarantine site, oldest
+    first: at `place`, or at every checkpoint `user` sees (the intake's list)."""
+    waiting = Occupant.objects.filter(decision=Decision.QUARANTINE, received_at__isnull=True)
+    if place is not None:
+        waiting = waiting.filter(entry__place=place)
+    if user is not None:
+        waiting = waiting.restrict(user)
+    return waiting.select_related("entry", "entry__place").order_by("arrived_at", "id")
 
 
 def recent_entries(place: Place, limit: int = 20) -> list[Entry]:

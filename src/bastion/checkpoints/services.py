@@ -31,12 +31,12 @@ from bastion.checkpoints.models import (
     Passage,
     VehicleKind,
 )
-from bastion.checkpoints.plates import plate_parse
 from bastion.checkpoints.queries import known_occupants
 from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.core.idempotency import item_fingerprint, keys_reused, keys_store, reuse_message
 from bastion.core.levels import LEVEL_ORDER
+from bastion.core.plates import plate_parse
 from bastion.geo.models import Household, Resident
 from bastion.incidents.models import AREA_LEVELS, ControlLevel
 from bastion.incidents.queries import active_levels, strictest_of
@@ -568,3 +568,23 @@ def passages_record(
         if outcomes[index].status == "replayed" and outcomes[index].id is None:
             outcomes[index].id = done.done[item.client_id].id
     return outcomes
+
+
+# ------------------------------------------------------------------ hand-overs received
+
+
+def occupant_receive(*, occupant: Occupant, at: dt.datetime | None = None) -> Occupant:
+    """The quarantine site confirmed receiving a person handed over to quarantine here (the
+    quarantine module calls it in its intake's transaction), so the checkpoint's board lists
+    only the ones still waiting. Refused for a person not handed to quarantine or received
+    already."""
+    at = at or timezone.now()
+    if occupant.decision != Decision.QUARANTINE:
+        raise DomainError(_("This person was not handed to quarantine."), field="occupant_id")
+    updated = Occupant.objects.filter(pk=occupant.pk, received_at__isnull=True).update(
+        received_at=at
+    )
+    if not updated:
+        raise DomainError(_("This person was received already."), field="occupant_id")
+    occupant.received_at = at
+    return occupant

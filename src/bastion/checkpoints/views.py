@@ -82,6 +82,10 @@ def board(request, checkpoint_id: int):
             "today": days[0],
             "handed": handed,
             "recent": queries.recent_entries(place),
+            "handovers_waiting": [
+                {"at": o.arrived_at, "name": mask_name(o.name), "plate": o.entry.plate}
+                for o in queries.handovers_waiting(place=place)[:100]
+            ],
             "can_enter": scope.allows(request.user, scope.CHANGE, place),
             "can_reveal": scope.allows(request.user, scope.REVEAL, place),
         },

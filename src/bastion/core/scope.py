@@ -68,15 +68,22 @@ def grants_prime(user, grants: list[tuple[str, str, int]]) -> None:
     user._bastion_grants = grants
 
 
-def scope_q(user, action: str = VIEW) -> Q:
-    """The filter on a located table that keeps what `user` may do `action` on."""
+def scope_q(
+    user, action: str = VIEW, *, levels: tuple[str, ...] | None = None, prefix: str = ""
+) -> Q:
+    """The filter on a located table that keeps what `user` may do `action` on. `levels`
+    keeps only the roles held on nodes of those levels (a quarantine record: nobody below the
+    street through the site's place); `prefix` reads other ancestor columns than the row's
+    own (`home_` for the columns of a person's home)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
     allowed = ROLE_ACTIONS[action]
     clauses = [
-        Q(**{f"{level}_id": node_id}) for role, level, node_id in grants(user) if role in allowed
+        Q(**{f"{prefix}{level}_id": node_id})
+        for role, level, node_id in grants(user)
+        if role in allowed and (levels is None or level in levels)
     ]
     return reduce(or_, clauses) if clauses else Q(pk__in=[])
 
@@ -170,11 +177,15 @@ class NotFound(Http404):
 
 def allows(user, action: str, row) -> bool:
     """Whether `user` may do `action` on a located row already fetched: `scope_q` checked on
-    the row's own ancestor columns, without a query (for hot paths that load the row anyway)."""
+    the row's own ancestor columns, without a query (for hot paths that load the row anyway).
+    A table whose rows are seen by another rule than their ancestor columns (a quarantine
+    record) answers for itself with its own `scope_allows(user, action)`."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
+    if hasattr(row, "scope_allows"):
+        return row.scope_allows(user, action)
     allowed = ROLE_ACTIONS[action]
     return any(
         role in allowed and getattr(row, f"{level}_id", None) == node_id

@@ -11,6 +11,14 @@ class SubPackageModels(AppConfig):
     app's label without `models.py` importing the sub-packages that stand on it."""
 
     model_modules: tuple[str, ...] = ()
+    # Django takes an app's config by itself only when its apps module holds one AppConfig
+    # class; this base is imported there beside the app's own, so it steps aside and every
+    # subclass is the default.
+    default = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.default = cls.__dict__.get("default", True)
 
     def import_models(self) -> None:
         super().import_models()

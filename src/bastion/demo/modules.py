@@ -24,6 +24,8 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.orders.demo", False),
     ("bastion.supervision.demo", False),
     ("bastion.checkpoints.demo", False),
+    ("bastion.quarantine.demo", False),
+    ("bastion.incidents.transfers.demo", False),
     ("bastion.reports.demo", True),
 )
 

@@ -576,6 +576,68 @@ class OtherGrid:
             contact_phone="13700137000",
         )
 
+    # quarantine: a hotel on the other grid, its residents in a double room (their home the
+    # other grid), one checked and with an incident, the other released (for the notice);
+    # made by the street, which commands the site
+    @cached_property
+    def q_site(self):
+        return self.hotel  # the transfers' quarantine hotel of the other grid
+
+    @cached_property
+    def q_room(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        [room] = quarantine.rooms_create(
+            actor=street, place=self.q_site, rooms=[quarantine.RoomInput("A", 1, "101", 2)]
+        )
+        return room
+
+    @cached_property
+    def q_stay(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        stay = quarantine.stay_admit(
+            actor=street, place=self.q_site, room_id=self.q_room.pk, source="positive",
+            resident=self.resident,
+        )  # fmt: skip
+        quarantine.check_record(actor=street, stay=stay, temperature="36.5")
+        quarantine.incident_record(
+            actor=street, stay=stay, kind="illness", what="其他头痛", done="其他已处置"
+        )
+        return stay
+
+    @cached_property
+    def q_released(self):
+        from bastion.quarantine import services as quarantine
+
+        street = self.tree.users["street"]
+        mate = self.household.residents.exclude(pk=self.resident.pk).order_by("id").first()
+        stay = quarantine.stay_admit(
+            actor=street, place=self.q_site, room_id=self.q_room.pk, source="positive",
+            resident=mate,
+        )  # fmt: skip
+        return quarantine.stay_release(actor=street, stay=stay, reason="其他提前解除")
+
+    # transfers: someone taken from the other grid's guard point to a hospital; a quarantine
+    # hotel of the other grid
+    @cached_property
+    def transfer(self):
+        from bastion.incidents.transfers.services import transfer_plan
+
+        return transfer_plan(
+            actor=self.chief, name="其他转运人", doc_kind="id_card",
+            doc_number="11010519491231002X", from_place=self.place,
+            destination="hospital", to_hospital="其他医院", reason="fever", plate="晋A54321",
+        )  # fmt: skip
+
+    @cached_property
+    def hotel(self):
+        return mobilization.place_create(
+            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -660,6 +722,16 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "visit_id": lambda o: o.station_visit.pk,
     "code": lambda o: o.loop_pass.code,
     "destination_id": lambda o: o.grid.pk,
+    # quarantine
+    "quarantine_id": lambda o: o.q_stay.place_id,
+    "room_id": lambda o: o.q_room.pk,
+    "stay_id": lambda o: o.q_stay.pk,
+    "home_node_id": lambda o: o.grid.pk,
+    "call_row_id": lambda o: o.call_list.rows.order_by("row").first().pk,
+    # transfers
+    "transfer_id": lambda o: o.transfer.pk,
+    "from_place_id": lambda o: o.checkpoint.pk,
+    "to_place_id": lambda o: o.hotel.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -694,6 +766,8 @@ ROUTE_PARAMETERS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
             "reports:recompute",
         )
     },
+    "quarantine:stay_act": {"stay_id": lambda o: o.q_stay.pk, "action": lambda o: "incident"},
+    "quarantine:notice": {"stay_id": lambda o: o.q_released.pk},
     "reports:recompute_status": {
         "node_id": lambda o: o.grid.pk,
         "task_id": lambda o: o.recompute_task,
@@ -710,6 +784,7 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
     "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
+    "transfers:plan": {"resident": lambda o: o.resident.pk},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
@@ -731,6 +806,13 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "due_at": lambda o: (timezone.localtime() + dt.timedelta(hours=6)).strftime(
             "%Y-%m-%dT%H:%M"
         ),
+    },
+    "quarantine:checks": {"stay_id": lambda o: o.q_stay.pk, "temperature": lambda o: "36.6"},
+    "transfers:plan": {
+        "resident": lambda o: o.resident.pk,
+        "destination": lambda o: "hospital",
+        "to_hospital": lambda o: "某医院",
+        "reason": lambda o: "fever",
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
@@ -1094,6 +1176,7 @@ def secrets_of(other: OtherGrid) -> dict[str, str]:
     places = Node.objects.filter(**within).exclude(level__in=["unit", "community"])
     values += list(places.values_list("name", flat=True))
     values += [other.person.name, other.colleague.name, other.place.name, other.team.name]
+    values += [other.q_site.name]
     return {form: v for v in values for form in (v, json.dumps(v)[1:-1])}
 
 

@@ -19,7 +19,7 @@ from bastion.testing.bench import measure as bench_measure
 from bastion.testing.bench import scratch as bench_scratch
 from bastion.testing.bench.finder import burst
 
-MODULES = ("testing", "commanders", "faults", "orders", "checkpoints")
+MODULES = ("testing", "commanders", "faults", "orders", "checkpoints", "quarantine")
 
 
 class Command(BaseCommand):
@@ -87,6 +87,8 @@ class Command(BaseCommand):
             return self._orders(options, err, out)
         if module == "checkpoints":
             return self._checkpoints(options, err, out)
+        if module == "quarantine":
+            return self._quarantine(options, err, out)
         if module == "faults":
             from bastion.testing.bench import faults as bench_faults
 
@@ -301,6 +303,57 @@ class Command(BaseCommand):
             "",
             "< 200 ms",
             met[figures["targets_met"]["board_ms"]],
+        )
+        out.print(table)
+        self.stdout.write(json.dumps(figures, ensure_ascii=False))
+
+    def _quarantine(self, options, err, out) -> None:
+        """A site's board with 1,000 rooms and the city's figures over 10,000 people
+        (`quarantine.bench`)."""
+        from bastion.quarantine import bench as quarantine_bench
+
+        scratch = bench_scratch.scratch_open(name=options["database"], fresh=True)
+        err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
+        try:
+            started = time.perf_counter()
+            bench_scratch.schema_create()
+            built = quarantine_bench.bench_build()
+            err.print(f"Built {quarantine_bench.SITES} sites and {built['people']:,} stays.")
+            figures = {
+                "database": f"{connection.vendor} {_version()}",
+                **quarantine_bench.bench_measure(
+                    site_id=built["site_id"], grid_ids=built["grid_ids"]
+                ),
+            }
+            figures["ratio_figures_to_raw"] = round(
+                figures["figures_ms"] / max(figures["raw_count_ms"], 0.001), 1
+            )
+            figures["targets_met"] = {
+                key: figures[key] <= target for key, target in quarantine_bench.TARGETS.items()
+            }
+            figures["seconds_total"] = round(time.perf_counter() - started, 1)
+        finally:
+            if not options["keep"]:
+                bench_scratch.scratch_drop(scratch)
+        table = Table(title=f"bastion bench quarantine — {figures['database']}")
+        for header in ("what", "figure", "raw limit (same run)", "ratio", "target", "met"):
+            table.add_column(header, justify="left" if header == "what" else "right")
+        met = {True: "yes", False: "NO"}
+        table.add_row(
+            f"a site's board ({figures['rooms']:,} rooms, {figures['people_here']} here)",
+            f"{figures['board_ms']:,.1f} ms",
+            "",
+            "",
+            "< 100 ms",
+            met[figures["targets_met"]["board_ms"]],
+        )
+        table.add_row(
+            f"the city's figures over {figures['people']:,} people",
+            f"{figures['figures_ms']:,.1f} ms",
+            f"{figures['raw_count_ms']:,.1f} ms plain GROUP BY",
+            f"{figures['ratio_figures_to_raw']:.1f}",
+            "< 300 ms",
+            met[figures["targets_met"]["figures_ms"]],
         )
         out.print(table)
         self.stdout.write(json.dumps(figures, ensure_ascii=False))
