@@ -14,13 +14,17 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from bastion.checkpoints import queries, services
+from bastion.checkpoints.loop import api as loop_api
 from bastion.checkpoints.models import Entry
+from bastion.checkpoints.station import api as station_api
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, ProblemOut, get_for_change
 from bastion.core.plates import plate_parse
 from bastion.geo.identity import mask_id_number, mask_name
 from bastion.people.mobilization.models import Place, PlaceKind
 
 router = Router(tags=["checkpoints"])
+router.add_router("", loop_api.router)
+router.add_router("", station_api.router)
 
 MAX_BATCH = services.MAX_BATCH
 

@@ -14,7 +14,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from bastion.accounts.models import RoleAssignment
-from bastion.checkpoints.models import Entry
+from bastion.checkpoints.loop.models import LoopPass
+from bastion.checkpoints.loop.services import loop_pass_issue, loop_passes_escalate_due
+from bastion.checkpoints.models import Entry, Occupant
 from bastion.checkpoints.services import (
     MAX_BATCH,
     EntryInput,
@@ -23,6 +25,7 @@ from bastion.checkpoints.services import (
     entries_record,
     passages_record,
 )
+from bastion.checkpoints.station.models import StationVisit
 from bastion.geo.identity import make_id_number
 from bastion.geo.models import Node, Resident
 from bastion.people.mobilization import services as mobilization
@@ -223,6 +226,9 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
         actor=actor,
     )
     entries = _checkpoint_entries(checkpoint, rng, now, actor)
+    passes = _loop_passes(checkpoint, communities, rng, now, actor)
+    entries = Entry.objects.filter(place=checkpoint).count()  # with the recent escorted ones
+    visits = _station_visits(checkpoint, rng, now, actor)
     passages = 0
     for community in communities:
         gate = mobilization.place_create(
@@ -234,4 +240,111 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
             actor=actor,
         )
         passages += _gate_passages(gate, rng, now, actor)
-    return {"checkpoints": 1, "gates": len(communities), "entries": entries, "passages": passages}
+    return {
+        "checkpoints": 1,
+        "gates": len(communities),
+        "entries": entries,
+        "passages": passages,
+        **passes,
+        "station_visits": visits,
+    }
+
+
+def _escorted_truck(place, rng, at, actor) -> None:
+    """A lorry whose driver is let through under escort at `at` (the demo's recent ones)."""
+    driver = replace(_person(rng, rng.randint(0, 999), True, at.date()), decision="escort")
+    item = EntryInput(
+        client_id=uuid.UUID(int=rng.getrandbits(128)), kind="truck", plate=_plate(rng),
+        cargo=rng.choice(CARGO[:-1]), origin=rng.choice(PLACES),
+        destination=rng.choice(DESTINATIONS), arrived_at=at, occupants=[driver],
+    )  # fmt: skip
+    entries_record(actor=actor, place=place, items=[item], at=at)
+
+
+def _loop_passes(place, communities, rng, now, actor) -> dict:
+    """A closed-loop pass for every driver let through under escort: those older than ten
+    hours confirmed one to three hours after, the last hours' still on the way, and those
+    past their four hours overdue (escalated)."""
+    _escorted_truck(place, rng, now - dt.timedelta(hours=1), actor)
+    _escorted_truck(place, rng, now - dt.timedelta(hours=2), actor)
+    _escorted_truck(place, rng, now - dt.timedelta(hours=6), actor)
+    _escorted_truck(place, rng, now - dt.timedelta(hours=9), actor)
+    escorted = Occupant.objects.filter(entry__place=place, decision="escort").select_related(
+        "entry"
+    )
+    contacts = ["李经理", "王主任", "张站长", "刘师傅", "陈主任"]
+    made = confirmed = 0
+    for occupant in escorted.order_by("arrived_at", "pk"):
+        at = occupant.arrived_at + dt.timedelta(minutes=rng.randint(3, 10))
+        if at > now:
+            continue
+        loop_pass = loop_pass_issue(
+            actor=actor,
+            occupant=occupant,
+            destination=rng.choice(communities),
+            address=occupant.entry.destination or rng.choice(DESTINATIONS),
+            contact_name=rng.choice(contacts),
+            contact_phone=f"13{rng.randint(100000000, 999999999)}",
+            client_id=uuid.UUID(int=rng.getrandbits(128)),
+            at=at,
+        )
+        made += 1
+        if now - at < dt.timedelta(hours=10):
+            continue  # the last hours': on the way, or overdue past their four hours
+        arrived = at + dt.timedelta(minutes=rng.randint(50, 200))
+        LoopPass.objects.filter(pk=loop_pass.pk).update(arrived_at=arrived, confirmed_by=actor)
+        confirmed += 1
+    overdue = loop_passes_escalate_due(now=now)
+    return {"loop_passes": made, "loop_confirmed": confirmed, "loop_overdue": overdue}
+
+
+def _station_visits(place, rng, now, actor) -> int:
+    """The drivers' service station beside the checkpoint: 30 days of visits, most by the
+    plate of a lorry checked that day, some by a pass code; rest, meals, a test in one of
+    five with its result six to twelve hours later."""
+    trucks = list(
+        Entry.objects.filter(place=place, kind="truck").values_list("plate", "arrived_at")
+    )
+    codes = list(LoopPass.objects.filter(checkpoint=place).values_list("pk", "issued_at"))
+    rows = []
+    for plate, arrived in trucks:
+        if rng.random() > 0.3:
+            continue
+        at = arrived + dt.timedelta(minutes=rng.randint(10, 40))
+        if at > now:
+            continue
+        stay = dt.timedelta(minutes=rng.randint(20, 240))
+        tested = rng.random() < 0.2
+        result = at + dt.timedelta(hours=rng.randint(6, 12)) if tested else None
+        rows.append(
+            StationVisit(
+                place=place,
+                plate=plate,
+                arrived_at=at,
+                left_at=at + stay if at + stay <= now - dt.timedelta(minutes=30) else None,
+                rested=rng.random() < 0.7,
+                meals=rng.choice([0, 1, 1, 1, 2, 2, 3]),
+                tested=tested,
+                result_at=result if result and result <= now else None,
+                entered_by=actor,
+                client_id=uuid.UUID(int=rng.getrandbits(128)),
+            )  # fmt: skip
+        )
+    for pk, issued in codes[:: max(1, len(codes) // 10)]:
+        at = issued + dt.timedelta(minutes=30)
+        if at <= now:
+            rows.append(
+                StationVisit(
+                    place=place,
+                    loop_pass_id=pk,
+                    arrived_at=at,
+                    rested=True,
+                    meals=1,
+                    entered_by=actor,
+                    client_id=uuid.UUID(int=rng.getrandbits(128)),
+                )  # fmt: skip
+            )
+    for row in rows:
+        row.locate(place)
+    StationVisit.objects.bulk_create(rows)
+    return len(rows)

@@ -32,8 +32,9 @@ from bastion.checkpoints.models import (
     VehicleKind,
 )
 from bastion.checkpoints.queries import known_occupants
-from bastion.core.bulk import insert_rows, insert_rows_returning
+from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
+from bastion.core.idempotency import item_fingerprint, keys_reused, keys_store, reuse_message
 from bastion.core.levels import LEVEL_ORDER
 from bastion.core.plates import plate_parse
 from bastion.geo.models import Household, Resident
@@ -238,19 +239,55 @@ def _shift_index(place: Place, at: dt.datetime) -> int:
     return 0
 
 
-def _replays(model, items, place: Place) -> dict[uuid.UUID, Outcome]:
-    """The items whose client id is stored: a replay at the same place, else refused."""
-    ids = [i.client_id for i in items]
-    found = {}
-    for pk, client_id, place_id in model.objects.filter(client_id__in=ids).values_list(
-        "pk", "client_id", "place_id"
-    ):
-        if place_id == place.pk:
-            found[client_id] = Outcome(client_id, "replayed", pk)
-        else:
-            problem = Problem("client_id", _("This client id was used for another write."))
-            found[client_id] = Outcome(client_id, "refused", None, [problem])
-    return found
+class _Replays:
+    """The items of a batch whose client id is stored already: a replay when it is the same
+    item at the same place, else refused naming `client_id` (`core.idempotency`: the first
+    write's fingerprint is kept beside the id). Copies of an id inside the batch answer as
+    the first one did, or are refused if they differ from it."""
+
+    def __init__(self, model, items, place: Place):
+        self.model = model
+        self.place_id = place.pk
+        self.fingerprints: dict[uuid.UUID, str] = {}
+        firsts: dict[uuid.UUID, str] = {}
+        for item in items:
+            firsts.setdefault(item.client_id, item_fingerprint(item, place.pk))
+        self.firsts = firsts
+        reused = keys_reused(model, firsts)
+        self.done: dict[uuid.UUID, Outcome] = {}
+        rows = model.objects.filter(client_id__in=list(firsts)).values_list(
+            "pk", "client_id", "place_id"
+        )
+        for pk, client_id, place_id in rows:
+            if place_id == place.pk and client_id not in reused:
+                self.done[client_id] = Outcome(client_id, "replayed", pk)
+            else:
+                self.done[client_id] = _reused(client_id)
+
+    def answered(self, item) -> Outcome | None:
+        """The outcome of an item seen before (stored, or earlier in this batch), else None."""
+        found = self.done.get(item.client_id)
+        if found is None:
+            return None
+        if (
+            found.status != "refused"
+            and item_fingerprint(item, self.place_id) != self.firsts[item.client_id]
+        ):
+            return _reused(item.client_id)
+        status = "replayed" if found.status == "accepted" else found.status
+        return Outcome(item.client_id, status, found.id, found.problems, found.message)
+
+    def accept(self, outcome: Outcome) -> None:
+        """`outcome`'s item is written by this batch: a copy later in it replays it."""
+        self.done[outcome.client_id] = outcome
+        self.fingerprints[outcome.client_id] = self.firsts[outcome.client_id]
+
+    def store(self) -> None:
+        keys_store(self.model, self.fingerprints)
+
+
+def _reused(client_id: uuid.UUID) -> Outcome:
+    return Outcome(client_id, "refused", None, [Problem("client_id", reuse_message())])
 
 
 @transaction.atomic
@@ -264,7 +301,7 @@ def entries_record(
     if len(items) > MAX_BATCH:
         raise DomainError(_("At most %(n)s entries a batch.") % {"n": MAX_BATCH}, field="entries")
     now = at or timezone.now()
-    done = _replays(Entry, items, place)
+    done = _Replays(Entry, items, place)
     crew_id = (
         Person.objects.filter(user_id=getattr(actor, "pk", -1)).values_list("pk", flat=True).first()
     )
@@ -273,8 +310,8 @@ def entries_record(
     outcomes: list[Outcome] = []
     accepted: list[tuple[Outcome, dict]] = []
     for index, item in enumerate(items):
-        if item.client_id in done:
-            outcomes.append(done[item.client_id])
+        if (seen := done.answered(item)) is not None:
+            outcomes.append(seen)
             continue
         try:
             row = _entry_row(item, index, now, known)
@@ -282,7 +319,7 @@ def entries_record(
             outcomes.append(Outcome(item.client_id, "refused", None, error.problems))
             continue
         outcome = Outcome(item.client_id, "accepted")
-        done[item.client_id] = Outcome(item.client_id, "replayed")  # twice in one batch
+        done.accept(outcome)
         outcomes.append(outcome)
         accepted.append((outcome, row))
     if not accepted:
@@ -341,7 +378,10 @@ def entries_record(
                     *located,
                 )  # fmt: skip
             )
-    insert_rows(Occupant, occupant_fields, occupant_rows)
+    # One multi-row statement (on PostgreSQL an unnest of arrays): `insert_rows` is an
+    # executemany there, a round trip per person.
+    insert_rows_returning(Occupant, occupant_fields, occupant_rows)
+    done.store()
     for index, item in enumerate(items):  # a client id twice in the batch: the first's row
         if outcomes[index].status == "replayed" and outcomes[index].id is None:
             first = next(o for o in outcomes if o.client_id == item.client_id and o.id)
@@ -468,7 +508,7 @@ def passages_record(
     if len(items) > MAX_BATCH:
         raise DomainError(_("At most %(n)s entries a batch.") % {"n": MAX_BATCH}, field="entries")
     now = at or timezone.now()
-    done = _replays(Passage, items, gate)
+    done = _Replays(Passage, items, gate)
     residents = _residents_at(gate, {i.resident_id for i in items if i.resident_id is not None})
     hosts = set(
         Household.objects.filter(
@@ -480,8 +520,8 @@ def passages_record(
     outcomes: list[Outcome] = []
     accepted: list[tuple[Outcome, dict]] = []
     for index, item in enumerate(items):
-        if item.client_id in done:
-            outcomes.append(done[item.client_id])
+        if (seen := done.answered(item)) is not None:
+            outcomes.append(seen)
             continue
         try:
             row = _passage_row(item, index, gate, residents, hosts, now)
@@ -490,7 +530,7 @@ def passages_record(
             continue
         why = str(GateRule(row["rule"]).label) if row["rule"] else row["reason"]
         outcome = Outcome(item.client_id, "accepted", message=why)
-        done[item.client_id] = outcome
+        done.accept(outcome)
         outcomes.append(outcome)
         accepted.append((outcome, row))
     fields = (
@@ -523,4 +563,8 @@ def passages_record(
     )
     for pk, (outcome, _row) in zip(ids, accepted, strict=True):
         outcome.id = pk
+    done.store()
+    for index, item in enumerate(items):  # a client id twice in the batch: the first's row
+        if outcomes[index].status == "replayed" and outcomes[index].id is None:
+            outcomes[index].id = done.done[item.client_id].id
     return outcomes

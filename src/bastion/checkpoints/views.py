@@ -4,6 +4,7 @@ that syncs through the batch API: static/checkpoints/entry.js), and a compound g
 (find a resident, let in or out, register a visitor; per-hour figures). Thin: reads in
 `queries`, writes in `services`."""
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bastion.checkpoints import queries, services
+from bastion.checkpoints.loop import queries as loop_queries
+from bastion.checkpoints.loop import services as loop_services
 from bastion.checkpoints.models import Decision, Direction, HealthCode, Occupant, VehicleKind
 from bastion.core import scope
 from bastion.core.api_support import get_for_change
@@ -55,11 +58,25 @@ def board(request, checkpoint_id: int):
         }
         for o in queries.handovers(place, day)[:100]
     ]
+    now = timezone.now()
+    loop_services.loop_passes_escalate_due(now=now)  # the notice goes out even with no worker
+    waiting = [
+        {"p": p, "name": mask_name(p.occupant.name), "overdue": p.due_at <= now}
+        for p in loop_queries.waiting(place)[:100]
+    ]
+    escorted = [
+        {"o": o, "name": mask_name(o.name)}
+        for o in loop_queries.escorted_without_pass(place, now - dt.timedelta(days=1))[:50]
+    ]
     return render(
         request,
         "checkpoints/board.html",
         {
             "place": place,
+            "waiting": waiting,
+            "overdue": sum(1 for w in waiting if w["overdue"]),
+            "escorted": escorted,
+            "confirmed_today": loop_queries.confirmed_on(place, day),
             "hours": [h for h in hours if h.people or h.at.hour <= timezone.localtime().hour],
             "days": days,
             "today": days[0],
@@ -129,9 +146,11 @@ def gate(request, gate_id: int):
                 "name": mask_name(r.name),
                 "doc": mask_id_number(r.id_number or r.doc_number),
                 "room": str(r.household),
+                "client_id": uuid.uuid4(),  # one per form: a double tap writes once
             }
             for r in found
         ],
+        "client_id": uuid.uuid4(),
         "hours": [
             h
             for h in queries.gate_hours(place, timezone.localdate())

@@ -1,11 +1,13 @@
 """What every test stands on: the shared password, rows captured once and inserted again per
-test (`Rows`), a browser login and a network a test can cut (`Cable`). The small known tree
-and its logins are in `bastion.accounts.testing`."""
+test (`Rows`), photo samples, a browser login and a network a test can cut (`Cable`). The
+small known tree and its logins are in `bastion.accounts.testing`."""
 
 import contextlib
 import dataclasses
 import socket
+import struct
 import threading
+import zlib
 from collections import defaultdict
 
 from django.apps import apps
@@ -109,6 +111,38 @@ def fits_a_phone(page, width: int = 390, *, within: str = "main") -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     for button in page.locator(f"{within} button:visible, {within} .btn:visible").all():
         assert button.bounding_box()["height"] >= 44, button.inner_text()
+
+
+# Photo samples: the smallest real pictures, with metadata a phone would add when asked.
+
+
+def png_bytes(text: bytes = b"") -> bytes:
+    """A 1×1 PNG, with a tEXt chunk (metadata) when `text` is given."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00\xff\x00\x00")
+    parts = [chunk(b"IHDR", ihdr)]
+    if text:
+        parts.append(chunk(b"tEXt", b"Comment\x00" + text))
+    parts += [chunk(b"IDAT", idat), chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(parts)
+
+
+def jpeg_with_exif() -> bytes:
+    """A tiny JPEG whose EXIF segment says where it was taken."""
+    exif = b"Exif\x00\x00" + b"GPS 39.9N 116.4E"
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sos = b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x00\x3f\x00" + b"\x12\x34\xff\xd9"
+    return b"\xff\xd8" + app0 + app1 + sos
 
 
 def browser_login(page, username: str, password: str) -> None:

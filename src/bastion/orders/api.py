@@ -16,11 +16,11 @@ from pydantic import Field
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.core.idempotency import replayed
+from bastion.core.photos import photos_check
 from bastion.geo.models import Node
 from bastion.orders import queries, services
 from bastion.orders.models import Order, Priority, Recipient
 from bastion.people.mobilization.models import Team
-from bastion.requests.services import photos_check
 
 router = Router(tags=["orders"])
 

@@ -20,6 +20,7 @@ from bastion.core import history, scope
 from bastion.core.bulk import copy_rows
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
+from bastion.core.photos import CheckedPhoto
 from bastion.geo.models import Node
 from bastion.notices.models import Delivery
 from bastion.notices.services import Recipient as Addressee
@@ -28,7 +29,6 @@ from bastion.orders.models import TEAM, Attachment, Order, OrderTemplate, Priori
 from bastion.people.mobilization.models import Team, TeamMember
 from bastion.people.models import CHIEF_OF_LEVEL, Post, PostRole
 from bastion.requests.models import Request, Status
-from bastion.requests.services import CheckedPhoto
 
 ACK_MINUTES = 30
 MAX_ATTACHMENTS = 5
@@ -347,7 +347,7 @@ def order_done(
     recipient.done_note = note.strip()[:500]
     if photo is not None:
         recipient.done_photo_type = photo.content_type
-        recipient.done_photo.save("photo", photo.upload, save=False)
+        recipient.done_photo.save("photo", photo.content, save=False)
     recipient.save()
     _mark_read(recipient, at)
     history.record_update(

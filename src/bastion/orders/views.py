@@ -17,12 +17,12 @@ from django.views.decorators.http import require_POST
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.files import stored_file_response
+from bastion.core.photos import photos_check
 from bastion.orders import queries, services
 from bastion.orders.forms import DoneForm, IssueForm
 from bastion.orders.models import TEAM
 from bastion.people.mobilization.models import Team
 from bastion.requests.models import Request
-from bastion.requests.services import photos_check
 
 SHOWN = 100
 

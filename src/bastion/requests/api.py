@@ -22,6 +22,7 @@ from ninja.security import APIKeyHeader
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.core.idempotency import replayed
+from bastion.core.photos import photos_check
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Node, Resident
 from bastion.requests import queries, services
@@ -600,7 +601,7 @@ def _home_errand(e: Errand) -> dict:
 
 
 def _photos_in(photos: list[UploadedFile] | None, field: str = "photos"):
-    return services.photos_check(photos or [], field=field)
+    return photos_check(photos or [], field=field)
 
 
 # --------------------------------------------------------------------------- requests

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from bastion.core.errors import DomainError
 from bastion.core.files import stored_file_response
+from bastion.core.photos import photos_check
 from bastion.geo.models import Resident
 from bastion.requests import queries, services
 from bastion.requests.forms import (
@@ -120,7 +121,7 @@ def request_new(request, link):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            photos = services.photos_check(data["photos"])
+            photos = photos_check(data["photos"])
             raised_by = Resident.objects.filter(
                 household_id=link.household_id, pk=data["raised_by"]
             ).first()

@@ -20,7 +20,6 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from bastion.core import history
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.idempotency import create_once
+from bastion.core.photos import MAX_PHOTOS, CheckedPhoto
 from bastion.core.privacy import personal_data_reveal
 from bastion.geo.identity import normalise_mobile
 from bastion.geo.models import Household, Node, Resident
@@ -119,13 +119,7 @@ REQUEST_FIELDS = (
 )
 ERRAND_FIELDS = ("status", "courier_id", "proof", "to_unit_door", "rating", "cancel_reason")
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTOS = 4
 MAX_ITEMS = 20
-PHOTO_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
 
 
 def move_label(action: str) -> str:
@@ -259,45 +253,6 @@ def _source(link: HouseholdLink | None, source: str) -> str:
 # --------------------------------------------------------------------------- photos
 
 
-@dataclass(frozen=True)
-class CheckedPhoto:
-    upload: UploadedFile
-    content_type: str
-
-
-def photos_check(uploads: Iterable[UploadedFile], *, field: str = "photos") -> list[CheckedPhoto]:
-    """Accept JPEG, PNG or WebP photos of at most 5 MB each, four at most, judged by their
-    content (never by the name or the type the sender claims)."""
-    uploads = [u for u in uploads if u]
-    problems = []
-    if len(uploads) > MAX_PHOTOS:
-        raise DomainError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field=field)
-    checked = []
-    for upload in uploads:
-        if upload.size > MAX_PHOTO_BYTES:
-            problems.append(
-                Problem(field, _("%(name)s is larger than 5 MB.") % {"name": upload.name})
-            )
-            continue
-        upload.seek(0)
-        head = upload.read(16)
-        upload.seek(0)
-        kind = next((t for sig, t in PHOTO_SIGNATURES if head.startswith(sig)), None)
-        if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-            kind = "image/webp"
-        if kind is None:
-            problems.append(
-                Problem(
-                    field, _("%(name)s is not a JPEG, PNG or WebP photo.") % {"name": upload.name}
-                )
-            )
-            continue
-        checked.append(CheckedPhoto(upload, kind))
-    if problems:
-        raise DomainError(problems)
-    return checked
-
-
 def _photos_save(
     photos: Sequence[CheckedPhoto],
     *,
@@ -315,12 +270,12 @@ def _photos_save(
             errand=errand,
             kind=kind,
             content_type=item.content_type,
-            size=item.upload.size,
+            size=item.size,
             uploaded_at=at,
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         photo.locate(owner)
-        photo.file.save("photo", item.upload, save=False)
+        photo.file.save("photo", item.content, save=False)
         photo.save()
         saved.append(photo)
     return saved

@@ -22,6 +22,7 @@ from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.files import stored_file_response
+from bastion.core.photos import photos_check
 from bastion.geo import queries as geo_queries
 from bastion.geo.models import Household, Node
 from bastion.requests import qr, queries, services
@@ -143,7 +144,7 @@ def request_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            photos = services.photos_check(data["photos"])
+            photos = photos_check(data["photos"])
             created = services.request_create(
                 actor=user,
                 household=data["household"],
@@ -223,7 +224,7 @@ def _act(request, r: Request, action: str) -> Request:
         form = ResultForm(data, files)
         if not form.is_valid():
             raise DomainError(_("Check the photos."), field="photos")
-        photos = services.photos_check(form.cleaned_data["photos"])
+        photos = photos_check(form.cleaned_data["photos"])
         return services.request_done(
             actor=user,
             request=r,
@@ -710,7 +711,7 @@ def _errand_act(request, errand: Errand, action: str) -> Errand:
         form = DeliverForm(data, request.FILES)
         form.is_valid()
         photo = form.cleaned_data.get("photo")
-        checked = services.photos_check([photo], field="photo")[0] if photo else None
+        checked = photos_check([photo], field="photo")[0] if photo else None
         return services.errand_deliver(
             actor=user,
             errand=errand,

@@ -25,7 +25,13 @@ from django.utils.translation import gettext as _
 from bastion.core import history
 from bastion.core.bulk import insert_rows, update_rows
 from bastion.core.errors import Conflict, DomainError, Problem
-from bastion.core.idempotency import created_once
+from bastion.core.idempotency import (
+    created_once,
+    item_fingerprint,
+    keys_reused,
+    keys_store,
+    reuse_message,
+)
 from bastion.core.scope import CHANGE
 from bastion.core.sheets.columns import header_key, normalise
 from bastion.core.sheets.reading import cell_text, sheet_read
@@ -397,6 +403,18 @@ def visits_record(*, actor, visits: Sequence[VisitInput], source: str = "api") -
                 _("Client id %(id)s was used for another visit.") % {"id": item.client_id},
                 field="client_id",
             )
+    # The same client id with another visit (sent before, or earlier in this batch) is a
+    # conflict, not a retry (`core.idempotency`).
+    fingerprints: dict[uuid.UUID, str] = {}
+    for index, item in enumerate(visits, start=1):
+        fingerprint = item_fingerprint(item)
+        if fingerprints.setdefault(item.client_id, fingerprint) != fingerprint:
+            raise Conflict([Problem("client_id", reuse_message(), index if batch else None)])
+    if reused := keys_reused(Visit, {c: fingerprints[c] for c in stored}):
+        rows = [i for i, item in enumerate(visits, start=1) if item.client_id in reused]
+        raise Conflict(
+            [Problem("client_id", reuse_message(), row if batch else None) for row in rows]
+        )
     residents_wanted = {f.resident_id for item in visits for f in item.findings}
     residents = {
         r.pk: r
@@ -469,6 +487,7 @@ def visits_record(*, actor, visits: Sequence[VisitInput], source: str = "api") -
         raise DomainError(problems)
 
     Visit.objects.bulk_create(new_visits)
+    keys_store(Visit, {v.client_id: fingerprints[v.client_id] for v in new_visits})
     Finding.objects.bulk_create(findings)  # each finding takes its visit's new id
     update_rows(CampaignHousehold, APPLIED_FIELDS, changed.values())
     _follow_ups_open(

@@ -20,6 +20,7 @@ from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, Page, get_for_change
 from bastion.core.errors import DomainError, Problem
 from bastion.core.idempotency import replayed
+from bastion.core.photos import photos_check
 from bastion.geo.models import Node
 from bastion.people.mobilization.models import Place
 from bastion.people.models import Person
@@ -33,7 +34,6 @@ from bastion.supervision.models import (
     SupervisionTeam,
     TargetKind,
 )
-from bastion.supervision.photos import photos_clean
 
 router = Router(tags=["supervision"])
 
@@ -349,7 +349,7 @@ def inspection_record(
         ]
     if problems:
         raise DomainError(problems)
-    clean = photos_clean(uploads, field="photos") if uploads else []
+    clean = photos_check(uploads, field="photos") if uploads else []
     findings = [
         services.FindingIn(
             severity=f.severity,
@@ -400,7 +400,7 @@ def finding(request, finding_id: int):
 def fix(request, finding_id: int, note: Form[str], photo: File[UploadedFile] = None):
     """The person responsible reports the fix: a note and a photo (both required)."""
     row = queries.finding_for(request.user, finding_id)
-    clean = photos_clean([photo], field="photo") if photo else []
+    clean = photos_check([photo], field="photo") if photo else []
     row = services.finding_fix(
         actor=request.user, finding=row, note=note, photos=clean, source="api"
     )

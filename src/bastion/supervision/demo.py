@@ -18,12 +18,12 @@ from django.db import transaction
 from bastion.accounts.models import RoleAssignment
 from bastion.core import scope
 from bastion.core.errors import DomainError
+from bastion.core.photos import photos_check
 from bastion.geo.models import Node
 from bastion.people.mobilization.models import Place
 from bastion.people.models import Person, Post
 from bastion.supervision import services
 from bastion.supervision.models import BUILDING, Finding
-from bastion.supervision.photos import photos_clean
 
 CHECKLISTS = {
     "checkpoint": [
@@ -82,7 +82,7 @@ def demo_photo(rng: random.Random) -> list:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
-    return photos_clean([SimpleUploadedFile("photo.png", data, content_type="image/png")])
+    return photos_check([SimpleUploadedFile("photo.png", data, content_type="image/png")])
 
 
 def _commander(street: Node) -> User | None:

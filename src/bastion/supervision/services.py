@@ -18,6 +18,7 @@ from bastion.core import history, scope
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.idempotency import created_once
 from bastion.core.levels import LEVEL_ORDER
+from bastion.core.photos import CheckedPhoto
 from bastion.geo.models import Node
 from bastion.notices.services import Recipient as Addressee
 from bastion.notices.services import in_every_language, notification_send
@@ -38,7 +39,6 @@ from bastion.supervision.models import (
     SupervisionTeam,
     TargetKind,
 )
-from bastion.supervision.photos import CleanPhoto
 
 FINDING_KIND = "supervision.finding"
 REOPENED_KIND = "supervision.reopened"
@@ -213,11 +213,11 @@ class FindingIn:
     severity: str
     text: str = ""
     item: ChecklistItem | None = None
-    photos: Sequence[CleanPhoto] = field(default_factory=list)
+    photos: Sequence[CheckedPhoto] = field(default_factory=list)
     due_at: dt.datetime | None = None
 
 
-def _save_photos(finding: Finding, photos: Sequence[CleanPhoto], *, kind, at, actor) -> None:
+def _save_photos(finding: Finding, photos: Sequence[CheckedPhoto], *, kind, at, actor) -> None:
     for item in photos:
         photo = Photo(
             finding=finding,
@@ -434,7 +434,7 @@ def finding_fix(
     actor,
     finding: Finding,
     note: str,
-    photos: Sequence[CleanPhoto],
+    photos: Sequence[CheckedPhoto],
     at: dt.datetime | None = None,
     source: str = "web",
 ) -> Finding:

@@ -18,12 +18,12 @@ from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.files import stored_file_response
+from bastion.core.photos import photos_check
 from bastion.geo.models import Node
 from bastion.people.mobilization.models import Place
 from bastion.supervision import queries, services
 from bastion.supervision.forms import ChecklistItemForm, FixForm, RecheckForm, TargetForm
 from bastion.supervision.models import BUILDING, ChecklistItem, Mode, Severity, Status
-from bastion.supervision.photos import photos_clean
 
 SHOWN = 100
 
@@ -90,7 +90,7 @@ def inspect(request):
             for item in items:
                 if request.POST.get(f"fail_{item.pk}"):
                     upload = request.FILES.get(f"photo_{item.pk}")
-                    photos[item.pk] = photos_clean([upload], field="photos") if upload else []
+                    photos[item.pk] = photos_check([upload], field="photos") if upload else []
                     findings.append(
                         services.FindingIn(
                             severity=request.POST.get(f"severity_{item.pk}", ""),
@@ -181,7 +181,7 @@ def fix(request, finding_id: int):
                 actor=request.user,
                 finding=row,
                 note=form.cleaned_data["note"],
-                photos=photos_clean([upload], field="photo") if upload else [],
+                photos=photos_check([upload], field="photo") if upload else [],
             )
         except DomainError as e:
             for p in e.problems:

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from bastion.checkpoints import queries
 from bastion.checkpoints.demo import build_demo
+from bastion.checkpoints.loop.models import LoopPass
 from bastion.checkpoints.models import Entry, Occupant, Passage
+from bastion.checkpoints.station.models import StationVisit
 from bastion.people.mobilization.models import Place
 
 
@@ -27,4 +29,17 @@ def test_demo_checkpoint_and_gates(tree):
     place = Place.objects.get(kind="checkpoint")
     week = queries.checkpoint_days(place, timezone.localdate(now))
     assert all(line.people > 0 for line in week[1:])
+    # Closed-loop passes confirmed, on the way and overdue; the station's 30 days of visits.
+    passes = LoopPass.objects.all()
+    assert counts["loop_passes"] == passes.count() > 30
+    assert passes.filter(arrived_at__isnull=False).count() == counts["loop_confirmed"] > 20
+    waiting = passes.filter(arrived_at__isnull=True)
+    assert waiting.filter(due_at__gt=now).count() >= 2  # on the way
+    assert waiting.filter(due_at__lte=now, escalated_at__isnull=False).count() >= 2  # overdue
+    visits = StationVisit.objects.all()
+    assert counts["station_visits"] == visits.count() > 30 * 10
+    days = {timezone.localtime(t).date() for t in visits.values_list("arrived_at", flat=True)}
+    assert len(days) >= 29
+    assert visits.filter(tested=True, result_at__isnull=False).exists()
+    assert visits.filter(loop_pass__isnull=False).exists()
     assert build_demo(tree.street, random.Random(7), now) == {}  # once

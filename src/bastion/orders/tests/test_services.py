@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bastion.core.errors import Conflict, DomainError
+from bastion.core.photos import photos_check
+from bastion.core.testing import png_bytes
 from bastion.notices.models import Delivery, Notification
 from bastion.orders import queries, services
 from bastion.orders.models import Order, Recipient
-from bastion.requests.services import photos_check
 from bastion.requests.tests.conftest import png_upload
 
 NOW = timezone.make_aware(dt.datetime(2026, 12, 7, 9, 0))
@@ -113,10 +114,12 @@ def test_order_acknowledge_escalate_done(tree, chiefs, settings, tmp_path):
         actor=tree.users["grid"],
         recipient=mine,
         note="已通知到每栋楼",
-        photo=photos_check([png_upload()])[0],
+        photo=photos_check([png_upload("p.png", png_bytes(b"GPS 39.9N"))])[0],
         at=after,
     )
     assert done.done_photo.name.startswith("orders/done/")
+    with done.done_photo.open("rb") as stored:
+        assert stored.read() == png_bytes()  # stored without where it was taken
     with pytest.raises(Conflict):
         services.order_done(actor=tree.users["grid"], recipient=mine, note="again", at=after)
     services.order_acknowledge(

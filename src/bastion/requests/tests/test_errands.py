@@ -10,6 +10,7 @@ from django.http import Http404
 
 from bastion.core.errors import Conflict, DomainError
 from bastion.core.history import history_of
+from bastion.core.photos import photos_check
 from bastion.people.services import person_create
 from bastion.requests import queries, services
 from bastion.requests.models import Errand, Photo
@@ -177,7 +178,7 @@ def test_delivery_needs_proof(walk, staff):
     with pytest.raises(DomainError) as refused:
         services.errand_deliver(actor=staff, errand=e, code=wrong)
     assert "not the household's code" in refused.value.problems[0].message
-    photo = services.photos_check([png_upload()], field="photo")[0]
+    photo = photos_check([png_upload()], field="photo")[0]
     e = services.errand_deliver(actor=staff, errand=e, photo=photo)
     assert (e.status, e.proof) == ("delivered", "photo")
     assert Photo.objects.get(errand=e).kind == "delivery"

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from bastion.core.errors import Conflict, DomainError
 from bastion.core.history import history_of
+from bastion.core.photos import photos_check
+from bastion.core.testing import png_bytes
 from bastion.requests import services
 from bastion.requests.models import Meeting, Photo, Request
 from bastion.requests.services import REQUEST_MOVES, request_allows
@@ -112,7 +114,7 @@ def test_every_move_from_every_state(tree, bring, staff, meetings, action):
 
 def test_create_records_and_locates(tree, make_request, household):
     r = make_request(
-        urgency="urgent", description="三楼下水道反水", photos=services.photos_check([png_upload()])
+        urgency="urgent", description="三楼下水道反水", photos=photos_check([png_upload()])
     )
     assert (r.status, r.track, r.grid_id, r.unit_id) == (
         "new",
@@ -308,7 +310,7 @@ def test_meeting_belongs_to_a_community(tree, staff):
 )
 def test_photos_checked_by_content_and_size(name, content, reason):
     with pytest.raises(DomainError) as refused:
-        services.photos_check([png_upload(name, content)])
+        photos_check([png_upload(name, content)])
     assert reason in refused.value.problems[0].message
     assert refused.value.problems[0].field == "photos"
 
@@ -316,18 +318,22 @@ def test_photos_checked_by_content_and_size(name, content, reason):
 def test_photo_kinds_accepted():
     jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 20
     webp = b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8
-    checked = services.photos_check(
-        [png_upload("a", PNG), png_upload("b", jpeg), png_upload("c", webp)]
-    )
+    checked = photos_check([png_upload("a", PNG), png_upload("b", jpeg), png_upload("c", webp)])
     assert [c.content_type for c in checked] == ["image/png", "image/jpeg", "image/webp"]
     with pytest.raises(DomainError):
-        services.photos_check([png_upload() for _ in range(5)])
+        photos_check([png_upload() for _ in range(5)])
 
 
 def test_stored_photo_names_are_random(make_request):
-    r = make_request(photos=services.photos_check([png_upload("../../etc/passwd.png")]))
+    r = make_request(photos=photos_check([png_upload("../../etc/passwd.png")]))
     name = Photo.objects.get(request=r).file.name
     assert name.startswith("requests/") and name.endswith(".png") and "passwd" not in name
+
+
+def test_stored_photos_lose_their_metadata(make_request):
+    r = make_request(photos=photos_check([png_upload("p.png", png_bytes(b"GPS 39.9N"))]))
+    with Photo.objects.get(request=r).file.open("rb") as stored:
+        assert stored.read() == png_bytes()
 
 
 def test_create_is_idempotent_by_client_id(make_request, staff, tree, household):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bastion.accounts.models import ApiToken
 from bastion.core.models import ChangeLog
+from bastion.core.photos import photos_check
 from bastion.requests import services
 from bastion.requests.models import Errand, HouseholdLink, Photo, Request, SealedBuilding
 from bastion.requests.tests.conftest import households_of, png_upload
@@ -26,7 +27,7 @@ def world(tree, staff, household, other_household, meetings, courier):
         channel="phone",
         category="water",
         title="别的网格",
-        photos=services.photos_check([png_upload()]),
+        photos=photos_check([png_upload()]),
     )
     waiting = services.request_triage(
         actor=street,

@@ -54,11 +54,12 @@ def test_a_phone_marks_households_and_reads_its_list(api, tree, campaign):
                 "at": local_at(days_ago=1).isoformat(),
             },
             {
-                "client_id": visit["client_id"],
+                "client_id": visit["client_id"],  # the same visit again: a retry
                 "campaign_id": campaign.pk,
                 "household_id": h[0].pk,
                 "outcome": "reached",
                 "channel": "visit",
+                "findings": visit["findings"],
             },
             {
                 "client_id": str(uuid.uuid4()),
@@ -99,6 +100,37 @@ def test_a_phone_marks_households_and_reads_its_list(api, tree, campaign):
         "percent": 0,
     }
     assert [c["counts"]["total"] for c in cover["children"]] == [32, 32]
+
+
+def test_a_visit_client_id_reused_for_another_visit_is_409(api, tree, campaign):
+    """The same client id with another outcome (alone or in a batch) is a conflict naming
+    `client_id` (and the item), not a retry; nothing of the batch is written."""
+    h = walking_order(tree.grids[0])
+    path = f"/campaigns/{campaign.pk}/households/{h[0].pk}/visits"
+    visit = {"client_id": str(uuid.uuid4()), "outcome": "away"}
+    assert api("post", path, visit).status_code == 201
+    assert api("post", path, visit).status_code == 200
+    other = api("post", path, visit | {"outcome": "not_reachable"})
+    assert other.status_code == 409
+    assert [e["field"] for e in other.json()["errors"]] == ["client_id"]
+    fresh = {"client_id": str(uuid.uuid4()), "campaign_id": campaign.pk, "household_id": h[1].pk}
+    batch = {
+        "visits": [
+            fresh | {"outcome": "away"},
+            {
+                "client_id": visit["client_id"],
+                "campaign_id": campaign.pk,
+                "household_id": h[0].pk,
+                "outcome": "not_reachable",
+            },
+        ]
+    }
+    answer = api("post", "/visits", batch)
+    assert answer.status_code == 409
+    assert answer.json()["errors"] == [
+        answer.json()["errors"][0] | {"field": "client_id", "row": 2}
+    ]
+    assert list(Visit.objects.values_list("outcome", flat=True)) == ["away"]
 
 
 def test_refusals_name_the_field(api, tree, campaign):

@@ -5,13 +5,13 @@ the checklists of a checkpoint and a building (the first items need an evidence 
 
 import datetime as dt
 import io
-import struct
-import zlib
 from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from bastion.core.photos import photos_check
+from bastion.core.testing import png_bytes
 from bastion.geo.models import Household
 from bastion.people import services as people
 from bastion.people.mobilization.models import Place
@@ -19,7 +19,6 @@ from bastion.people.mobilization.services.duty import place_create
 from bastion.people.models import Person
 from bastion.supervision import services
 from bastion.supervision.models import ChecklistItem, SupervisionTeam
-from bastion.supervision.photos import photos_clean
 
 
 def _person(name, phone, user=None, node=None):
@@ -100,37 +99,9 @@ def world(tree, settings, tmp_path) -> World:
     )
 
 
-def png_bytes(text: bytes = b"") -> bytes:
-    """A 1×1 PNG, with a tEXt chunk (metadata) when `text` is given."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00\xff\x00\x00")
-    parts = [chunk(b"IHDR", ihdr)]
-    if text:
-        parts.append(chunk(b"tEXt", b"Comment\x00" + text))
-    parts += [chunk(b"IDAT", idat), chunk(b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(parts)
-
-
 def photo(text: bytes = b"") -> list:
     upload = SimpleUploadedFile("p.png", png_bytes(text), content_type="image/png")
-    return photos_clean([upload])
+    return photos_check([upload])
 
 
-def jpeg_with_exif() -> bytes:
-    exif = b"Exif\x00\x00" + b"GPS 39.9N 116.4E"
-    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sos = b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x00\x3f\x00" + b"\x12\x34\xff\xd9"
-    return b"\xff\xd8" + app0 + app1 + sos
-
-
-__all__ = ["io", "photo", "png_bytes", "jpeg_with_exif"]
+__all__ = ["io", "photo"]

@@ -8,9 +8,8 @@ import uuid
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bastion.accounts.testing import api_client
+from bastion.core.testing import png_bytes
 from bastion.supervision.models import Finding, Inspection, SupervisionTeam
-
-from .conftest import png_bytes
 
 
 def _png():

@@ -9,12 +9,12 @@ import os
 import pytest
 from django.utils import timezone
 
-from bastion.core.testing import PASSWORD, browser_login
+from bastion.core.testing import PASSWORD, browser_login, png_bytes
 from bastion.supervision import services
 from bastion.supervision.models import Finding, Status
 from bastion.supervision.services import FindingIn
 
-from .conftest import photo, png_bytes
+from .conftest import photo
 
 
 def _shot(page, name):

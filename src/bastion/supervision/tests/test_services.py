@@ -15,10 +15,9 @@ from bastion.people.mobilization.services.duty import place_create
 from bastion.people.models import Post
 from bastion.supervision import queries, services
 from bastion.supervision.models import Finding, Inspection, Photo, Status
-from bastion.supervision.photos import metadata_strip
 from bastion.supervision.services import FindingIn
 
-from .conftest import _person, jpeg_with_exif, photo, png_bytes
+from .conftest import _person, photo
 
 NOW = timezone.make_aware(dt.datetime(2026, 12, 7, 9, 0))
 
@@ -247,18 +246,6 @@ def test_daily_figures_and_patrols(tree, world):
     assert figures == {
         tree.grids[0].pk: {"findings_open": 2, "findings_overdue": 1, "patrols_missed": 1}
     }
-
-
-def test_metadata_stripped():
-    png = png_bytes(b"GPS 39.9N 116.4E; iPhone")
-    assert b"GPS" not in metadata_strip(png, "image/png")
-    assert metadata_strip(png, "image/png") == png_bytes()
-    jpeg = jpeg_with_exif()
-    clean = metadata_strip(jpeg, "image/jpeg")
-    assert b"GPS" not in clean and b"Exif" not in clean
-    assert clean.startswith(b"\xff\xd8\xff\xe0") and clean.endswith(b"\x12\x34\xff\xd9")
-    stored = photo(b"GPS 39.9N")[0]
-    assert b"GPS" not in stored.content.read() and stored.size == len(png_bytes())
 
 
 def test_stored_photo_has_no_metadata(tree, world):

@@ -9,9 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from bastion.core.testing import png_bytes
 from bastion.supervision.models import Finding, Inspection, Patrol, Status
-
-from .conftest import png_bytes
 
 
 def _client(user) -> Client:

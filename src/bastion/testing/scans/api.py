@@ -356,17 +356,26 @@ def station_people(request, station_id: int, q: str):
 
 @scan_router.post(
     "/stations/{station_id}/scans",
-    response={201: ScanOut, 200: ScanOut, 422: ScanRefusedOut, 403: DetailOut, 404: DetailOut},
+    response={
+        201: ScanOut,
+        200: ScanOut,
+        409: ScanRefusedOut,
+        422: ScanRefusedOut,
+        403: DetailOut,
+        404: DetailOut,
+    },
 )
 def scan_create(request, station_id: int, payload: ScanIn):
     """One scan: 201 accepted, 200 replayed (this client id was stored before), 422 refused
-    with the reason (for `already_sampled`, `scan.tube` is the tube they are in)."""
+    with the reason (for `already_sampled`, `scan.tube` is the tube they are in), 409 when
+    the client id was used for another scan (`client_id_reused`)."""
     item = _input(payload)
     station = _station_for_scan(request, station_id, [item])
     try:
         outcome = services.scan_record(actor=request.auth, station=station, item=item)
     except batch.ScanRefused as refused:
-        return Status(422, {"errors": refused.as_list(), "scan": _scan_out(refused.outcome)})
+        status = 409 if refused.outcome.reason == "client_id_reused" else 422
+        return Status(status, {"errors": refused.as_list(), "scan": _scan_out(refused.outcome)})
     return Status(201 if outcome.status == "accepted" else 200, _scan_out(outcome))
 
 

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from bastion.core import rawsql
 from bastion.core.bulk import insert_rows_returning
 from bastion.core.errors import DomainError, Problem
+from bastion.core.idempotency import item_fingerprint, keys_reused, keys_store, reuse_message
 from bastion.geo.identity import normalise_mobile, parse_id_number
 from bastion.geo.models import LEVEL_ORDER, Node, Resident
 from bastion.incidents.queries import active_area_join
@@ -470,10 +471,21 @@ def _scans_apply(
                 "tube", "resident", "walk_in"
             )
         }
+    # Each client id's first item, to tell a retry from another scan under a used id.
+    fingerprints: dict[uuid.UUID, str] = {}
+    for item in items:
+        if item.client_id not in fingerprints:
+            fingerprints[item.client_id] = item_fingerprint(item, station.pk)
+    reused = keys_reused(Scan, {c: fingerprints[c] for c in stored}) if stored else set()
     pending: list[tuple[int, ScanInput, dt.datetime]] = []
     first_of: dict[uuid.UUID, int] = {}
     for index, item in enumerate(items):
-        if item.client_id in stored:
+        if item.client_id in reused or (
+            item.client_id in first_of
+            and item_fingerprint(item, station.pk) != fingerprints[item.client_id]
+        ):
+            outcomes[index] = _refused(item, "client_id_reused", "client_id", reuse_message())
+        elif item.client_id in stored:
             outcomes[index] = _replayed(item, stored[item.client_id], station, actor)
         elif item.client_id in first_of:
             continue  # answered as its first copy, below
@@ -534,11 +546,23 @@ def _scans_apply(
         _documents_parse(documents, parsed, outcomes)
     if parsed:
         _evaluate(actor, station, parsed, outcomes, now, careful)
+        keys_store(
+            Scan,
+            {
+                o.client_id: fingerprints[o.client_id]
+                for o in outcomes
+                if o and o.scan_id and o.status == "accepted"
+            },
+        )
 
     # A copy of this batch may have committed while this one was being evaluated (on
     # PostgreSQL each statement sees the latest commits): a refused scan whose client id is
     # stored by now was not refused, it was already taken.
-    refused = {o.client_id: i for i, o in enumerate(outcomes) if o and o.status == "refused"}
+    refused = {
+        o.client_id: i
+        for i, o in enumerate(outcomes)
+        if o and o.status == "refused" and o.reason != "client_id_reused"
+    }
     if refused and len(stored) < len(ids):
         for scan in Scan.objects.filter(client_id__in=list(refused)).select_related(
             "tube", "resident", "walk_in"

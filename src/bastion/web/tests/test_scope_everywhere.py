@@ -328,7 +328,8 @@ class OtherGrid:
 
     @cached_property
     def request(self):
-        from bastion.requests.services import photos_check, request_create, request_triage
+        from bastion.core.photos import photos_check
+        from bastion.requests.services import request_create, request_triage
         from bastion.requests.tests.conftest import png_upload
 
         request = request_create(
@@ -458,8 +459,8 @@ class OtherGrid:
     # owner's own person, reported done with a photo
     @cached_property
     def order(self):
+        from bastion.core.photos import photos_check
         from bastion.orders.services import order_done, order_issue
-        from bastion.requests.services import photos_check
         from bastion.requests.tests.conftest import png_upload
 
         person = people_services.person_create(
@@ -488,9 +489,9 @@ class OtherGrid:
     # evidence photo (the point chief is the owner's person)
     @cached_property
     def finding(self):
+        from bastion.core.photos import photos_check
         from bastion.requests.tests.conftest import png_upload
         from bastion.supervision import services as supervision
-        from bastion.supervision.photos import photos_clean
 
         team = supervision.team_create(
             actor=self.chief, node=self.area, name="其他督查组", members=[self.person]
@@ -507,7 +508,7 @@ class OtherGrid:
                     severity="major",
                     item=item,
                     text="其他问题",
-                    photos=photos_clean([png_upload()]),
+                    photos=photos_check([png_upload()]),
                 )
             ],
         )
@@ -560,6 +561,37 @@ class OtherGrid:
     def hotel(self):
         return mobilization.place_create(
             node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
+
+    @cached_property
+    def station_visit(self):
+        """A driver's visit to the service station at the other grid's checkpoint."""
+        from bastion.checkpoints.station.services import station_visit_record
+
+        return station_visit_record(actor=self.chief, place=self.checkpoint, plate="晋A65432")
+
+    @cached_property
+    def loop_pass(self):
+        """A closed-loop pass of a driver let through the other grid's checkpoint, to it."""
+        from bastion.checkpoints.loop.services import loop_pass_issue
+        from bastion.checkpoints.models import Occupant
+        from bastion.checkpoints.services import EntryInput, OccupantInput, entries_record
+
+        driver = OccupantInput(
+            name="赵司机", doc_kind="id_card", doc_number="11010519491231002X",
+            health_code="green", temperature="36.5", decision="escort", driver=True,
+        )  # fmt: skip
+        item = EntryInput(
+            client_id=uuid.uuid4(), kind="truck", plate="晋A65432", occupants=[driver]
+        )
+        [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
+        return loop_pass_issue(
+            actor=self.chief,
+            occupant=Occupant.objects.get(entry_id=outcome.id),
+            destination=self.grid,
+            address="其他网格仓库",
+            contact_name="钱经理",
+            contact_phone="13700137000",
         )
 
 
@@ -646,6 +678,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "transfer_id": lambda o: o.transfer.pk,
     "from_place_id": lambda o: o.checkpoint.pk,
     "to_place_id": lambda o: o.hotel.pk,
+    "pass_id": lambda o: o.loop_pass.pk,
+    "visit_id": lambda o: o.station_visit.pk,
+    "code": lambda o: o.loop_pass.code,
+    "destination_id": lambda o: o.grid.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -696,6 +732,7 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
     "transfers:plan": {"resident": lambda o: o.resident.pk},
+    "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
@@ -726,6 +763,7 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
+    "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
 }
 
 # URLs this test does not ask, each with the reason: URL name → why. Only for pages whose URL is

@@ -121,3 +121,16 @@ def test_the_database_refuses_a_scan_or_tube_pointing_at_nothing(testing, model,
     with pytest.raises(IntegrityError, match=column), transaction.atomic():
         connection.check_constraints(table_names=[model._meta.db_table])
     model.objects.filter(pk=row.pk).update(**saved)  # the test's own end checks them again
+
+
+def test_a_scan_id_reused_for_another_person_is_409_and_written_once(testing):
+    people = testing.residents_of(testing.tree.grids[0])
+    client = bearer(testing.tree.users["street"])
+    url = f"/stations/{testing.stations[0].pk}/scans"
+    first = scan_body("T-0001", people[0].id_number)
+    assert post(client, url, first).status_code == 201
+    assert post(client, url, first).status_code == 200
+    other = post(client, url, first | {"code": people[1].id_number})
+    assert other.status_code == 409, other.content
+    assert [e["field"] for e in other.json()["errors"]] == ["client_id"]
+    assert list(Scan.objects.values_list("resident_id", flat=True)) == [people[0].pk]

@@ -377,3 +377,23 @@ def test_a_batch_reports_each_scans_fill_of_its_tube(testing):
         ("refused", 5, True),
     ]
     assert outcomes[5].reason == "tube_full"
+
+
+def test_a_client_id_reused_for_another_scan_is_refused_naming_it(testing):
+    """The same id with the same scan replays; with another person (a later batch, or a
+    copy in the same batch) it is refused naming `client_id`, and nothing more is written."""
+    people = testing.residents_of(testing.tree.grids[0])
+    client_id = uuid.uuid4()
+    first = item("T-0001", people[0].id_number, client_id=client_id)
+    assert batch(testing.stations[0], [first])[0].status == "accepted"
+    assert batch(testing.stations[0], [first])[0].status == "replayed"
+    other = item("T-0001", people[1].id_number, client_id=client_id)
+    out = batch(testing.stations[0], [other])[0]
+    assert (out.status, out.reason, out.field) == ("refused", "client_id_reused", "client_id")
+    copy_id = uuid.uuid4()
+    a = item("T-0001", people[2].id_number, client_id=copy_id)
+    b = item("T-0001", people[3].id_number, client_id=copy_id)
+    assert [o.status for o in batch(testing.stations[0], [a, b])] == ["accepted", "refused"]
+    assert sorted(Scan.objects.values_list("resident_id", flat=True)) == sorted(
+        [people[0].pk, people[2].pk]
+    )

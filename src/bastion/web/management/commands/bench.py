@@ -19,7 +19,7 @@ from bastion.testing.bench import measure as bench_measure
 from bastion.testing.bench import scratch as bench_scratch
 from bastion.testing.bench.finder import burst
 
-MODULES = ("testing", "commanders", "faults", "orders")
+MODULES = ("testing", "commanders", "faults", "orders", "checkpoints")
 
 
 class Command(BaseCommand):
@@ -85,6 +85,8 @@ class Command(BaseCommand):
         out = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False, width=120)
         if module == "orders":
             return self._orders(options, err, out)
+        if module == "checkpoints":
+            return self._checkpoints(options, err, out)
         if module == "faults":
             from bastion.testing.bench import faults as bench_faults
 
@@ -211,6 +213,49 @@ class Command(BaseCommand):
         }
         figures["seconds_total"] = round(time.perf_counter() - started, 1)
         return figures
+
+    def _checkpoints(self, options, err, out) -> None:
+        """Checkpoint entries and gate passages through the API in batches (`checkpoints.bench`)."""
+        from bastion.checkpoints import bench as checkpoints_bench
+
+        scratch = bench_scratch.scratch_open(name=options["database"], fresh=True)
+        err.print(f"Scratch database: {scratch.vendor} {scratch.name}")
+        try:
+            started = time.perf_counter()
+            bench_scratch.schema_create()
+            figures = {
+                "database": f"{connection.vendor} {_version()}",
+                **checkpoints_bench.bench_measure(**checkpoints_bench.bench_build()),
+            }
+            for key in ("entry", "gate"):
+                figures[f"ratio_{key}_to_raw"] = round(
+                    figures[f"{key}_people_per_s"] / figures[f"{key}_raw_people_per_s"], 3
+                )
+            figures["targets_met"] = {
+                key: figures[key] >= target for key, target in checkpoints_bench.TARGETS.items()
+            }
+            figures["seconds_total"] = round(time.perf_counter() - started, 1)
+        finally:
+            if not options["keep"]:
+                bench_scratch.scratch_drop(scratch)
+        table = Table(title=f"bastion bench checkpoints — {figures['database']}")
+        for header in ("what", "people / s", "plain insert (same run)", "ratio", "target", "met"):
+            table.add_column(header, justify="left" if header == "what" else "right")
+        met = {True: "yes", False: "NO"}
+        for key, what in (
+            ("entry", f"checkpoint entries, API batches of {figures['batch']} trucks × 2"),
+            ("gate", f"gate passages, API batches of {figures['batch']}"),
+        ):
+            table.add_row(
+                what,
+                f"{figures[f'{key}_people_per_s']:,}",
+                f"{figures[f'{key}_raw_people_per_s']:,}",
+                f"{figures[f'ratio_{key}_to_raw']:.2f}",
+                "≥ 2,000",
+                met[figures["targets_met"][f"{key}_people_per_s"]],
+            )
+        out.print(table)
+        self.stdout.write(json.dumps(figures, ensure_ascii=False))
 
     def _orders(self, options, err, out) -> None:
         """An order to 5,000 building chiefs delivered, and its board (`orders.bench`)."""
