@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from bastion.checkpoints.checks import document_check
 from bastion.checkpoints.loop.models import LoopPass
 from bastion.checkpoints.loop.services import code_normalise
-from bastion.core.plates import plate_parse
 from bastion.checkpoints.station.models import MAX_MEALS, StationVisit
 from bastion.core import history
 from bastion.core.errors import DomainError, Problem
 from bastion.core.idempotency import created_once
+from bastion.core.plates import plate_parse
 from bastion.people.mobilization.models import Place, PlaceKind
 
 FUTURE_GRACE = dt.timedelta(minutes=5)
