@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bastion.geo.models import Household, Node
+from bastion.geo.models import Household
 from bastion.incidents.models import STRICTNESS, ControlArea, ControlLevel
 
 FIGURES = {
@@ -72,28 +72,27 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
     return out
 
 
-def building_levels(building_ids: list[int]) -> dict[int, str]:
+def building_levels(buildings: list[dict]) -> dict[int, str]:
     """{building id: the strictest level in force now on it, its units, grid or community}
-    for the buildings that have one."""
-    if not building_ids:
+    for the `buildings` (rows with `id`, `grid_id`, `community_id`) that have one. One query:
+    the active areas are few (one per node at most)."""
+    if not buildings:
         return {}
-    buildings = list(
-        Node.objects.filter(pk__in=building_ids).values_list("id", "community_id", "grid_id")
-    )
-    above = {pk for _b, c, g in buildings for pk in (c, g) if pk is not None}
-    active = ControlArea.objects.filter(lifted_at__isnull=True)
-    on_nodes = dict(
-        active.filter(node_id__in=above | set(building_ids)).values_list("node_id", "level")
-    )
+    on_nodes: dict[int, str] = {}
     inside: dict[int, list[str]] = defaultdict(list)
-    for building_id, level in active.filter(
-        node__level="unit", node__building_id__in=building_ids
-    ).values_list("node__building_id", "level"):
-        inside[building_id].append(level)
+    for level, node_id, node_level, building_id in ControlArea.objects.filter(
+        lifted_at__isnull=True
+    ).values_list("level", "node_id", "node__level", "node__building_id"):
+        if node_level == "unit":
+            inside[building_id].append(level)
+        else:
+            on_nodes[node_id] = level
     out = {}
-    for building_id, community_id, grid_id in buildings:
-        found = [on_nodes[pk] for pk in (building_id, community_id, grid_id) if pk in on_nodes]
-        found += inside.get(building_id, [])
+    for b in buildings:
+        found = [
+            on_nodes[pk] for pk in (b["id"], b["grid_id"], b["community_id"]) if pk in on_nodes
+        ]
+        found += inside.get(b["id"], [])
         if found:
-            out[building_id] = min(found, key=_RANK.__getitem__)
+            out[b["id"]] = min(found, key=_RANK.__getitem__)
     return out

@@ -215,20 +215,15 @@ def control_board(user, node: Node) -> dict | None:
     hook = registry.building_levels()
     if hook is None or node.level not in CONTROL_BOARD_LEVELS:
         return None
-    where = {_column(node.level): node.pk}
-    grids = list(
+    rows = list(
         Node.objects.restrict(user)
-        .filter(level="grid", **where)
+        .filter(level__in=("grid", "building"), **{_column(node.level): node.pk})
         .order_by("path")
-        .values("id", "name", "community__name")
+        .values("id", "name", "level", "grid_id", "community_id", "community__name")
     )
-    buildings = list(
-        Node.objects.restrict(user)
-        .filter(level="building", **where)
-        .order_by("path")
-        .values("id", "name", "grid_id")
-    )
-    found = hook.compute([b["id"] for b in buildings]) if buildings else {}
+    grids = [r for r in rows if r["level"] == "grid"]
+    buildings = [r for r in rows if r["level"] == "building"]
+    found = hook.compute(buildings) if buildings else {}
     keys = [key for key, _label in hook.levels]
     rank = {key: i for i, key in enumerate(keys)}
     by_grid: dict[int, list[dict]] = {g["id"]: [] for g in grids}
@@ -251,12 +246,13 @@ def control_board(user, node: Node) -> dict | None:
         "buildings": len(every),
         "plain": sum(1 for t in every if t["level"] is None),
         "grids": [
-            dict(
-                g,
-                community=g.pop("community__name") if node.level == "street" else None,
-                buildings=by_grid[g["id"]],
-                counts=tally(by_grid[g["id"]]),
-            )
+            {
+                "id": g["id"],
+                "name": g["name"],
+                "community": g["community__name"] if node.level == "street" else None,
+                "buildings": by_grid[g["id"]],
+                "counts": tally(by_grid[g["id"]]),
+            }
             for g in grids
         ],
     }

@@ -23,7 +23,8 @@ A second hook colours the building board of the dashboard:
 and a third the board of control levels (each building coloured by its strictest level):
 
     register_building_levels(compute, levels=[(key, label), ...])  # strictest first
-    # compute: (building_ids) -> {building_id: level key}, buildings without a level left out
+    # compute: (buildings: [{"id", "grid_id", "community_id"}]) -> {building_id: level key},
+    # buildings without a level left out
 """
 
 import re
@@ -37,7 +38,7 @@ from django.utils.functional import Promise
 
 FigureCompute = Callable[[date, list[int]], dict[int, dict[str, int]]]
 BuildingStatusCompute = Callable[[list[int]], dict[int, float]]
-BuildingLevelsCompute = Callable[[list[int]], dict[int, str]]
+BuildingLevelsCompute = Callable[[list[dict]], dict[int, str]]
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

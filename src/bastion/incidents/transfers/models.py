@@ -41,7 +41,7 @@ class Destination(models.TextChoices):
 class State(models.TextChoices):
     PLANNED = "planned", _("Planned")
     ON_THE_WAY = "on_the_way", pgettext_lazy("transfer", "On the way")
-    ARRIVED = "arrived", _("Arrived")
+    ARRIVED = "arrived", pgettext_lazy("transfer", "Arrived")
     CANCELLED = "cancelled", _("Cancelled")
 
 
