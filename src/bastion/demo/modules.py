@@ -24,6 +24,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.orders.demo", False),
     ("bastion.supervision.demo", False),
     ("bastion.checkpoints.demo", False),
+    ("bastion.incidents.response.demo", False),
     ("bastion.reports.demo", True),
 )
 

@@ -15,6 +15,7 @@ from bastion.core.scope import VIEW, seen_from_below_q
 from bastion.incidents.models import ControlArea
 from bastion.incidents.response import registry
 from bastion.incidents.response.models import Bundle, Case, Disinfection, Task, TaskState
+from bastion.people.mobilization.queries.pool import extra_cadres
 
 
 def cases_for(user, action: str = VIEW) -> QuerySet[Case]:
@@ -168,3 +169,10 @@ def lift_check(area: ControlArea, *, at: dt.datetime | None = None) -> LiftCheck
         negative_rounds=rounds,
         last_case_at=last,
     )
+
+
+def cadre_cover(user, bundle: Bundle):
+    """The three-cadre rule over the sealed area's community (`people.mobilization`): the
+    extra cadres on duty there today and the minimum."""
+    found = extra_cadres(user, bundle.node)
+    return found[0] if found else None

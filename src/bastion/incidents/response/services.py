@@ -224,7 +224,8 @@ def case_confirm(*, actor, case: Case, source: str = "web") -> Bundle:
     if not sealed:
         raise DomainError(_("A case seals at least one area."), field="level")
     now = timezone.now()
-    reason = _("Case %(name)s") % {"name": case.name}
+    # No name nor place: the reason is read by everyone under the area (a community's).
+    reason = _("Confirmed case #%(id)s") % {"id": case.pk}
     set_areas = []
     for p in proposed:
         current = ControlArea.objects.filter(node=p.node, lifted_at__isnull=True).first()
