@@ -19,7 +19,7 @@ from bastion.people.mobilization.queries.pool import extra_cadres
 
 
 def cases_for(user, action: str = VIEW) -> QuerySet[Case]:
-    return Case.objects.restrict(user, action).select_related("node", "bundle")
+    return Case.objects.restrict(user, action).select_related("node__building", "bundle")
 
 
 def case_for(user, pk, action: str = VIEW) -> Case:

@@ -34,11 +34,15 @@ def _form_errors(request, form) -> None:
 
 @login_required
 def case_list(request):
-    rows = list(queries.cases_for(request.user).order_by("state", "-reported_at", "-id")[:SHOWN])
+    rows = list(
+        queries.cases_for(request.user)
+        .select_related("node__building")
+        .order_by("state", "-reported_at", "-id")[:SHOWN]
+    )
     units = (
         Node.objects.restrict(request.user, scope.CHANGE)
         .filter(level="unit")
-        .select_related("parent")
+        .select_related("building")
         .order_by("path")[:400]
         if scope.has_action(request.user, scope.CHANGE)
         else []

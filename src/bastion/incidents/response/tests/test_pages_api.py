@@ -93,6 +93,8 @@ def test_the_pages_enter_confirm_and_show_the_board_with_the_overdue_task_red(tr
     )
     case = Case.objects.get()
     assert made.url == reverse("incidents:case", args=[case.pk])
+    listed = c.get(reverse("incidents:cases")).content.decode()
+    assert "李某" in listed and "112号楼 1单元" in listed  # the case, and a unit to enter one
     page = c.get(made.url).content.decode()
     assert "李某" in page and f'name="level_{tree.buildings[1].pk}"' in page
     confirmed = c.post(
