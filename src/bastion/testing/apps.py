@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TestingConfig(AppConfig):
@@ -19,3 +20,14 @@ class TestingConfig(AppConfig):
         # negative rounds.
         register_opener("sampling", home_round_open)
         register_round_counter(negative_rounds)
+
+        from bastion.reports.registry import Figure, register
+        from bastion.testing.figures import FIGURES, daily_figures
+
+        register(
+            module="testing",
+            order=50,
+            label=_("Testing"),
+            figures=[Figure(key, label) for key, label in FIGURES.items()],
+            compute=daily_figures,
+        )

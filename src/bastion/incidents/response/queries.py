@@ -15,6 +15,8 @@ from bastion.core.scope import VIEW, seen_from_below_q
 from bastion.incidents.models import ControlArea
 from bastion.incidents.response import registry
 from bastion.incidents.response.models import Bundle, Case, Disinfection, Task, TaskState
+from bastion.incidents.transfers.models import Transfer
+from bastion.incidents.transfers.queries import transfers_for
 from bastion.people.mobilization.queries.pool import extra_cadres
 
 
@@ -168,6 +170,20 @@ def lift_check(area: ControlArea, *, at: dt.datetime | None = None) -> LiftCheck
         quiet_days=max(0, (now - quiet_since).days),
         negative_rounds=rounds,
         last_case_at=last,
+    )
+
+
+# The transfers a bundle asked for carry this source and the bundle's id.
+TRANSFER_SOURCE = "response"
+
+
+def transfers_of(user, bundle: Bundle) -> list[Transfer]:
+    """The transfers planned for the bundle (the case's own, and its contacts'), as the user
+    may see them."""
+    return list(
+        transfers_for(user)
+        .filter(source=TRANSFER_SOURCE, source_id=bundle.pk)
+        .order_by("planned_at", "id")
     )
 
 

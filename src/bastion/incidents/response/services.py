@@ -8,6 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,9 @@ from bastion.incidents.response.models import (
     TaskKind,
     TaskState,
 )
+from bastion.incidents.response.queries import TRANSFER_SOURCE
+from bastion.incidents.transfers.models import Destination, Reason
+from bastion.incidents.transfers.services import transfer_plan
 from bastion.people.mobilization import services as mobilization
 from bastion.people.mobilization.models import DeploymentKind
 from bastion.people.mobilization.queries.pool import pool
@@ -336,7 +340,33 @@ def _dispatch(*, actor, bundle: Bundle, task: Task) -> registry.Opened:
     return registry.Opened(ref_id=dispatch.pk)
 
 
-_OWN_OPENERS = {TaskKind.TRACING: _tracing, TaskKind.DISPATCH: _dispatch}
+def _transfers(*, actor, bundle: Bundle, task: Task) -> registry.Opened:
+    """The case's own transfer to the designated hospital (the BASTION_RESPONSE_HOSPITAL
+    setting), planned now and attached to the bundle (source "response"): the task lists
+    it and the transfers the commanders add for the bundle's contacts."""
+    case = bundle.case
+    if case.resident is None:
+        raise DomainError(
+            _("The case is not on the register: plan their transfer by hand."), field="resident"
+        )
+    transfer = transfer_plan(
+        actor=actor,
+        destination=Destination.HOSPITAL,
+        reason=Reason.POSITIVE,
+        resident=case.resident,
+        to_hospital=getattr(settings, "BASTION_RESPONSE_HOSPITAL", "") or _("Designated hospital"),
+        source=TRANSFER_SOURCE,
+        source_id=bundle.pk,
+        via="incidents",
+    )
+    return registry.Opened(ref_id=transfer.pk)
+
+
+_OWN_OPENERS = {
+    TaskKind.TRACING: _tracing,
+    TaskKind.DISPATCH: _dispatch,
+    TaskKind.TRANSFERS: _transfers,
+}
 
 
 @transaction.atomic

@@ -148,6 +148,7 @@ def bundle_board(request, bundle_id: int):
                 ]
             ),
             "cover": queries.cadre_cover(request.user, bundle),
+            "transfers": queries.transfers_of(request.user, bundle),
         },
     )
 

@@ -39,6 +39,7 @@ NAV = (
     NavItem("orders:index", _("Orders")),
     NavItem("supervision:index", _("Supervision")),
     NavItem("checkpoints:index", _("Checkpoints")),
+    NavItem("transfers:index", _("Transfers")),
     NavItem("people:posts", _("Posts"), group=PEOPLE),
     NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),
     NavItem("people:mobilization", _("Mobilization"), group=PEOPLE),

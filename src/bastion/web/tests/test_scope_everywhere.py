@@ -557,6 +557,24 @@ class OtherGrid:
         [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
         return Entry.objects.get(pk=outcome.id)
 
+    # transfers: someone stopped at the other grid's checkpoint taken to a hospital; a
+    # quarantine hotel of the other grid
+    @cached_property
+    def transfer(self):
+        from bastion.incidents.transfers.services import transfer_plan
+
+        return transfer_plan(
+            actor=self.chief, name="其他转运人", doc_kind="id_card",
+            doc_number="11010519491231002X", from_place=self.checkpoint,
+            destination="hospital", to_hospital="其他医院", reason="fever", plate="晋A54321",
+        )  # fmt: skip
+
+    @cached_property
+    def hotel(self):
+        return mobilization.place_create(
+            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -641,6 +659,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "entry_id": lambda o: o.cp_entry.pk,
     "plate": lambda o: o.cp_entry.plate,
     "occupant_id": lambda o: o.cp_entry.occupants.get().pk,
+    # transfers
+    "transfer_id": lambda o: o.transfer.pk,
+    "from_place_id": lambda o: o.checkpoint.pk,
+    "to_place_id": lambda o: o.hotel.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -690,6 +712,7 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "mode": lambda o: "planned",
     },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
+    "transfers:plan": {"resident": lambda o: o.resident.pk},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
@@ -711,6 +734,12 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "due_at": lambda o: (timezone.localtime() + dt.timedelta(hours=6)).strftime(
             "%Y-%m-%dT%H:%M"
         ),
+    },
+    "transfers:plan": {
+        "resident": lambda o: o.resident.pk,
+        "destination": lambda o: "hospital",
+        "to_hospital": lambda o: "某医院",
+        "reason": lambda o: "fever",
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "incidents:case_new": {"node": lambda o: o.unit.pk, "name": lambda o: "新病例"},

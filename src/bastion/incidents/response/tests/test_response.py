@@ -118,6 +118,10 @@ def test_confirming_sets_the_adjusted_areas_and_opens_one_bundle_of_every_task(t
     assert tracing.state == "in_progress"
     call_list = CallList.objects.get(pk=tracing.ref_id)
     assert (call_list.kind, call_list.node_id) == ("tracing", tree.grids[0].pk)
+    # The case's transfer to hospital is planned, attached to the bundle.
+    transfers = Task.objects.get(bundle=bundle, kind="transfers")
+    assert transfers.state == "in_progress"
+    assert [t.pk for t in queries.transfers_of(admin, bundle)] == [transfers.ref_id]
     # No reserve cadre in the community: the dispatch task stays open, saying why.
     dispatch = Task.objects.get(bundle=bundle, kind="dispatch")
     assert (dispatch.state, dispatch.ref_id) == ("open", None)

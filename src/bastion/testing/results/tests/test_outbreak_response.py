@@ -13,6 +13,7 @@ from bastion.incidents.models import ControlArea
 from bastion.incidents.response import queries as response_queries
 from bastion.incidents.response import services as response
 from bastion.incidents.response.models import Case, Task
+from bastion.incidents.transfers.models import Transfer
 from bastion.orders.models import Order
 from bastion.people import services as people
 from bastion.testing.conftest import person, scan
@@ -76,7 +77,15 @@ def test_a_positive_retest_through_proposal_bundle_and_lifting(testing, settings
     # The order to the chiefs of the sealed area.
     order = Order.objects.get(pk=tasks["order"].ref_id)
     assert order.node == building and order.recipients.get().person == chief
-    assert tasks["transfers"].ref_id is None and tasks["transfers"].state == "open"
+    # The case's own transfer to hospital, attached to the bundle and listed on its board.
+    transfer = Transfer.objects.get(pk=tasks["transfers"].ref_id)
+    assert (transfer.resident_id, transfer.destination, transfer.source, transfer.source_id) == (
+        residents[2].pk,
+        "hospital",
+        "response",
+        bundle.pk,
+    )
+    assert response_queries.transfers_of(testing.admin, bundle) == [transfer]
 
     sealed = ControlArea.objects.get(node=building, lifted_at__isnull=True)
     assert sealed.level == "sealed"
