@@ -88,10 +88,7 @@ def bundle_areas(user, bundle: Bundle) -> list[ControlArea]:
 
 
 def lift_settings() -> tuple[int, int]:
-    return (
-        getattr(settings, "BASTION_LIFT_QUIET_DAYS", 14),
-        getattr(settings, "BASTION_LIFT_NEGATIVE_ROUNDS", 2),
-    )
+    return settings.BASTION_LIFT_QUIET_DAYS, settings.BASTION_LIFT_NEGATIVE_ROUNDS
 
 
 @dataclass(frozen=True)
