@@ -12,6 +12,7 @@ urlpatterns = [
     # The outbreak response: cases, their proposals, the bundle's board.
     path("cases/", response.case_list, name="cases"),
     path("cases/new/", response.case_new, name="case_new"),
+    path("cases/import/", response.cases_import, name="cases_import"),
     path("cases/<int:case_id>/", response.case_detail, name="case"),
     path("cases/<int:case_id>/confirm/", response.case_confirm, name="case_confirm"),
     path("bundles/<int:bundle_id>/", response.bundle_board, name="bundle"),

@@ -7,9 +7,12 @@ import datetime as dt
 from typing import Literal
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
+from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.idempotency import create_once
@@ -218,6 +221,19 @@ def case_create(request, payload: CaseIn):
         ),
     )
     return Status(201, _case(case))
+
+
+@router.post("/cases/import", response={201: list[CaseOut], **WRITE_ERRORS})
+def cases_import(request, file: File[UploadedFile]):
+    """Import the disease-control system's cases (.xlsx or .csv: 病例编号, 身份证号, 姓名,
+    报告时间), all or nothing: every bad row is listed (row and field) and nothing is kept;
+    a case number imported before is the same case."""
+    if not scope.has_action(request.auth, scope.CHANGE):
+        raise PermissionDenied
+    made = services.cases_import(
+        actor=request.auth, filename=file.name or "", content=file.read(), via="api"
+    )
+    return Status(201, [_case(c) for c in made])
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **READ_ERRORS})

@@ -9,12 +9,17 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.core import history
 from bastion.core.errors import DomainError, Problem
+from bastion.core.scope import CHANGE
+from bastion.core.sheets.columns import Column, header_index, header_key
+from bastion.core.sheets.reading import cell_text, sheet_read
+from bastion.geo.identity import parse_id_number
 from bastion.geo.models import Node, Resident
 from bastion.incidents import services as areas
 from bastion.incidents.models import AREA_LEVELS, STRICTNESS, ControlArea, ControlLevel
@@ -283,15 +288,16 @@ def case_confirm(*, actor, case: Case, source: str = "web") -> Bundle:
 
 
 def _open(actor, bundle: Bundle, task: Task, source: str) -> None:
-    """Open a task's work in its module (its opener), in a savepoint: a refusal there leaves
-    the task open with the reason, for a person to do by hand."""
+    """Open a task's work in its module (its opener), in a savepoint: a refusal there (bad
+    input, or the confirming login may not do that part) leaves the task open with the
+    reason, for a person to do by hand."""
     opener = registry.OPENERS.get(task.kind) or _OWN_OPENERS.get(task.kind)
     if opener is None:
         return
     try:
         with transaction.atomic():
             opened = opener(actor=actor, bundle=bundle, task=task)
-    except DomainError as e:
+    except (DomainError, PermissionDenied) as e:  # e.g. the order would reach nobody
         task.note = str(e)[:200]
     else:
         task.ref_id = opened.ref_id
@@ -467,3 +473,96 @@ def area_lift(
     if not check.ok:
         raise DomainError(check.problems())
     return areas.control_lift(actor=actor, area=area, at=at, source=source)
+
+
+# The disease-control system's list of cases, as exchanged (.xlsx or .csv).
+CASE_COLUMNS = (
+    Column("reference", "病例编号", "Case number", required=True),
+    Column("id_number", "身份证号", "ID number", required=True, aliases=("身份证号码",)),
+    Column("name", "姓名", "Name", required=True),
+    Column("reported_at", "报告时间", "Reported at"),
+)
+
+
+def _reported(value, problems: list[Problem], row: int) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+    text = cell_text(value)
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d"):
+        try:
+            return timezone.make_aware(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    problems.append(Problem("reported_at", _("Write the time as 2026-12-08 09:30."), row))
+    return None
+
+
+@transaction.atomic
+def cases_import(*, actor, filename: str, content: bytes, via: str = "web") -> list[Case]:
+    """Import the disease-control system's cases, all or nothing: each row's resident found
+    by ID number among those the importer may change; every bad row listed (row and field)
+    and nothing kept. A case number already imported is the same case."""
+    sheet = sheet_read(filename=filename, content=content, known=header_index(CASE_COLUMNS))
+    keys = header_index(CASE_COLUMNS)
+    where = {
+        keys.get(header_key(h)): i for i, h in enumerate(sheet.header) if header_key(h) in keys
+    }
+    missing = [c for c in CASE_COLUMNS if c.required and c.key not in where]
+    if missing:
+        raise DomainError(
+            [
+                Problem("file", _("The column %(column)s is missing.") % {"column": c.zh})
+                for c in missing
+            ]
+        )
+    problems: list[Problem] = []
+    found = []
+    for row, cells in sheet.rows:
+
+        def cell(key, cells=cells):
+            i = where.get(key)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        reference = cell_text(cell("reference"))[:40]
+        name = cell_text(cell("name"))
+        if not reference:
+            problems.append(Problem("reference", _("The case number is required."), row))
+        if not name:
+            problems.append(Problem("name", _("Name is required."), row))
+        resident = None
+        try:
+            number = parse_id_number(cell_text(cell("id_number"))).number
+        except ValidationError as e:
+            problems.append(Problem("id_number", e.messages[0], row))
+        else:
+            resident = Resident.objects.restrict(actor, CHANGE).filter(id_number=number).first()
+            if resident is None:
+                problems.append(
+                    Problem("id_number", _("No resident with this ID number in your area."), row)
+                )
+        reported_at = _reported(cell("reported_at"), problems, row)
+        if reported_at and reported_at > timezone.now() + dt.timedelta(minutes=5):
+            problems.append(
+                Problem("reported_at", _("A case is reported now or in the past."), row)
+            )
+        found.append((reference, name, resident, reported_at))
+    if not sheet.rows:
+        problems.append(Problem("file", _("The file has no case.")))
+    if problems:
+        raise DomainError(problems)
+    units = Node.objects.in_bulk({r.unit_id for _ref, _n, r, _at in found})
+    return [
+        case_record(
+            actor=actor,
+            node=units[resident.unit_id],
+            name=name,
+            resident=resident,
+            source=CaseSource.IMPORT,
+            reference=reference,
+            reported_at=reported_at,
+            via=via,
+        )
+        for reference, name, resident, reported_at in found
+    ]

@@ -5,6 +5,7 @@ reads in `response.queries`, writes in `response.services`, rows through the sco
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,9 @@ SHOWN = 200
 
 def _error(request, error: DomainError) -> None:
     for p in error.problems:
-        messages.error(request, f"{p.field}: {p.message}" if p.field else p.message)
+        where = _("row %(row)s") % {"row": p.row} if p.row else ""
+        label = " ".join(x for x in (where, p.field or "") if x)
+        messages.error(request, f"{label}: {p.message}" if label else p.message)
 
 
 def _form_errors(request, form) -> None:
@@ -75,6 +78,27 @@ def case_new(request):
         _error(request, e)
         return redirect("incidents:cases")
     return redirect("incidents:case", case.pk)
+
+
+@login_required
+@require_POST
+def cases_import(request):
+    """The disease-control system's list, all or nothing: every bad row is said."""
+    if not scope.has_action(request.user, scope.CHANGE):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose the file."))
+        return redirect("incidents:cases")
+    try:
+        made = services.cases_import(
+            actor=request.user, filename=upload.name or "", content=upload.read()
+        )
+    except DomainError as e:
+        _error(request, e)
+    else:
+        messages.success(request, _("%(n)s cases imported.") % {"n": len(made)})
+    return redirect("incidents:cases")
 
 
 def _choices(case) -> list[Node]:

@@ -206,3 +206,15 @@ def test_lifting_is_refused_naming_the_rule_until_it_holds(tree, settings, monke
     rounds["n"] = 2
     lifted = services.area_lift(actor=admin, area=sealed)
     assert lifted.lifted_at is not None
+
+
+def test_a_part_the_confirming_login_may_not_do_is_left_open_with_the_reason(tree):
+    """Confirming without a login (an automatic confirmation, a script) still opens the
+    bundle: the order, which needs an issuer in scope, stays open saying why."""
+    home = Household.objects.filter(unit=tree.units[0]).order_by("room").first()
+    chief = people.person_create(name="单元长甲", kind="cadre", phone="13600000012", home=home)
+    people.post_assign(person=chief, role="unit_chief", node=tree.units[0])
+    bundle = services.case_confirm(actor=None, case=_case(tree))
+    order = Task.objects.get(bundle=bundle, kind="order")
+    assert (order.state, order.ref_id) == ("open", None)
+    assert order.note
