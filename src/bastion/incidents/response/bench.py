@@ -92,7 +92,8 @@ def bench_measure(*, units: list[int]) -> dict:
     tasks = 0
     for unit_id in units:
         unit = Node.objects.get(pk=unit_id)
-        case = services.case_record(actor=user, node=unit, name="基准病例")
+        resident = Resident.objects.filter(unit=unit).order_by("pk").first()
+        case = services.case_record(actor=user, node=unit, name=resident.name, resident=resident)
         started = time.perf_counter()
         bundle = services.case_confirm(actor=user, case=case)
         times.append(time.perf_counter() - started)
