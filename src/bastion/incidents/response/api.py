@@ -17,7 +17,7 @@ from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.idempotency import create_once
 from bastion.geo.models import Node
-from bastion.incidents.models import ControlArea
+from bastion.incidents.models import AREA_LEVELS, ControlArea
 from bastion.incidents.queries import area_for
 from bastion.incidents.response import queries, services
 from bastion.incidents.response.models import Bundle, Case, Disinfection, Task
@@ -245,11 +245,13 @@ def case_get(request, case_id: int):
 def case_proposal(request, case_id: int, payload: ProposalIn):
     """Adjust a waiting case's proposed areas (nodes on its way up the tree, one level each,
     at least one sealed)."""
-    case = get_for_change(Case, request.auth, pk=case_id)
+    case = get_for_change(Case.objects.select_related("node"), request.auth, pk=case_id)
+    # The nodes on the case's way up the tree (the service refuses any other).
+    around = [getattr(case.node, f"{lvl}_id") for lvl in AREA_LEVELS]
     nodes = {
         n.pk: n
-        for n in Node.objects.restrict(request.auth).filter(
-            pk__in=[a.node_id for a in payload.areas]
+        for n in Node.objects.filter(
+            pk__in=[a.node_id for a in payload.areas if a.node_id in around]
         )
     }
     missing = [a.node_id for a in payload.areas if a.node_id not in nodes]

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.core import history
+from bastion.core import history, scope
 from bastion.core.errors import DomainError, Problem
 from bastion.core.scope import CHANGE
 from bastion.core.sheets.columns import Column, header_index, header_key
@@ -232,6 +232,19 @@ def case_confirm(*, actor, case: Case, source: str = "web") -> Bundle:
     sealed = [p for p in proposed if p.level == ControlLevel.SEALED]
     if not sealed:
         raise DomainError(_("A case seals at least one area."), field="level")
+    if _user(actor) is not None:
+        beyond = [
+            Problem(
+                "node",
+                _("You may not set a level on %(node)s: drop it or ask a commander above.")
+                % {"node": p.node.name},
+                i,
+            )
+            for i, p in enumerate(proposed, start=1)
+            if not scope.can(actor, CHANGE, p.node)
+        ]
+        if beyond:
+            raise DomainError(beyond)
     now = timezone.now()
     # No name nor place: the reason is read by everyone under the area (a community's).
     reason = _("Confirmed case #%(id)s") % {"id": case.pk}

@@ -38,14 +38,14 @@ def test_the_api_takes_a_case_through_proposal_confirmation_tasks_and_disinfecti
         (tree.grids[0].pk, "controlled"),
         (tree.buildings[0].pk, "sealed"),
     ]
-    # Adjusted: only the unit sealed. A node elsewhere is refused, naming it.
+    # Adjusted: only the unit sealed. A node elsewhere is refused (its name unsaid).
     bad = _json(
         api,
         "put",
         f"{API}/cases/{case['id']}/proposal",
         {"areas": [{"node_id": tree.units[3].pk, "level": "sealed"}]},
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "node"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "areas"
     ok = _json(
         api,
         "put",

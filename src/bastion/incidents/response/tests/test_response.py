@@ -218,3 +218,21 @@ def test_a_part_the_confirming_login_may_not_do_is_left_open_with_the_reason(tre
     order = Task.objects.get(bundle=bundle, kind="order")
     assert (order.state, order.ref_id) == ("open", None)
     assert order.note
+
+
+def test_a_commander_confirms_only_areas_they_may_change(tree):
+    """A grid chief may seal their building and control their grid, not put the whole
+    community under precaution: the confirmation names that area, and nothing is set."""
+    case = _case(tree)
+    with pytest.raises(DomainError) as e:
+        services.case_confirm(actor=tree.users["grid"], case=case)
+    assert [(p.field, p.row) for p in e.value.problems] == [("node", 1)]
+    assert "社区1" in e.value.problems[0].message
+    assert not Bundle.objects.exists() and not ControlArea.objects.exists()
+    services.proposal_adjust(
+        actor=tree.users["grid"],
+        case=case,
+        areas_=[(tree.buildings[0], "sealed"), (tree.grids[0], "controlled")],
+    )
+    bundle = services.case_confirm(actor=tree.users["grid"], case=case)
+    assert bundle.areas.count() == 2
