@@ -4,7 +4,6 @@ from django import template
 
 from bastion.core import scope
 from bastion.incidents.transfers import queries
-from bastion.incidents.transfers.views import card
 
 register = template.Library()
 
@@ -15,6 +14,6 @@ def resident_transfers(context, resident):
     rows = queries.transfers_of(user, resident)[:20]
     return {
         "resident": resident,
-        "cards": [card(user, t) for t in rows],
+        "cards": [queries.transfer_card(user, t) for t in rows],
         "can_plan": scope.allows(user, scope.CHANGE, resident),
     }

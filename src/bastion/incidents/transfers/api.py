@@ -13,7 +13,6 @@ from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, get_for_change
 from bastion.geo.models import Node, Resident
 from bastion.incidents.transfers import queries, services
 from bastion.incidents.transfers.models import Transfer
-from bastion.incidents.transfers.views import card
 
 router = Router(tags=["transfers"])
 
@@ -90,7 +89,7 @@ class TransferOut(Schema):
 
 
 def _out(user, t: Transfer) -> dict:
-    c = card(user, t)
+    c = queries.transfer_card(user, t)
     return {
         "id": t.pk,
         "name": c["name"],

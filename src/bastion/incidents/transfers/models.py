@@ -35,7 +35,7 @@ class Reason(models.TextChoices):
 class Destination(models.TextChoices):
     HOSPITAL = "hospital", _("Hospital")
     QUARANTINE = "quarantine", _("Quarantine site")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("transfer destination", "Home")
 
 
 class State(models.TextChoices):
@@ -65,7 +65,12 @@ class TransferQuerySet(ScopedQuerySet):
 class Transfer(Located):
     # Who: a resident of the register, or a name and document for someone who is not on it.
     resident = models.ForeignKey(
-        "geo.Resident", models.PROTECT, null=True, blank=True, related_name="+"
+        "geo.Resident",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resident"),
     )
     name = models.CharField(_("name"), max_length=50)
     doc_kind = models.CharField(_("document kind"), max_length=16, blank=True, default="")
@@ -73,25 +78,45 @@ class Transfer(Located):
     phone = models.CharField(_("phone"), max_length=11, blank=True, default="")
     # From: a household, or a place on duty (a checkpoint, a quarantine site).
     from_household = models.ForeignKey(
-        "geo.Household", models.PROTECT, null=True, blank=True, related_name="+"
+        "geo.Household",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from household"),
     )
     from_place = models.ForeignKey(
-        "people.Place", models.PROTECT, null=True, blank=True, related_name="+"
+        "people.Place",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from place"),
     )
     # To: a hospital by name, a quarantine site's place, or home (a household).
     destination = models.CharField(_("to"), max_length=10, choices=Destination.choices)
     to_hospital = models.CharField(_("hospital"), max_length=100, blank=True, default="")
     to_place = models.ForeignKey(
-        "people.Place", models.PROTECT, null=True, blank=True, related_name="+"
+        "people.Place",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quarantine site"),
     )
     to_household = models.ForeignKey(
-        "geo.Household", models.PROTECT, null=True, blank=True, related_name="+"
+        "geo.Household",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("home household"),
     )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.CharField(_("note"), max_length=200, blank=True, default="")
     # The record another module made the transfer for (a response bundle, a quarantine stay).
-    source = models.CharField(max_length=20, blank=True, default="")
-    source_id = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(_("requested by"), max_length=20, blank=True, default="")
+    source_id = models.BigIntegerField(_("their record"), null=True, blank=True)
     plate = models.CharField(_("vehicle plate"), max_length=8, blank=True, default="")
     escort = models.CharField(_("escort"), max_length=100, blank=True, default="")
     planned_at = models.DateTimeField(_("planned at"))
@@ -110,6 +135,8 @@ class Transfer(Located):
     objects = TransferQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
         ordering = ["-planned_at", "-id"]
         constraints = [
             models.CheckConstraint(

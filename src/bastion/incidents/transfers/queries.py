@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bastion.core import scope
+from bastion.geo.identity import mask_document, mask_id_number, mask_name
 from bastion.geo.models import Node, Resident
 from bastion.incidents.transfers.models import OPEN_STATES, Destination, State, Transfer
 from bastion.people.mobilization.models import Place, PlaceKind
@@ -23,7 +24,12 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def transfers_for(user, action: str = scope.VIEW) -> QuerySet:
     return Transfer.objects.restrict(user, action).select_related(
-        "resident", "from_household", "from_place", "to_place", "to_household"
+        "resident",
+        "from_household__building",
+        "from_household__unit",
+        "from_place",
+        "to_place",
+        "to_household",
     )
 
 
@@ -136,3 +142,28 @@ def daily_figures(day: dt.date, grid_ids: list[int]) -> dict[int, dict[str, int]
         .annotate(n=Count("id"))
     )
     return {r["grid_id"]: {"transferred": r["n"]} for r in rows}
+
+
+def _address(h) -> str:
+    return f"{h.building.name} {h.unit.name} {h.room}"
+
+
+def transfer_card(user, t: Transfer) -> dict:
+    """What a list shows of one transfer: the name and the document masked, the reason only
+    to a role that may see health data."""
+    health = may_see_health(user, t)
+    number = (t.resident.id_number or t.resident.doc_number) if t.resident else t.doc_number
+    return {
+        "t": t,
+        "name": t.name if health else mask_name(t.name),
+        "doc": mask_id_number(number) if len(number or "") == 18 else mask_document(number),
+        "reason": t.get_reason_display() if health else "",
+        "from": t.from_place.name if t.from_place else _address(t.from_household),
+        "can_change": scope.allows(user, scope.CHANGE, t)
+        or any(
+            scope.allows(user, scope.CHANGE, e)
+            for e in (t.to_place, t.to_household)
+            if e is not None
+        ),
+        "can_reveal": bool(t.doc_number) and scope.allows(user, scope.REVEAL, t),
+    }

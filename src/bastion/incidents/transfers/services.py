@@ -28,6 +28,12 @@ CREATED_FIELDS = (
 STATE_FIELDS = ("state", "departed_at", "arrived_at", "cancelled_at", "cancel_reason", "plate")
 
 
+def _aware(at: dt.datetime | None) -> dt.datetime:
+    """`at` (now when None) with a time zone: a time sent without one is local time."""
+    at = at or timezone.now()
+    return timezone.make_aware(at) if timezone.is_naive(at) else at
+
+
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -164,7 +170,7 @@ def _plan(*, actor, client_id, via, **kw) -> Transfer:
     if kw["reason"] not in Reason.values:
         problems.append(Problem("reason", _("Choose the reason for the transfer.")))
     plate = _plate(kw["plate"], problems)
-    planned_at = kw["planned_at"] or timezone.now()
+    planned_at = _aware(kw["planned_at"])
     if problems:
         raise DomainError(problems)
     start = from_household or from_place
@@ -236,7 +242,7 @@ def transfer_depart(
     problems: list[Problem] = []
     if transfer.state != State.PLANNED:
         problems.append(_state_problem(transfer))
-    at = at or timezone.now()
+    at = _aware(at)
     _not_future(at, "departed_at", problems)
     new_plate = _plate(plate, problems) or transfer.plate
     if not new_plate and not problems:
@@ -265,7 +271,7 @@ def transfer_arrive(
         problems.append(Problem("state", _("This transfer has not departed yet.")))
     elif transfer.state != State.ON_THE_WAY:
         problems.append(_state_problem(transfer))
-    at = at or timezone.now()
+    at = _aware(at)
     _not_future(at, "arrived_at", problems)
     if transfer.departed_at is not None and at < transfer.departed_at:
         problems.append(
@@ -299,7 +305,7 @@ def transfer_cancel(
     if problems:
         raise DomainError(problems)
     transfer.state = State.CANCELLED
-    transfer.cancelled_at = at or timezone.now()
+    transfer.cancelled_at = _aware(at)
     transfer.cancel_reason = reason.strip()[:200]
     transfer.save(update_fields=["state", "cancelled_at", "cancel_reason"])
     history.record_update(_user(actor), transfer, before, STATE_FIELDS, source=via)

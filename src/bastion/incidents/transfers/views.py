@@ -19,33 +19,11 @@ from bastion.core import scope
 from bastion.core.api_support import get_for_change
 from bastion.core.errors import DomainError
 from bastion.core.privacy import personal_data_reveal
-from bastion.geo.identity import mask_document, mask_id_number, mask_name
 from bastion.geo.models import DocKind, Node, Resident
 from bastion.incidents.transfers import queries, services
 from bastion.incidents.transfers.models import Destination, Reason, Transfer
 
 SHOWN = 200
-
-
-def card(user, t: Transfer) -> dict:
-    """What a list shows of one transfer: the name and the document masked, the reason only
-    to a role that may see health data."""
-    health = queries.may_see_health(user, t)
-    number = (t.resident.id_number or t.resident.doc_number) if t.resident else t.doc_number
-    return {
-        "t": t,
-        "name": t.name if health else mask_name(t.name),
-        "doc": mask_id_number(number) if len(number or "") == 18 else mask_document(number),
-        "reason": t.get_reason_display() if health else "",
-        "from": t.from_place.name if t.from_place else str(t.from_household),
-        "can_change": scope.allows(user, scope.CHANGE, t)
-        or any(
-            scope.allows(user, scope.CHANGE, e)
-            for e in (t.to_place, t.to_household)
-            if e is not None
-        ),
-        "can_reveal": bool(t.doc_number) and scope.allows(user, scope.REVEAL, t),
-    }
 
 
 @login_required
@@ -71,7 +49,7 @@ def index(request):
             "node": node,
             "counts": queries.counts(queries.transfers_for(request.user)),
             "destinations": queries.by_destination(everything),
-            "cards": [card(request.user, t) for t in rows[:SHOWN]],
+            "cards": [queries.transfer_card(request.user, t) for t in rows[:SHOWN]],
             "shown": SHOWN,
             "can_plan": scope.has_action(request.user, scope.CHANGE),
         },

@@ -557,15 +557,15 @@ class OtherGrid:
         [outcome] = entries_record(actor=self.chief, place=self.checkpoint, items=[item])
         return Entry.objects.get(pk=outcome.id)
 
-    # transfers: someone stopped at the other grid's checkpoint taken to a hospital; a
-    # quarantine hotel of the other grid
+    # transfers: someone taken from the other grid's guard point to a hospital; a quarantine
+    # hotel of the other grid
     @cached_property
     def transfer(self):
         from bastion.incidents.transfers.services import transfer_plan
 
         return transfer_plan(
             actor=self.chief, name="其他转运人", doc_kind="id_card",
-            doc_number="11010519491231002X", from_place=self.checkpoint,
+            doc_number="11010519491231002X", from_place=self.place,
             destination="hospital", to_hospital="其他医院", reason="fever", plate="晋A54321",
         )  # fmt: skip
 

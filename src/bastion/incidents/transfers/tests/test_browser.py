@@ -39,5 +39,8 @@ def test_plan_then_depart_then_arrive_on_a_phone(tree, resident, hotel, phone_pa
     fits_a_phone(page)
     page.get_by_role("button", name="已到达").click()
     expect(page.locator(".tr-card .tr-state")).to_have_text("已到达")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/transfers/?view=all")
+    page.screenshot(path=str(SHOTS / "transfers-1280.png"), full_page=True)
     t = Transfer.objects.get()
     assert (t.state, t.to_place_id, t.plate) == ("arrived", hotel.pk, "京A12345")

@@ -147,3 +147,24 @@ def test_the_daily_figure_counts_departures_by_the_from_grid(tree, resident, hot
     grids = [g.pk for g in tree.grids]
     assert queries.daily_figures(today, grids) == {tree.grids[0].pk: {"transferred": 1}}
     assert queries.daily_figures(today - dt.timedelta(days=1), grids) == {}
+
+
+def test_the_change_page_reads_a_transfer_in_chinese(tree, resident, hotel):
+    from django.test import Client
+    from django.urls import reverse
+
+    services.transfer_plan(
+        actor=tree.users["grid"], resident=resident, destination="quarantine", to_place=hotel,
+        reason="close_contact", plate="京A12345",
+    )  # fmt: skip
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(tree.users["admin"])
+    response = client.get(reverse("accounts:changes"), {"object_type": "incidents.transfer"})
+    [created] = response.context["entries"]
+    assert created.kind == "转运"
+    shown = {c.label: c.new for c in created.changes}
+    assert shown["隔离场所"] == hotel.name and shown["车牌"] == "京A12345"
+    assert (
+        shown["转出住户"]
+        == f"{resident.building.name} {resident.unit.name} {resident.household.room}"
+    )

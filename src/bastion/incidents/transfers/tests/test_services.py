@@ -171,3 +171,18 @@ def test_a_transfer_between_two_places_out_of_scope_is_refused(tree, resident, f
     with pytest.raises(PermissionDenied):
         plan(tree, resident, far_hotel, actor=tree.users["other_grid"])
     assert not Transfer.objects.exists()
+
+
+def test_a_time_without_a_zone_is_local_time(tree, resident, hotel):
+    """A device that sends 09:00 without a zone means 09:00 here (not a crash comparing it
+    with the stored departure)."""
+    t = plan(tree, resident, hotel)
+    local = timezone.localtime() - dt.timedelta(hours=1)
+    naive = local.replace(tzinfo=None, microsecond=0)
+    t = services.transfer_depart(actor=tree.users["grid"], transfer=t, at=naive)
+    assert t.departed_at == local.replace(microsecond=0)
+    with pytest.raises(DomainError) as e:
+        services.transfer_arrive(
+            actor=tree.users["grid"], transfer=t, at=naive - dt.timedelta(minutes=1)
+        )
+    assert fields(e.value) == {"arrived_at"}
