@@ -169,6 +169,10 @@ BASTION_REVEAL_ROLES = (
 BASTION_IMPORT_MAX_ROWS = (
     50_000 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 200_000
 )
+# The outbreak response: an area is lifted after this many days without a new positive and
+# this many testing rounds since, all negative (incidents.response.queries.lift_check).
+BASTION_LIFT_QUIET_DAYS = 14
+BASTION_LIFT_NEGATIVE_ROUNDS = 2
 
 LOGGING = {
     "version": 1,

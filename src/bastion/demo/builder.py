@@ -653,9 +653,10 @@ def demo_logins() -> list[LoginInfo]:
 
 
 def _models() -> list[type[models.Model]]:
-    """Installed models whose table exists (an app still without its migration holds no rows)."""
+    """Installed models whose table exists (an app still without its migration holds no rows),
+    with the many-to-many tables Django makes (a response bundle's areas)."""
     tables = set(connection.introspection.table_names())
-    return [m for m in apps.get_models() if m._meta.db_table in tables]
+    return [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in tables]
 
 
 def _located_models() -> list[type[models.Model]]:

@@ -13,6 +13,7 @@ from bastion.core.idempotency import create_once
 from bastion.geo.models import Node
 from bastion.incidents import queries, services
 from bastion.incidents.models import ControlArea
+from bastion.incidents.response import services as response
 
 router = Router(tags=["incidents"])
 
@@ -91,8 +92,10 @@ def area_set(request, payload: AreaIn):
 
 @router.post("/areas/{area_id}/lift", response={200: AreaOut, **WRITE_ERRORS})
 def area_lift(request, area_id: int, payload: LiftIn):
+    """Lift a control area under the lifting rule (no new positive for N days, M negative
+    rounds since): refused with the rule and the figures while it fails."""
     area = get_for_change(ControlArea.objects.select_related("node"), request.auth, pk=area_id)
-    area = services.control_lift(actor=request.auth, area=area, at=payload.at, source="api")
+    area = response.area_lift(actor=request.auth, area=area, at=payload.at, source="api")
     return _out(area)
 
 

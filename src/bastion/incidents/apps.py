@@ -7,7 +7,9 @@ class IncidentsConfig(SubPackageModels):
     name = "bastion.incidents"
     label = "incidents"
     verbose_name = _("Control areas")
-    model_modules = ("transfers.models",)
+    # The outbreak response's tables (cases, bundles, tasks, disinfections) and the
+    # transfers' stand on the control areas of models.py.
+    model_modules = ("response.models", "transfers.models")
 
     def ready(self) -> None:
         from bastion.incidents import figures

@@ -15,6 +15,8 @@ from bastion.core.scope import get_scoped_or_404
 from bastion.geo.models import Node
 from bastion.incidents import queries, services
 from bastion.incidents.models import AREA_LEVELS, WHAT_APPLIES, ControlLevel
+from bastion.incidents.response import queries as response_queries
+from bastion.incidents.response import services as response
 
 SHOWN = 300
 CHOICES = 400  # nodes offered in the form's list
@@ -152,9 +154,14 @@ def area_lift(request, area_id: int):
             level=None,
             post_to=reverse("incidents:lift", args=[area.pk]),
             area=area,
+            rule=response_queries.lift_check(area),
         )
-    services.control_lift(actor=request.user, area=area)
-    messages.success(request, _("%(node)s: control lifted.") % {"node": area.node.name})
+    try:
+        response.area_lift(actor=request.user, area=area)
+    except DomainError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("%(node)s: control lifted.") % {"node": area.node.name})
     return _back(request.POST.get("at", ""))
 
 

@@ -8,12 +8,14 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from bastion.incidents.response.registry import register_opener
         from bastion.notices.kinds import mark_urgent
         from bastion.orders.queries import FIGURES, daily_figures
-        from bastion.orders.services import ESCALATION_KIND
+        from bastion.orders.services import ESCALATION_KIND, response_order_issue
         from bastion.reports.registry import Figure, register
 
         mark_urgent(ESCALATION_KIND)  # a call to make now: first in the chief's inbox
+        register_opener("order", response_order_issue)  # the outbreak response's order
 
         register(
             module="orders",

@@ -22,6 +22,7 @@ from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
 from bastion.core.photos import CheckedPhoto
 from bastion.geo.models import Node
+from bastion.incidents.response.registry import Opened
 from bastion.notices.models import Delivery
 from bastion.notices.services import Recipient as Addressee
 from bastion.notices.services import in_every_language, notification_send
@@ -467,3 +468,25 @@ def order_from_decision(
         at=now,
         source=source,
     )
+
+
+def response_order_issue(*, actor, bundle, task) -> Opened:
+    """The outbreak response's order: the sealed area's building and unit chiefs are told
+    what sealing means for their people, to acknowledge within the default time and to
+    report it done by the task's deadline."""
+    node = bundle.node
+    order = order_issue(
+        actor=actor,
+        node=node,
+        title=(_("Sealed: %(node)s") % {"node": node.name})[:100],
+        text=_(
+            "%(node)s is sealed after a confirmed case. Keep everyone at home, list who needs "
+            "medicine or care, open the doors for home sampling and receive deliveries."
+        )
+        % {"node": node.name},
+        roles=[PostRole.BUILDING_CHIEF, PostRole.UNIT_CHIEF],
+        priority=Priority.URGENT,
+        due_at=task.deadline,
+        source="incidents",
+    )
+    return Opened(ref_id=order.pk)

@@ -273,17 +273,6 @@ class CancelIn(Schema):
     client_id: UUID | None = None
 
 
-class SealIn(Schema):
-    sealed: bool
-    note: str = ""
-
-
-class SealOut(Schema):
-    building_id: int
-    sealed: bool
-    changed: bool
-
-
 class LinkOut(Schema):
     household_id: int
     url: str = Field(description="The household's page; the token is the last path part.")
@@ -1083,20 +1072,6 @@ def errand_cancel(request, errand_id: int, payload: CancelIn):
         source="api",
     )
     return _errand_fresh(request.user, errand_id)
-
-
-@router.post("/buildings/{building_id}/seal", response={200: SealOut, **WRITE_ERRORS})
-def building_seal(request, building_id: int, payload: SealIn):
-    """Mark a building sealed for deliveries (errands go to the unit door), or lift it."""
-    building = get_for_change(Node.objects.filter(level="building"), request.user, pk=building_id)
-    changed = services.building_seal_set(
-        actor=request.user,
-        building=building,
-        sealed=payload.sealed,
-        note=payload.note,
-        source="api",
-    )
-    return {"building_id": building.pk, "sealed": payload.sealed, "changed": changed}
 
 
 # --------------------------------------------------------------------------- household links

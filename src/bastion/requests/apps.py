@@ -8,8 +8,13 @@ class RequestsConfig(AppConfig):
     verbose_name = _("Requests and errands")
 
     def ready(self) -> None:
+        from bastion.incidents.response.registry import register_opener
         from bastion.reports.registry import Figure, register
         from bastion.requests.queries import FIGURES, daily_figures
+        from bastion.requests.services import response_delivery_open
+
+        # The outbreak response's delivery task: the sealed area's open errands to the door.
+        register_opener("delivery", response_delivery_open)
 
         register(
             module="requests",

@@ -29,6 +29,8 @@ from django.utils import timezone
 from bastion.accounts.models import RoleAssignment
 from bastion.core import history
 from bastion.geo.models import LEVEL_ORDER, Household, Node, Resident
+from bastion.incidents.queries import active_levels
+from bastion.incidents.services import control_set
 from bastion.people.models import Person, PersonKind
 from bastion.requests import services
 from bastion.requests.models import (
@@ -42,7 +44,6 @@ from bastion.requests.models import (
     Meeting,
     MeetingStatus,
     Request,
-    SealedBuilding,
     Status,
     Track,
 )
@@ -406,14 +407,20 @@ def _errands(street, rng, now, households) -> dict:
     every_courier = [pk for pks in couriers_by_grid.values() for pk in pks]
     buildings = sorted({h[6] for h in households})
     sealed = rng.sample(buildings, min(3, len(buildings)))
+    # Sealed through `incidents` (what errands read), unless a building already has a level.
     seal_rows = []
-    for building in Node.objects.filter(pk__in=sealed):
-        row = SealedBuilding(
-            building=building, since=now - dt.timedelta(days=3), note="密接者所在楼栋，临时封控"
+    taken = set(active_levels(sealed))
+    for building in Node.objects.filter(pk__in=sealed).exclude(pk__in=taken).order_by("pk"):
+        seal_rows.append(
+            control_set(
+                actor=None,
+                node=building,
+                level="sealed",
+                reason="密接者所在楼栋，临时封控",
+                since=now - dt.timedelta(days=3),
+                source="demo",
+            )
         )
-        row.locate(building)
-        seal_rows.append(row)
-    SealedBuilding.objects.bulk_create(seal_rows)
     sealed_households = [h for h in households if h[6] in set(sealed)]
 
     plan = []  # (status, days ago, urgency, minutes ago for today's)

@@ -361,11 +361,6 @@ class ConfirmForm(ProblemsMixin, ClientIdMixin):
     comment = forms.CharField(required=False, max_length=300, label=_("Comment"))
 
 
-class SealForm(forms.Form):
-    sealed = forms.BooleanField(required=False)
-    note = forms.CharField(max_length=200, required=False, label=_("Note"))
-
-
 # --- the household's own page
 
 

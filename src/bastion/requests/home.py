@@ -204,7 +204,7 @@ def errand_new(request, link):
             "token": _token(request),
             "form": form,
             "household": link.household,
-            "sealed": services.building_sealed(link.household.building_id),
+            "sealed": services.sealed_at(link.household),
         },
     )
 

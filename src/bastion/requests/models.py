@@ -468,21 +468,6 @@ class ErrandItem(models.Model):
         return f"{self.name} {self.quantity}".strip()
 
 
-class SealedBuilding(Located):
-    """A building under seal for deliveries: couriers leave errands at the unit door. (The
-    incidents module will own control zones; until then this flag is set here.)"""
-
-    building = models.OneToOneField(Node, models.CASCADE, related_name="+")
-    since = models.DateTimeField()
-    note = models.CharField(_("note"), max_length=200, blank=True)
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return str(self.building_id)
-
-
 class HouseholdLink(Located):
     """A household's secret link to its own page. The token is not stored: it is an HMAC of
     the row's id and a random nonce under the site's secret key, so a printed QR code can be

@@ -38,7 +38,6 @@ from bastion.requests.models import (
     Meeting,
     Photo,
     Request,
-    SealedBuilding,
     Status,
     Track,
 )
@@ -447,14 +446,6 @@ def courier_choices(user, errand: Errand, now: dt.datetime | None = None) -> Que
 
 def courier_for(user, pk: int) -> Person:
     return get_scoped_or_404(Person, user, scope.VIEW, pk=pk)
-
-
-def sealed_building_ids(building_ids) -> set[int]:
-    return set(
-        SealedBuilding.objects.filter(building_id__in=building_ids).values_list(
-            "building_id", flat=True
-        )
-    )
 
 
 # --------------------------------------------------------------------------- households

@@ -32,6 +32,9 @@ from bastion.core.photos import MAX_PHOTOS, CheckedPhoto
 from bastion.core.privacy import personal_data_reveal
 from bastion.geo.identity import normalise_mobile
 from bastion.geo.models import Household, Node, Resident
+from bastion.incidents.models import ControlLevel
+from bastion.incidents.queries import level_over_rows
+from bastion.incidents.response.registry import Opened
 from bastion.people.models import Person, PersonKind
 from bastion.requests.models import (
     PRIORITY,
@@ -50,7 +53,6 @@ from bastion.requests.models import (
     PhotoKind,
     Proof,
     Request,
-    SealedBuilding,
     Status,
     Submission,
     Track,
@@ -891,9 +893,31 @@ def delivery_code_make() -> str:
     return f"{secrets.randbelow(10_000):04d}"
 
 
-def building_sealed(building_id: int | None) -> bool:
-    return (
-        building_id is not None and SealedBuilding.objects.filter(building_id=building_id).exists()
+def sealed_at(located) -> bool:
+    """Whether a household (an errand, any located row) is under a sealed control area
+    (`incidents`): its errands go to the unit door."""
+    return level_over_rows([located])[0] == ControlLevel.SEALED
+
+
+OPEN_ERRANDS = (
+    ErrandStatus.ORDERED,
+    ErrandStatus.ACCEPTED,
+    ErrandStatus.ASSIGNED,
+    ErrandStatus.PICKED_UP,
+)
+
+
+def response_delivery_open(*, actor, bundle, task) -> Opened:
+    """The outbreak response's delivery task: the open errands of the sealed area go to the
+    unit door from now (new ones do by themselves, reading the control areas)."""
+    node = bundle.node
+    where = {f"{node.level}_id": node.pk}
+    moved = Errand.objects.filter(**where, status__in=OPEN_ERRANDS).update(to_unit_door=True)
+    households = Household.objects.filter(**where).count()
+    return Opened(
+        ref_id=None,
+        note=_("%(households)s households; %(errands)s open errands to the unit door.")
+        % {"households": households, "errands": moved},
     )
 
 
@@ -947,7 +971,7 @@ def errand_order(
             priority=PRIORITY[ErrandUrgency(urgency)],
             note=clean_note,
             payment_note=clean_payment,
-            to_unit_door=building_sealed(household.building_id),
+            to_unit_door=sealed_at(household),
             delivery_code=delivery_code_make(),
             created_at=at,
             created_by=actor
@@ -1026,7 +1050,7 @@ def errand_accept(
     if replay:
         return errand
     errand.status, errand.accepted_at = ErrandStatus.ACCEPTED, _now(at)
-    errand.to_unit_door = building_sealed(errand.building_id)
+    errand.to_unit_door = sealed_at(errand)
     return _errand_saved(errand, "accept", actor, None, client_id, before, who, source)
 
 
@@ -1054,7 +1078,7 @@ def errand_assign(
     if courier.pk == errand.courier_id:
         raise DomainError(_("The errand is already with this courier."), field="courier")
     errand.status, errand.courier, errand.assigned_at = ErrandStatus.ASSIGNED, courier, _now(at)
-    errand.to_unit_door = building_sealed(errand.building_id)
+    errand.to_unit_door = sealed_at(errand)
     return _errand_saved(errand, "assign", actor, None, client_id, before, who, source)
 
 
@@ -1162,46 +1186,6 @@ def errand_cancel(
         reason,
     )
     return _errand_saved(errand, "cancel", actor, link, client_id, before, who, source)
-
-
-@transaction.atomic
-def building_seal_set(
-    *,
-    actor: Actor,
-    building: Node,
-    sealed: bool,
-    note: str = "",
-    at: dt.datetime | None = None,
-    source: str = "web",
-) -> bool:
-    """Mark a building sealed (errands to the unit door) or lift it. Open errands of the
-    building follow at once. Answers whether anything changed."""
-    if building.level != "building":
-        raise DomainError(_("Only a building can be sealed."), field="building")
-    found = SealedBuilding.objects.filter(building=building).first()
-    if sealed == (found is not None):
-        return False
-    if sealed:
-        row = SealedBuilding(
-            building=building, since=_now(at), note=note.strip()[:200], set_by=actor
-        )
-        row.locate(building)
-        row.save()
-    else:
-        found.delete()
-    Errand.objects.filter(
-        building_id=building.pk,
-        status__in=[
-            ErrandStatus.ORDERED,
-            ErrandStatus.ACCEPTED,
-            ErrandStatus.ASSIGNED,
-            ErrandStatus.PICKED_UP,
-        ],
-    ).update(to_unit_door=sealed)
-    history.record(
-        actor, building, "update", {"sealed_for_delivery": [not sealed, sealed]}, source=source
-    )
-    return True
 
 
 # --------------------------------------------------------------------------- household links

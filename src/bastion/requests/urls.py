@@ -31,7 +31,6 @@ urlpatterns = [
     path("links/", views.links, name="links"),
     path("links/buildings/<int:building_id>/issue/", views.links_issue, name="links_issue"),
     path("links/buildings/<int:building_id>/sheet/", views.link_sheet, name="link_sheet"),
-    path("links/buildings/<int:building_id>/seal/", views.building_seal, name="seal"),
     path("links/households/<int:household_id>/", views.link_detail, name="link"),
     path("links/households/<int:household_id>/qr.svg", views.link_qr, name="link_qr"),
     path("links/households/<int:household_id>/<slug:action>/", views.link_act, name="link_act"),

@@ -41,7 +41,6 @@ from bastion.requests.forms import (
     ReportBackForm,
     RequestForm,
     ResultForm,
-    SealForm,
     StepForm,
     TriageForm,
     parse_items,
@@ -805,7 +804,7 @@ def links(request):
             "building": building,
             "rows": rows,
             "active": sum(1 for _h, link in rows if link),
-            "sealed": building is not None and services.building_sealed(building.pk),
+            "sealed": building is not None and services.sealed_at(building),
             "can_change": building is not None and scope.can(user, scope.CHANGE, building),
         },
     )
@@ -819,25 +818,6 @@ def links_issue(request, building_id: int):
     households = Household.objects.restrict(user, scope.CHANGE).filter(building_id=building.pk)
     made = services.links_issue_many(actor=user, households=households)
     messages.success(request, _("%(n)d links issued.") % {"n": made})
-    return redirect(reverse("requests:links") + f"?building={building.pk}")
-
-
-@login_required
-@require_POST
-def building_seal(request, building_id: int):
-    user = request.user
-    building = get_for_change(Node.objects.filter(level="building"), user, pk=building_id)
-    form = SealForm(request.POST)
-    form.is_valid()
-    try:
-        services.building_seal_set(
-            actor=user,
-            building=building,
-            sealed=form.cleaned_data.get("sealed", False),
-            note=form.cleaned_data.get("note", ""),
-        )
-    except DomainError as error:
-        _problems(request, error)
     return redirect(reverse("requests:links") + f"?building={building.pk}")
 
 

@@ -297,6 +297,7 @@ class ListKind(models.TextChoices):
     RETURNEES = "returnees", _("Returnees")
     CLOSE_CONTACTS = "close_contacts", _("Close contacts")
     PHARMACY = "pharmacy", _("Pharmacy purchases")
+    TRACING = "tracing", _("Contact tracing")
 
 
 class DrugCategory(models.TextChoices):

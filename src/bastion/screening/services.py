@@ -767,6 +767,28 @@ def read_call_list(*, kind: str, filename: str, content: bytes) -> list[CallRowD
     return rows
 
 
+@transaction.atomic
+def call_list_open(*, actor, node: Node, kind: str, name: str, source: str = "web") -> CallList:
+    """An empty call list in `node`'s area, to be filled later (the contacts a case's tracing
+    finds): the outbreak response opens one per case."""
+    if kind not in ListKind.values:
+        raise DomainError(_("Unknown kind of list."), field="kind")
+    if node.level in ("building", "unit"):
+        raise DomainError(_("A list is imported into a grid or a larger area."), field="node")
+    call_list = CallList(
+        node=node,
+        kind=kind,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        name=(name.strip() or ListKind(kind).label)[:100],
+    )
+    call_list.locate(node)
+    call_list.save()
+    history.record(
+        actor, call_list, "create", {"kind": [None, kind], "rows": [None, 0]}, source=source
+    )
+    return call_list
+
+
 @created_once(CallList)
 @transaction.atomic
 def call_list_import(

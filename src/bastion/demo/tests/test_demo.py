@@ -523,7 +523,8 @@ def test_every_demo_community_has_three_extra_cadres(demo, db):
 
     admin = User.objects.get(username="admin")
     covers = extra_cadres(admin, demo.street, minimum=3)
-    assert len(covers) == 6 and sum(c.cadres for c in covers) == 673
+    # 673 sent down by the other demos, and 3 reserve cadres into the response's sealed area.
+    assert len(covers) == 6 and sum(c.cadres for c in covers) == 676
     assert communities_short(admin, demo.street, minimum=3) == []
     # The rule bites: ask for more than the demo sends and every community is listed short.
     assert len(communities_short(admin, demo.street, minimum=200)) == 6
@@ -540,7 +541,9 @@ def test_a_few_demo_buildings_will_miss_the_running_rounds_deadline(demo, db):
 
     admin = User.objects.get(username="admin")
     running = Round.objects.get(node=demo.street, ends_at__gte=timezone.now())
-    assert ControlArea.objects.filter(lifted_at__isnull=True).count() == 3
+    # The pooling demo's 3, requests' 3 sealed buildings (errands to the unit door), and the
+    # response demo's confirmed case: its building, grid and community.
+    assert ControlArea.objects.filter(lifted_at__isnull=True).count() == 9
     kinds = set(Tube.objects.filter(round=running).values_list("kind", "capacity"))
     assert ("pool", 10) in kinds and ("pool", 20) in kinds
     assert Tube.objects.filter(round=running, kind="household").exists()

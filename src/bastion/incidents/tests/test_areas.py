@@ -180,7 +180,8 @@ def test_the_page_lists_my_areas_and_those_above_me_only(tree, areas, client):
     assert tree.buildings[2].name not in html  # nor in the form's list of nodes
 
 
-def test_the_page_sets_and_lifts_within_my_grid_after_confirming(tree, areas, client):
+def test_the_page_sets_and_lifts_within_my_grid_after_confirming(tree, areas, client, settings):
+    settings.BASTION_LIFT_QUIET_DAYS = settings.BASTION_LIFT_NEGATIVE_ROUNDS = 0  # rule holds
     c = web(client, tree.users["grid"])
     body = {"node": tree.units[2].pk, "level": "controlled", "reason": "密接"}
     asked = c.post("/incidents/set/", body, headers={"accept-language": "en"})
@@ -232,7 +233,8 @@ def bearer(user) -> Client:
     return Client(headers={"authorization": f"Bearer {token_issue(user=user)}"})
 
 
-def test_the_api_sets_lists_and_lifts_once_per_client_id(tree, areas):
+def test_the_api_sets_lists_and_lifts_once_per_client_id(tree, areas, settings):
+    settings.BASTION_LIFT_QUIET_DAYS = settings.BASTION_LIFT_NEGATIVE_ROUNDS = 0  # rule holds
     api = bearer(tree.users["grid"])
     body = {
         "node_id": tree.grids[0].pk,
@@ -274,3 +276,30 @@ def test_the_api_cannot_reach_another_grid(tree, areas):
     areas["other"].refresh_from_db()
     assert areas["other"].lifted_at is None
     assert timezone.now() >= areas["other"].since
+
+
+def test_lifting_an_area_failing_the_rule_is_refused_on_the_page_and_the_api(
+    tree, areas, client, settings
+):
+    """The confirmation shows the rule's figures and offers no button while it fails; a
+    lift posted anyway is refused naming the rule, and nothing is written."""
+    settings.BASTION_LIFT_QUIET_DAYS = 14
+    settings.BASTION_LIFT_NEGATIVE_ROUNDS = 2
+    c = Client()
+    c.force_login(tree.users["grid"])
+    url = f"/incidents/{areas['mine'].pk}/lift/"
+    page = c.post(url, headers={"accept-language": "en"}).content.decode()
+    assert "Without a new positive: 0 of 14 days." in page
+    assert "Negative rounds since: 0 of 2." in page
+    assert "Confirm and lift" not in page
+    logged = ChangeLog.objects.count()
+    c.post(url, {"confirm": "yes"})
+    areas["mine"].refresh_from_db()
+    assert areas["mine"].lifted_at is None and ChangeLog.objects.count() == logged
+    token = token_issue(user=tree.users["grid"])
+    api = Client(headers={"authorization": f"Bearer {token}"})
+    refused = api.post(f"{API}/areas/{areas['mine'].pk}/lift", {}, content_type="application/json")
+    assert refused.status_code == 422
+    assert "14" in refused.content.decode()
+    areas["mine"].refresh_from_db()
+    assert areas["mine"].lifted_at is None

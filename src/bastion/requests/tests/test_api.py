@@ -1,5 +1,5 @@
 """The staff API drives every write the pages do: a request through both tracks and a
-meeting, an errand from order to confirmation, links and seals; retries with a client id
+meeting, an errand from order to confirmation, links; retries with a client id
 answer 200 with the row as it stands; refusals name their field."""
 
 import datetime as dt
@@ -208,7 +208,7 @@ def test_errand_through_the_api(api, household, courier, client):
     assert call("post", f"/errands/{eid}/confirm", {"rating": 4}).json()["status"] == "confirmed"
 
 
-def test_links_seal_figures_overdue(api, household, tree):
+def test_links_figures_overdue(api, household, tree):
     call = api("grid")
     link = call("post", f"/households/{household.pk}/link", {})
     assert link.status_code == 200 and link.json()["url"].endswith(f"/h/{link.json()['token']}/")
@@ -220,8 +220,6 @@ def test_links_seal_figures_overdue(api, household, tree):
     issued = call("post", f"/buildings/{household.building_id}/links").json()
     assert issued == {"building_id": household.building_id, "issued": 8}
     assert call("post", f"/buildings/{household.building_id}/links").json()["issued"] == 0
-    seal = call("post", f"/buildings/{household.building_id}/seal", {"sealed": True}).json()
-    assert seal == {"building_id": household.building_id, "sealed": True, "changed": True}
     call(
         "post",
         "/requests",

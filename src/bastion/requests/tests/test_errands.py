@@ -11,6 +11,7 @@ from django.http import Http404
 from bastion.core.errors import Conflict, DomainError
 from bastion.core.history import history_of
 from bastion.core.photos import photos_check
+from bastion.incidents import services as incidents
 from bastion.people.services import person_create
 from bastion.requests import queries, services
 from bastion.requests.models import Errand, Photo
@@ -192,13 +193,14 @@ def test_only_couriers_carry_errands(walk, staff, tree):
     assert refused.value.problems[0].field == "courier"
 
 
-def test_sealed_building_sends_errands_to_the_unit_door(order, staff, household, tree):
-    assert services.building_seal_set(actor=staff, building=household.building, sealed=True)
+def test_a_sealed_control_area_sends_errands_to_the_unit_door(order, staff, household, tree):
+    """Errands read the control areas of `incidents`: a sealed building (or a sealed grid
+    above it) sends them to the unit door; a controlled one does not."""
+    incidents.control_set(actor=staff, node=household.building, level="controlled", reason="x")
+    assert not order().to_unit_door
+    incidents.control_set(actor=staff, node=household.grid, level="sealed", reason="密接")
     e = order()
     assert e.to_unit_door
-    assert not services.building_seal_set(actor=staff, building=household.building, sealed=True)
-    with pytest.raises(DomainError):
-        services.building_seal_set(actor=staff, building=household.unit, sealed=True)
     other = order(household=households_of(tree.grids[1])[0], actor=tree.users["street"])
     assert not other.to_unit_door
 

@@ -12,7 +12,7 @@ from bastion.accounts.models import ApiToken
 from bastion.core.models import ChangeLog
 from bastion.core.photos import photos_check
 from bastion.requests import services
-from bastion.requests.models import Errand, HouseholdLink, Photo, Request, SealedBuilding
+from bastion.requests.models import Errand, HouseholdLink, Photo, Request
 from bastion.requests.tests.conftest import households_of, png_upload
 
 
@@ -75,7 +75,6 @@ def _written() -> tuple:
         Request.objects.count(),
         Errand.objects.count(),
         HouseholdLink.objects.count(),
-        SealedBuilding.objects.count(),
         Photo.objects.count(),
         list(Request.objects.order_by("pk").values_list("status", flat=True)),
         list(Errand.objects.order_by("pk").values_list("status", flat=True)),
@@ -102,7 +101,6 @@ PAGES = [
     ("post", "requests:link_act", ["household", "revoke"], {}),
     ("get", "requests:link_sheet", ["building"], {}),
     ("post", "requests:links_issue", ["building"], {}),
-    ("post", "requests:seal", ["building"], {"sealed": "on"}),
 ]
 
 
@@ -163,7 +161,6 @@ API = [
     ("get", "/households/{household}/link", None),
     ("post", "/households/{household}/link", {"renew": True}),
     ("post", "/households/{household}/link/revoke", None),
-    ("post", "/buildings/{building}/seal", {"sealed": True}),
     ("post", "/buildings/{building}/links", None),
     ("get", "/figures?node_id={building}", None),
 ]

@@ -40,10 +40,13 @@ from django.db.models import (
     When,
 )
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bastion.accounts.models import Role, RoleAssignment
 from bastion.geo.models import Node
+from bastion.incidents.response.registry import Opened
+from bastion.incidents.response.services import cases_from_positive
 from bastion.notices import queries as notice_queries
 from bastion.notices.models import Notification
 from bastion.notices.services import (
@@ -55,6 +58,7 @@ from bastion.notices.services import (
 from bastion.people.models import Post, PostRole
 from bastion.testing.results.models import Retest, RetestState
 from bastion.testing.rounds.models import Round, SitePost, Station, StationKind
+from bastion.testing.rounds.services import round_open
 from bastion.testing.scans.models import Result, Scan, ScanKind, Tube, TubeKind
 
 KIND_POSITIVE_POOL = "testing.positive_pool"
@@ -85,6 +89,7 @@ def results_applied(*, round_: Round, changes: dict[str, list[Tube]], at: dt.dat
     marked: close the retests resulted now, hold the people of the new positive pools and
     notify the area. Inside the import's transaction."""
     _retests_resulted(round_, changes, at)
+    _cases_propose(changes, at)
     positives = [t for t in changes.get(Result.POSITIVE, []) if t.kind != TubeKind.SINGLE]
     if not positives:
         return
@@ -93,6 +98,56 @@ def results_applied(*, round_: Round, changes: dict[str, list[Tube]], at: dt.dat
     )
     for tube in positives:
         pool_notify(tube=tube, round_=round_, at=at)
+
+
+def _cases_propose(changes: dict[str, list[Tube]], at: dt.datetime) -> None:
+    """Each person of a positive single tube (a retest, or a home-sampling tube) is a case:
+    the outbreak response proposes control areas around them."""
+    singles = [t.pk for t in changes.get(Result.POSITIVE, []) if t.kind == TubeKind.SINGLE]
+    if not singles:
+        return
+    people = (
+        Scan.objects.filter(tube_id__in=singles, kind=ScanKind.RESIDENT, resident__isnull=False)
+        .order_by("tube__barcode", "resident_id")
+        .values_list("resident_id", "tube__barcode")
+    )
+    cases_from_positive(residents=list(people), at=at)
+
+
+def negative_rounds(*, node: Node, since: dt.datetime) -> int:
+    """The lifting rule's count: rounds that sampled people under `node` since `since` and
+    found every one of them negative (a pending or invalid result does not count yet)."""
+    rows = (
+        Scan.objects.filter(
+            **{f"{node.level}_id": node.pk},
+            kind=ScanKind.RESIDENT,
+            at__gte=since,
+            voided_at__isnull=True,
+        )
+        .values("round_id")
+        .annotate(n=Count("pk"), other=Count("pk", filter=~Q(result=Result.NEGATIVE)))
+        .order_by()
+    )
+    return sum(1 for r in rows if r["n"] and not r["other"])
+
+
+def home_round_open(*, actor, bundle, task) -> Opened:
+    """The outbreak response's home-sampling task: a round over the sealed area alone, a
+    single tube per person at the door, due by the task's deadline."""
+    now = timezone.now()
+    round_ = round_open(
+        actor=actor,
+        node=bundle.node,
+        name=(_("Home sampling: %(node)s") % {"node": bundle.node.name})[:100],
+        starts_at=now,
+        ends_at=max(task.deadline, now + dt.timedelta(hours=24)),
+        deadline=task.deadline,
+        pool_size=1,
+        sealed_tube="single",
+        home=True,
+        source="incidents",
+    )
+    return Opened(ref_id=round_.pk)
 
 
 def _retests_resulted(round_: Round, changes: dict[str, list[Tube]], at: dt.datetime) -> None:

@@ -93,11 +93,13 @@ def round_open(
     receive_within: int = 2,
     tube_pattern: str = DEFAULT_TUBE_PATTERN,
     client_id: uuid.UUID | None = None,
+    home: bool = False,
     source: str = "web",
 ) -> Round:
     """Decide a testing round over `node`'s subtree, with its deadline (24 hours after the
     start by default), its pooling by control level (`testing.rounds.pooling`) and the hours each
-    custody step may take before it is overdue."""
+    custody step may take before it is overdue. A home-sampling round (`home`, a sealed
+    area's, opened by the outbreak response) may cover one building or unit."""
     problems = []
     if not name.strip():
         problems.append(Problem("name", _("Name is required.")))
@@ -133,7 +135,7 @@ def round_open(
         problems.append(Problem("deadline", _("The deadline comes after the start.")))
     if ends_at <= starts_at:
         problems.append(Problem("ends_at", _("A round must end after it starts.")))
-    if node.level in ("building", "unit"):
+    if node.level in ("building", "unit") and not home:
         problems.append(Problem("node", _("A round covers a grid or a larger area.")))
     if problems:
         raise DomainError(problems)

@@ -431,6 +431,19 @@ class OtherGrid:
             actor=self.tree.users["street"], node=self.building, level="sealed", reason="其他封控"
         )
 
+    # the outbreak response: a case in the other grid's unit, confirmed into its bundle
+    @cached_property
+    def case(self):
+        from bastion.incidents.response.services import case_record
+
+        return case_record(actor=self.tree.users["street"], node=self.unit, name=self.resident.name)
+
+    @cached_property
+    def bundle(self):
+        from bastion.incidents.response.services import case_confirm
+
+        return case_confirm(actor=self.tree.users["street"], case=self.case)
+
     # daily report: a recomputation of the grid's figures, queued (the page follows it)
     @cached_property
     def recompute_task(self) -> str:
@@ -695,6 +708,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "person_ids": lambda o: [o.person.pk],
     # control areas
     "area_id": lambda o: o.control_area.pk,
+    # the outbreak response
+    "case_id": lambda o: o.case.pk,
+    "bundle_id": lambda o: o.bundle.pk,
+    "task_id": lambda o: o.bundle.tasks.get(kind="delivery").pk,
     # notices
     "notification_id": lambda o: o.notification.pk,
     "delivery_id": lambda o: o.delivery.pk,
@@ -815,6 +832,13 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "reason": lambda o: "fever",
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
+    "incidents:case_new": {"node": lambda o: o.unit.pk, "name": lambda o: "新病例"},
+    "incidents:disinfection_new": {
+        "node": lambda o: o.unit.pk,
+        "place": lambda o: "楼道",
+        "agent": lambda o: "含氯消毒液",
+        "person": lambda o: "张三",
+    },
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
     "checkpoints:loop_confirm": {"code": lambda o: o.loop_pass.code},
 }
