@@ -77,6 +77,10 @@ class Site(SiteScoped, Located):
     stay_days = models.PositiveSmallIntegerField(_("days at the site"), default=14)
     home_days = models.PositiveSmallIntegerField(_("days of home monitoring"), default=7)
     test_days = models.CharField(_("test on days"), max_length=60, default="1,4,7,10,14")
+    # Where an abnormal check or a positive test is transferred to ("" = the default).
+    transfer_to = models.CharField(
+        _("transfer abnormal cases to"), max_length=100, blank=True, default=""
+    )
 
     objects = SiteQuerySet.as_manager()
 
