@@ -12,7 +12,7 @@ bed at once, the second waits for the first and is told the room is full."""
 import datetime as dt
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,7 +26,7 @@ from bastion.checkpoints.models import Decision, Occupant
 from bastion.checkpoints.services import occupant_receive
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.history import record_created, record_update, snapshot
-from bastion.core.idempotency import created_once
+from bastion.core.idempotency import create_once, created_once
 from bastion.core.sheets.columns import Column, header_index, header_key
 from bastion.core.sheets.reading import cell_text, sheet_read
 from bastion.geo.models import Node, Resident
@@ -46,6 +46,7 @@ from bastion.quarantine.models import (
     Stay,
     StayIncident,
     StayState,
+    StayStep,
 )
 from bastion.screening.models import CallRow
 
@@ -680,3 +681,23 @@ def stay_transfer(
     _free_bed(stay.room_id)
     record_update(actor, stay, before, fields)
     return stay
+
+
+def stay_step_once(
+    *, actor, stay: Stay, action: str, client_id: uuid.UUID | None, step: Callable[[], Stay]
+) -> Stay:
+    """Run a step of a stay's way out (`step`: a release, a transfer, a hand-over) once per
+    client-made id: a retry gets the stay back and writes nothing; the same id sent with
+    another request is refused (409). Without an id the step simply runs."""
+    if client_id is None:
+        return step()
+
+    def run() -> StayStep:
+        done = step()
+        return StayStep.objects.create(
+            stay=done, action=action, at=timezone.now(),
+            by=actor if getattr(actor, "pk", None) else None, client_id=client_id,
+        )  # fmt: skip
+
+    row, _created = create_once(StayStep, client_id, actor, run)
+    return Stay.objects.get(pk=row.stay_id)
