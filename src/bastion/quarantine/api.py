@@ -151,10 +151,16 @@ class IncidentOut(Schema):
 
 
 class ReleaseIn(Schema):
+    client_id: UUID | None = Field(
+        None, description="A client-made id: a retry replays, another request with it is a 409."
+    )
     reason: str = Field("", max_length=200, description="Required before the planned end.")
 
 
 class TransferIn(Schema):
+    client_id: UUID | None = Field(
+        None, description="A client-made id: a retry replays, another request with it is a 409."
+    )
     to: str = Field(max_length=100, description="The hospital.")
     vehicle: str = Field("", max_length=20, description="The vehicle's plate: it departs now.")
     reason: Literal["abnormal_check", "fever", "positive", "other"] = "abnormal_check"
@@ -162,6 +168,9 @@ class TransferIn(Schema):
 
 
 class HandOverIn(Schema):
+    client_id: UUID | None = Field(
+        None, description="A client-made id: a retry replays, another request with it is a 409."
+    )
     home_node_id: int | None = Field(None, description="Default: the person's home.")
 
 
@@ -392,7 +401,14 @@ def quarantine_incident(request, stay_id: int, payload: IncidentIn):
 def quarantine_release(request, stay_id: int, payload: ReleaseIn):
     """Release at the planned end; before it only with a `reason`."""
     stay = _stay_for_change(request, stay_id)
-    return _stay(services.stay_release(actor=request.auth, stay=stay, reason=payload.reason))
+    return _stay(
+        services.stay_step_once(
+            actor=request.auth, stay=stay, action="release", client_id=payload.client_id,
+            step=lambda: services.stay_release(
+                actor=request.auth, stay=stay, reason=payload.reason
+            ),
+        )
+    )  # fmt: skip
 
 
 @router.post("/stays/{stay_id}/transfer", response={200: StayOut, **WRITE_ERRORS})
@@ -400,7 +416,13 @@ def quarantine_transfer(request, stay_id: int, payload: TransferIn):
     """Transfer out to a hospital (an abnormal check, a positive test): incidents' transfer
     is planned from the site and departs now when the plate is given."""
     stay = _stay_for_change(request, stay_id)
-    return _stay(services.stay_transfer(actor=request.auth, stay=stay, **payload.dict()))
+    fields = payload.dict(exclude={"client_id"})
+    return _stay(
+        services.stay_step_once(
+            actor=request.auth, stay=stay, action="transfer", client_id=payload.client_id,
+            step=lambda: services.stay_transfer(actor=request.auth, stay=stay, **fields),
+        )
+    )  # fmt: skip
 
 
 @router.post("/stays/{stay_id}/hand-over", response={200: StayOut, **WRITE_ERRORS})
@@ -408,4 +430,9 @@ def quarantine_hand_over(request, stay_id: int, payload: HandOverIn):
     """Hand a released person over to the home community for home health monitoring."""
     stay = _stay_for_change(request, stay_id)
     node = _node(request, payload.home_node_id)
-    return _stay(services.stay_hand_over(actor=request.auth, stay=stay, home_node=node))
+    return _stay(
+        services.stay_step_once(
+            actor=request.auth, stay=stay, action="hand_over", client_id=payload.client_id,
+            step=lambda: services.stay_hand_over(actor=request.auth, stay=stay, home_node=node),
+        )
+    )  # fmt: skip

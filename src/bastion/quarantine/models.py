@@ -77,6 +77,10 @@ class Site(SiteScoped, Located):
     stay_days = models.PositiveSmallIntegerField(_("days at the site"), default=14)
     home_days = models.PositiveSmallIntegerField(_("days of home monitoring"), default=7)
     test_days = models.CharField(_("test on days"), max_length=60, default="1,4,7,10,14")
+    # Where an abnormal check or a positive test is transferred to ("" = the default).
+    transfer_to = models.CharField(
+        _("transfer abnormal cases to"), max_length=100, blank=True, default=""
+    )
 
     objects = SiteQuerySet.as_manager()
 
@@ -372,3 +376,35 @@ class StayIncident(ThroughStay, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%m-%d}"
+
+
+class StepAction(models.TextChoices):
+    RELEASE = "release", _("Release")
+    TRANSFER = "transfer", _("Transfer out")
+    HAND_OVER = "hand_over", _("Hand-over home")
+
+
+class StayStep(ThroughStay, models.Model):
+    """A step of a stay's way out sent with a client-made id (release, transfer, hand-over),
+    so that a device's retry replays it (`core.idempotency.create_once`) and the same id
+    with another request is refused."""
+
+    stay = models.ForeignKey(Stay, models.CASCADE, related_name="steps")
+    action = models.CharField(max_length=10, choices=StepAction.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_id = models.UUIDField(unique=True)
+
+    objects = CheckQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=StepAction.values), name="quarantine_step_action"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stay_id} {self.action}"

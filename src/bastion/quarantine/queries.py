@@ -100,6 +100,17 @@ def tests_due(place: Place, day: dt.date) -> list[Stay]:
     return list(stays_in(place).filter(bounds).order_by("room__number"))
 
 
+def to_transfer(place: Place) -> QuerySet[Stay]:
+    """The people here whose transfer out is planned (by an abnormal check or a positive
+    test) and waits for its vehicle."""
+    return (
+        stays_in(place)
+        .filter(transfer_out__state="planned")
+        .select_related("transfer_out")
+        .order_by("transfer_out__planned_at", "pk")
+    )
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 

@@ -12,7 +12,7 @@ bed at once, the second waits for the first and is told the room is full."""
 import datetime as dt
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,11 +26,11 @@ from bastion.checkpoints.models import Decision, Occupant
 from bastion.checkpoints.services import occupant_receive
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.history import record_created, record_update, snapshot
-from bastion.core.idempotency import created_once
+from bastion.core.idempotency import create_once, created_once
 from bastion.core.sheets.columns import Column, header_index, header_key
 from bastion.core.sheets.reading import cell_text, sheet_read
 from bastion.geo.models import Node, Resident
-from bastion.incidents.transfers.models import Destination, Transfer
+from bastion.incidents.transfers.models import Destination, Reason, Transfer
 from bastion.incidents.transfers.models import State as TransferState
 from bastion.incidents.transfers.services import transfer_arrive, transfer_depart, transfer_plan
 from bastion.people.mobilization.models import Place, PlaceKind
@@ -46,6 +46,7 @@ from bastion.quarantine.models import (
     Stay,
     StayIncident,
     StayState,
+    StayStep,
 )
 from bastion.screening.models import CallRow
 
@@ -73,7 +74,13 @@ def site_terms(place: Place) -> Site:
 
 @transaction.atomic
 def site_set(
-    *, actor, place: Place, stay_days: int, home_days: int, test_days: str = "1,4,7,10,14"
+    *,
+    actor,
+    place: Place,
+    stay_days: int,
+    home_days: int,
+    test_days: str = "1,4,7,10,14",
+    transfer_to: str | None = None,
 ) -> Site:
     """Change how long a stay lasts at `place` (days here, then days of home monitoring) and
     the days a test is taken; stays admitted from now on get the new planned end."""
@@ -86,13 +93,17 @@ def site_set(
     days = [d.strip() for d in test_days.split(",") if d.strip()]
     if any(not d.isdigit() or not 1 <= int(d) <= 60 for d in days):
         problems.append(Problem("test_days", _("Day numbers from 1 to 60, separated by commas.")))
+    transfer_to = site.transfer_to if transfer_to is None else transfer_to.strip()
+    if len(transfer_to) > 100:
+        problems.append(Problem("transfer_to", _("At most 100 characters.")))
     if problems:
         raise DomainError(problems)
-    before = snapshot(site, ["stay_days", "home_days", "test_days"])
-    site.stay_days, site.home_days = stay_days, home_days
+    fields = ["stay_days", "home_days", "test_days", "transfer_to"]
+    before = snapshot(site, fields)
+    site.stay_days, site.home_days, site.transfer_to = stay_days, home_days, transfer_to
     site.test_days = ",".join(str(int(d)) for d in days)
     site.save()
-    record_update(actor, site, before, ["stay_days", "home_days", "test_days"])
+    record_update(actor, site, before, fields)
     return site
 
 
@@ -480,7 +491,50 @@ def check_record(
         abnormal=reading >= FEVER_FROM or bool(coded), checked_at=at,
         checked_by=actor if getattr(actor, "pk", None) else None, client_id=client_id,
     )  # fmt: skip
+    if check.abnormal:
+        transfer_due(
+            actor=actor, stay=stay, reason=Reason.ABNORMAL_CHECK, source=CHECK_SOURCE,
+            source_id=check.pk, at=at,
+        )  # fmt: skip
     return check
+
+
+CHECK_SOURCE = "quarantine_check"  # a transfer planned by an abnormal check (its id)
+TEST_SOURCE = "quarantine_test"  # a transfer planned by a positive test (its sample's id)
+OPEN_TRANSFER = (TransferState.PLANNED, TransferState.ON_THE_WAY)
+
+
+def transfer_destination(site: Site) -> str:
+    """Where the site sends an abnormal case: its own setting, or the default."""
+    return site.transfer_to or _("Designated hospital fever clinic")
+
+
+def _who(stay: Stay) -> dict:
+    return {"resident": stay.resident} if stay.resident_id else {
+        "name": stay.name, "doc_kind": stay.doc_kind, "doc_number": stay.doc_number,
+        "phone": stay.phone,
+    }  # fmt: skip
+
+
+def transfer_due(
+    *, actor, stay: Stay, reason: str, source: str, source_id: int, at: dt.datetime
+) -> Transfer | None:
+    """Plan the transfer out of a person with an abnormal check or a positive test (in
+    incidents' transfers: planned, to the site's hospital), once per stay while one is open;
+    the staff add the vehicle and escort and mark it departed (`stay_transfer`). The stay
+    must be locked by the caller. None when one is open already."""
+    if stay.transfer_out_id is not None and stay.transfer_out.state in OPEN_TRANSFER:
+        return None
+    before = snapshot(stay, ["transfer_out"])
+    out = transfer_plan(
+        actor=None, destination=Destination.HOSPITAL, reason=reason, from_place=stay.place,
+        to_hospital=transfer_destination(site_terms(stay.place)), source=source,
+        source_id=source_id, planned_at=at, **_who(stay),
+    )  # fmt: skip
+    stay.transfer_out = out
+    stay.save(update_fields=["transfer_out"])
+    record_update(actor, stay, before, ["transfer_out"])
+    return out
 
 
 # ------------------------------------------------------------------------- incidents
@@ -598,19 +652,22 @@ def stay_transfer(
     before = snapshot(stay, fields)
     # Planned without the actor: incidents asks a role on the site's place, and the site's
     # staff hold theirs through this stay (checked by the caller); the stay's change record
-    # names the actor.
-    who = {"resident": stay.resident} if stay.resident_id else {
-        "name": stay.name, "doc_kind": stay.doc_kind, "doc_number": stay.doc_number,
-        "phone": stay.phone,
-    }  # fmt: skip
+    # names the actor. A transfer planned by an abnormal check or a positive test is the one
+    # that departs (the staff add the vehicle and the escort).
+    planned = stay.transfer_out if stay.transfer_out_id else None
     try:
-        out = transfer_plan(
-            actor=None, destination=Destination.HOSPITAL, reason=reason, from_place=stay.place,
-            to_hospital=to, source="quarantine", source_id=stay.pk, plate=vehicle,
-            escort=escort, planned_at=at, **who,
-        )  # fmt: skip
-        if vehicle:
-            transfer_depart(actor=None, transfer=out, at=at)
+        if planned is not None and planned.state == TransferState.PLANNED:
+            out = planned
+            if vehicle:
+                transfer_depart(actor=None, transfer=out, at=at, plate=vehicle, escort=escort)
+        else:
+            out = transfer_plan(
+                actor=None, destination=Destination.HOSPITAL, reason=reason,
+                from_place=stay.place, to_hospital=to, source="quarantine", source_id=stay.pk,
+                plate=vehicle, escort=escort, planned_at=at, **_who(stay),
+            )  # fmt: skip
+            if vehicle:
+                transfer_depart(actor=None, transfer=out, at=at)
     except DomainError as error:  # the plate is this form's vehicle
         named = {"plate": "vehicle", "to_hospital": "to"}
         raise DomainError(
@@ -624,3 +681,23 @@ def stay_transfer(
     _free_bed(stay.room_id)
     record_update(actor, stay, before, fields)
     return stay
+
+
+def stay_step_once(
+    *, actor, stay: Stay, action: str, client_id: uuid.UUID | None, step: Callable[[], Stay]
+) -> Stay:
+    """Run a step of a stay's way out (`step`: a release, a transfer, a hand-over) once per
+    client-made id: a retry gets the stay back and writes nothing; the same id sent with
+    another request is refused (409). Without an id the step simply runs."""
+    if client_id is None:
+        return step()
+
+    def run() -> StayStep:
+        done = step()
+        return StayStep.objects.create(
+            stay=done, action=action, at=timezone.now(),
+            by=actor if getattr(actor, "pk", None) else None, client_id=client_id,
+        )  # fmt: skip
+
+    row, _created = create_once(StayStep, client_id, actor, run)
+    return Stay.objects.get(pk=row.stay_id)

@@ -93,6 +93,7 @@ def board(request, quarantine_id: int):
             "plan": queries.room_grid(place),
             "releases": [_shown(s) for s in queries.releases_due(place, day)[:BOARD_LIST]],
             "tests": [_shown(s) for s in queries.tests_due(place, day)[:BOARD_LIST]],
+            "to_transfer": [_shown(s) for s in queries.to_transfer(place)[:BOARD_LIST]],
             "stays": [
                 _shown(s)
                 for s in queries.stays_in(place).order_by("room__block", "room__number")[
@@ -332,6 +333,9 @@ def stay(request, stay_id: int):
             "can_change": scope.allows(request.user, scope.CHANGE, s),
             "can_reveal": scope.allows(request.user, scope.REVEAL, s),
             "is_in": s.state == StayState.IN,
+            "planned_out": s.transfer_out
+            if s.transfer_out_id and s.transfer_out.state == "planned"
+            else None,
             "early": s.state == StayState.IN and timezone.localdate() < s.planned_end,
         },
     )

@@ -20,6 +20,7 @@ from bastion.checkpoints.tests.conftest import entry, person
 from bastion.people.mobilization import services as mobilization
 from bastion.quarantine import services
 from bastion.quarantine.models import HealthCheck, Stay, StayState
+from bastion.quarantine.services import PersonInput
 from bastion.quarantine.tests.conftest import ID_1, ID_2, NOW, admit
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +175,35 @@ def test_the_api_refuses_an_id_of_another_source(tree, site, rooms):
     assert answer.status_code == 422
     assert [e["field"] for e in answer.json()["errors"]] == ["transfer_id"]
     assert not Stay.objects.exists()
+
+
+def test_the_api_way_out_replays_a_retry_and_refuses_another_request(tree, site, rooms, staff):
+    from bastion.incidents.transfers.models import Transfer
+
+    client = api_client(tree.users["street"])
+    one = admit(staff, site, rooms[0], at=timezone.now() - dt.timedelta(hours=2),
+                arrival_at=timezone.now() - dt.timedelta(hours=3))  # fmt: skip
+    two = admit(staff, site, rooms[1], person=PersonInput("李四", "id_card", ID_2),
+                at=timezone.now() - dt.timedelta(hours=2),
+                arrival_at=timezone.now() - dt.timedelta(hours=3))  # fmt: skip
+
+    def post(stay, step, body):
+        return client.post(
+            f"/api/v1/quarantine/stays/{stay.pk}/{step}", body, content_type="application/json"
+        )
+
+    release = {"client_id": str(uuid.uuid4()), "reason": "核酸阴性，医生评估"}
+    first, again = post(one, "release", release), post(one, "release", release)
+    assert (first.status_code, again.status_code) == (200, 200), again.content
+    assert again.json()["state"] == "released"
+    other = post(one, "release", release | {"reason": "另一个原因"})
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "client_id"
+    hand = {"client_id": str(uuid.uuid4()), "home_node_id": tree.grids[0].pk}
+    first, again = post(one, "hand-over", hand), post(one, "hand-over", hand)
+    assert (first.status_code, again.status_code) == (200, 200), again.content
+    out = {"client_id": str(uuid.uuid4()), "to": "市传染病医院", "vehicle": "京A12345"}
+    first, again = post(two, "transfer", out), post(two, "transfer", out)
+    assert (first.status_code, again.status_code) == (200, 200), again.content
+    assert Transfer.objects.count() == 1
+    other = post(two, "transfer", out | {"escort": "李医生"})
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "client_id"

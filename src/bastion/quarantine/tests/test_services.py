@@ -262,3 +262,53 @@ def test_intake_from_a_transfer_on_its_way(tree, site, rooms, staff):
     )
     assert transfer.state == "arrived"
     assert list(queries.transfers_arriving(site)) == []
+
+
+def test_an_abnormal_check_plans_one_transfer_the_staff_then_send(site, rooms, staff):
+    from bastion.incidents.transfers.models import Transfer
+
+    stay = admit(staff, site, rooms[0])
+    services.check_record(actor=staff, stay=stay, temperature="36.6", at=NOW)
+    assert not Transfer.objects.exists()  # a normal check plans nothing
+    services.site_set(
+        actor=staff, place=site, stay_days=14, home_days=7, transfer_to="区人民医院发热门诊"
+    )
+    pm = NOW + dt.timedelta(hours=4)  # 13:30
+    check = services.check_record(actor=staff, stay=stay, temperature="38.1", at=pm)
+    stay.refresh_from_db()
+    out = Transfer.objects.get()
+    assert stay.transfer_out == out
+    assert stay.state == StayState.IN  # still here until the vehicle leaves
+    assert (out.state, out.reason, out.source, out.source_id, out.to_hospital) == (
+        "planned",
+        "abnormal_check",
+        "quarantine_check",
+        check.pk,
+        "区人民医院发热门诊",
+    )
+    assert (out.from_place_id, out.name) == (site.pk, "王建国")
+    # A second abnormal check while that one is open plans no other.
+    next_day = NOW + dt.timedelta(hours=23)
+    services.check_record(
+        actor=staff, stay=stay, temperature="36.9", symptoms=["cough"], at=next_day
+    )
+    assert Transfer.objects.count() == 1
+    assert [s.pk for s in queries.to_transfer(site)] == [stay.pk]
+    # The staff add the vehicle and the escort: the planned transfer departs.
+    services.stay_transfer(
+        actor=staff, stay=stay, to=out.to_hospital, vehicle="京A12345", escort="李医生",
+        at=NOW + dt.timedelta(hours=23, minutes=10),
+    )  # fmt: skip
+    out.refresh_from_db()
+    stay.refresh_from_db()
+    assert (out.state, out.plate, out.escort) == ("on_the_way", "京A12345", "李医生")
+    assert (stay.state, Transfer.objects.count()) == (StayState.TRANSFERRED, 1)
+    assert list(queries.to_transfer(site)) == []
+
+
+def test_an_abnormal_check_goes_to_the_default_hospital(site, rooms, staff):
+    from bastion.incidents.transfers.models import Transfer
+
+    stay = admit(staff, site, rooms[0])
+    services.check_record(actor=staff, stay=stay, temperature="37.3", at=NOW)
+    assert Transfer.objects.get().to_hospital == "Designated hospital fever clinic"
