@@ -72,3 +72,45 @@ def test_the_household_reports_from_its_own_link(tree):
     report = HomeReport.objects.get()
     assert (report.reporter, report.reported_by) == ("household", None)
     assert c.get(f"/quarantine/home/h/{token}x/").status_code == 404
+
+
+def test_every_write_through_the_api_with_client_ids(tree):
+    import uuid
+
+    from bastion.accounts.testing import api_client
+    from bastion.geo.models import Resident
+
+    resident = Resident.objects.filter(grid=tree.grids[0]).order_by("pk").first()
+    api = api_client(tree.users["community"])
+    today = timezone.localdate()
+    body = {
+        "client_id": str(uuid.uuid4()), "kind": "isolation", "starts_on": str(today),
+        "ends_on": str(today + dt.timedelta(days=7)), "reason": "密接", "source": "close_contact",
+        "resident_id": resident.pk, "door_sensor": True,
+    }  # fmt: skip
+    bad = api.post("/api/v1/quarantine/home/measures", body | {"ends_on": str(today)},
+                   content_type="application/json")  # fmt: skip
+    assert bad.status_code == 422 and "ends_on" in bad.content.decode()
+    assert not HomeMeasure.objects.exists()
+    first = api.post("/api/v1/quarantine/home/measures", body, content_type="application/json")
+    again = api.post("/api/v1/quarantine/home/measures", body, content_type="application/json")
+    assert first.status_code == again.status_code == 200
+    assert first.json()["id"] == again.json()["id"] and HomeMeasure.objects.count() == 1
+    assert first.json()["name"] != resident.name  # masked
+    mid = first.json()["id"]
+    report = {"client_id": str(uuid.uuid4()), "temperature": 36.7, "half": "am"}
+    url = f"/api/v1/quarantine/home/measures/{mid}/reports"
+    assert api.post(url, report, content_type="application/json").status_code == 200
+    assert api.post(url, report, content_type="application/json").status_code == 200
+    assert HomeReport.objects.count() == 1
+    hot = {"client_id": str(uuid.uuid4()), "temperature": 43.5, "half": "pm"}
+    assert api.post(url, hot, content_type="application/json").status_code == 422
+    assert HomeReport.objects.count() == 1
+    other = api_client(tree.users["other_grid"])
+    assert other.post(url, report | {"client_id": str(uuid.uuid4())},
+                      content_type="application/json").status_code == 404  # fmt: skip
+    end = api.post(f"/api/v1/quarantine/home/measures/{mid}/end", {"reason": "解除"},
+                   content_type="application/json")  # fmt: skip
+    assert end.status_code == 200 and end.json()["ended_at"]
+    late = {"client_id": str(uuid.uuid4()), "temperature": 36.5, "half": "pm"}
+    assert api.post(url, late, content_type="application/json").status_code == 409
