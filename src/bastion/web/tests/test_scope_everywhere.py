@@ -590,6 +590,24 @@ class OtherGrid:
         )  # fmt: skip
         return quarantine.stay_release(actor=street, stay=stay, reason="其他提前解除")
 
+    # home measures: the other grid's resident at home, with a morning report
+    @cached_property
+    def home_measure(self):
+        from bastion.quarantine.home import services as home
+
+        street = self.tree.users["street"]
+        today = timezone.localdate()
+        measure = home.measure_place(
+            actor=street, kind="isolation", starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=6), reason="其他密接", source="close_contact",
+            resident=self.resident,
+        )  # fmt: skip
+        home.report_record(
+            actor=street, measure=measure, temperature="36.5", day=today - dt.timedelta(days=1),
+            half="am",
+        )  # fmt: skip
+        return measure
+
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
 # the other grid. Add a line here when a new URL names a new kind of object.
@@ -676,6 +694,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "stay_id": lambda o: o.q_stay.pk,
     "home_node_id": lambda o: o.grid.pk,
     "call_row_id": lambda o: o.call_list.rows.order_by("row").first().pk,
+    "measure_id": lambda o: o.home_measure.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -750,6 +769,11 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         ),
     },
     "quarantine:checks": {"stay_id": lambda o: o.q_stay.pk, "temperature": lambda o: "36.6"},
+    "quarantine:home_due": {
+        "measure_id": lambda o: o.home_measure.pk,
+        "temperature": lambda o: "36.6",
+        "half": lambda o: "pm",
+    },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},
 }
@@ -788,6 +812,11 @@ EXEMPT: dict[str, str] = {
     "api:home_errand_confirm": _MINE,
     "api:home_errand_cancel": _MINE,
     "people:report_in": _REPORT_IN,
+    "quarantine:home_household": (
+        "the household's secret link (requests' token, no login); that a token reaches its own "
+        "household's home measures only: quarantine/home/tests/test_pages.py::"
+        "test_the_household_reports_from_its_own_link"
+    ),
     "api:report_in_submit": _REPORT_IN,
 }
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bastion.accounts.models import RevealLog
+from bastion.geo.models import Household
 from bastion.quarantine.home.models import HomeMeasure, HomeReport
 from bastion.quarantine.home.tests.test_services import place
 from bastion.requests import services as requests_services
@@ -72,6 +73,13 @@ def test_the_household_reports_from_its_own_link(tree):
     report = HomeReport.objects.get()
     assert (report.reporter, report.reported_by) == ("household", None)
     assert c.get(f"/quarantine/home/h/{token}x/").status_code == 404
+    # another household's measure is not reached through this link
+    neighbour = place(tree, household=Household.objects.filter(grid=tree.grids[1]).first())
+    assert f'value="{neighbour.pk}"' not in c.get(f"/quarantine/home/h/{token}/").content.decode()
+    answer = c.post(
+        f"/quarantine/home/h/{token}/", {"measure_id": neighbour.pk, "temperature": "36.8"}
+    )
+    assert answer.status_code == 404 and not neighbour.reports.exists()
 
 
 def test_every_write_through_the_api_with_client_ids(tree):
