@@ -56,6 +56,16 @@ def _dates_checked(starts_on, ends_on) -> list[Problem]:
     return []
 
 
+def _lapsed_close(doc_kind: str, doc_number: str, *, before: dt.date) -> None:
+    """Close the person's measures whose end day passed before `before` (at that end day's
+    close), so that a new measure may follow one nobody closed."""
+    for m in HomeMeasure.objects.filter(
+        doc_kind=doc_kind, doc_number=doc_number, ended_at__isnull=True, ends_on__lt=before
+    ):
+        m.ended_at = timezone.make_aware(dt.datetime.combine(m.ends_on, dt.time(23, 59)))
+        m.save(update_fields=["ended_at"])
+
+
 @created_once(HomeMeasure)
 @transaction.atomic
 def measure_place(
@@ -117,6 +127,7 @@ def measure_place(
         problems.extend(Problem("phone", m) for m in error.messages)
     if problems:
         raise DomainError(problems)
+    _lapsed_close(doc_kind, doc_number, before=starts_on)
     if HomeMeasure.objects.filter(
         doc_kind=doc_kind, doc_number=doc_number, ended_at__isnull=True
     ).exists():
@@ -141,8 +152,9 @@ def measure_from_release(*, actor, stay, at: dt.datetime | None = None) -> HomeM
     registered resident, else on the home node the site handed them to."""
     at = at or timezone.now()
     already = HomeMeasure.objects.filter(
-        doc_kind=stay.doc_kind, doc_number=stay.doc_number, ended_at__isnull=True
-    ).first()
+        doc_kind=stay.doc_kind, doc_number=stay.doc_number, ended_at__isnull=True,
+        ends_on__gte=timezone.localdate(at),
+    ).first()  # fmt: skip
     if already is not None:  # under a home measure already (e.g. entered by the community)
         return already
     terms = Site.objects.filter(place_id=stay.place_id).first()

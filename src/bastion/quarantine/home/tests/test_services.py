@@ -194,3 +194,11 @@ def test_who_sees_a_measure(tree):
         "admin": True, "street": True, "community": True, "grid": True,
         "other_grid": False, "building": False, "volunteer": True, "nobody": False,
     }  # fmt: skip
+
+
+def test_a_lapsed_measure_nobody_closed_makes_way_for_a_new_one(tree):
+    old = place(tree, starts_on=DAY - dt.timedelta(days=20), ends_on=DAY - dt.timedelta(days=13))
+    new = place(tree, kind="monitoring")
+    old.refresh_from_db()
+    assert old.ended_at is not None and timezone.localdate(old.ended_at) == old.ends_on
+    assert new.ended_at is None and HomeMeasure.objects.count() == 2
