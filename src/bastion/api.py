@@ -176,6 +176,7 @@ def _mount() -> None:
     from bastion.checkpoints.api import router as checkpoints_router
     from bastion.geo.api import router as geo_router
     from bastion.incidents.api import router as incidents_router
+    from bastion.incidents.transfers.api import router as transfers_router
     from bastion.ledgers.api import router as ledgers_router
     from bastion.notices.api import router as notices_router
     from bastion.orders.api import router as orders_router
@@ -209,6 +210,7 @@ def _mount() -> None:
     api.add_router("/testing/custody", custody_router)
     api.add_router("/requests", requests_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/transfers", transfers_router)
     api.add_router("/notices", notices_router)
     api.add_router("/orders", orders_router)
     api.add_router("/supervision", supervision_router)

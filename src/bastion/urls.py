@@ -18,6 +18,7 @@ urlpatterns = [
     path("testing/", include("bastion.testing.urls")),
     path("requests/", include("bastion.requests.urls")),
     path("incidents/", include("bastion.incidents.urls")),
+    path("transfers/", include("bastion.incidents.transfers.urls")),
     # the public site finder (no login; a community's page is its QR link)
     path("find/", finder_views.finder_index, name="finder"),
     path("find/<int:community_id>/", finder_views.finder_community, name="finder_community"),

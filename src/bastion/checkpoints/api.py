@@ -15,8 +15,8 @@ from pydantic import Field
 
 from bastion.checkpoints import queries, services
 from bastion.checkpoints.models import Entry
-from bastion.checkpoints.plates import plate_parse
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS, ProblemOut, get_for_change
+from bastion.core.plates import plate_parse
 from bastion.geo.identity import mask_id_number, mask_name
 from bastion.people.mobilization.models import Place, PlaceKind
 

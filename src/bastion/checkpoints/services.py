@@ -31,11 +31,11 @@ from bastion.checkpoints.models import (
     Passage,
     VehicleKind,
 )
-from bastion.checkpoints.plates import plate_parse
 from bastion.checkpoints.queries import known_occupants
 from bastion.core.bulk import insert_rows, insert_rows_returning
 from bastion.core.errors import DomainError, Problem
 from bastion.core.levels import LEVEL_ORDER
+from bastion.core.plates import plate_parse
 from bastion.geo.models import Household, Resident
 from bastion.incidents.models import AREA_LEVELS, ControlLevel
 from bastion.incidents.queries import active_levels, strictest_of

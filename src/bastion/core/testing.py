@@ -103,6 +103,14 @@ def _walk(value, on_model):
     return value
 
 
+def fits_a_phone(page, width: int = 390, *, within: str = "main") -> None:
+    """Nothing on the page wider than the phone, and every visible button or button-like link
+    `within` the page's part at least 44 px tall (a finger's tap)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for button in page.locator(f"{within} button:visible, {within} .btn:visible").all():
+        assert button.bounding_box()["height"] >= 44, button.inner_text()
+
+
 def browser_login(page, username: str, password: str) -> None:
     page.goto("/login/")
     page.fill("input[name=username]", username)

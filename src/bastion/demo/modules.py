@@ -25,6 +25,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.supervision.demo", False),
     ("bastion.checkpoints.demo", False),
     ("bastion.quarantine.demo", False),
+    ("bastion.incidents.transfers.demo", False),
     ("bastion.quarantine.home.demo", False),
     ("bastion.reports.demo", True),
 )

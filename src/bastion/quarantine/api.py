@@ -10,14 +10,17 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import Field
 
 from bastion.checkpoints.models import Occupant
 from bastion.core import scope
 from bastion.core.api_support import READ_ERRORS, WRITE_ERRORS
+from bastion.core.errors import DomainError, Problem
 from bastion.geo.identity import mask_id_number, mask_name
 from bastion.geo.models import Node
+from bastion.incidents.transfers.models import Transfer
 from bastion.quarantine import queries, services
 from bastion.quarantine.models import Room
 from bastion.screening.models import CallRow
@@ -103,6 +106,9 @@ class IntakeIn(Schema):
     source: Literal["checkpoint", "call_list", "returnee", "positive"]
     occupant_id: int | None = Field(None, description="A checkpoint's hand-over waiting.")
     call_row_id: int | None = None
+    transfer_id: int | None = Field(
+        None, description="A transfer on its way to this site (`positive`)."
+    )
     name: str = Field("", max_length=50)
     doc_kind: str = Field("id_card", max_length=16)
     doc_number: str = Field("", max_length=30)
@@ -149,8 +155,9 @@ class ReleaseIn(Schema):
 
 
 class TransferIn(Schema):
-    to: str = Field(max_length=100)
-    vehicle: str = Field("", max_length=20)
+    to: str = Field(max_length=100, description="The hospital.")
+    vehicle: str = Field("", max_length=20, description="The vehicle's plate: it departs now.")
+    reason: Literal["abnormal_check", "fever", "positive", "other"] = "abnormal_check"
     escort: str = Field("", max_length=50)
 
 
@@ -308,11 +315,24 @@ def quarantine_admit(request, quarantine_id: int, payload: IntakeIn):
     refused (409 naming `room_id`)."""
     place = _site_for_change(request, quarantine_id)
     kw = {}
+    belongs = {"occupant_id": "checkpoint", "call_row_id": "call_list", "transfer_id": "positive"}
+    stray = [
+        Problem(name, _("Not for a person who came from %(source)s.") % {"source": payload.source})
+        for name, source in belongs.items()
+        if getattr(payload, name) is not None and payload.source != source
+    ]
+    if stray:
+        raise DomainError(stray)
     if payload.occupant_id is not None:
         occupant = queries.waiting_handovers(place).filter(pk=payload.occupant_id).first()
         if occupant is None:
             raise scope.NotFound(Occupant, {"occupant_id": payload.occupant_id})
         kw["occupant"] = occupant
+    if payload.transfer_id is not None:
+        transfer = queries.transfers_arriving(place).filter(pk=payload.transfer_id).first()
+        if transfer is None:
+            raise scope.NotFound(Transfer, {"transfer_id": payload.transfer_id})
+        kw["transfer"] = transfer
     if payload.call_row_id is not None:
         kw["call_row"] = scope.get_scoped_or_404(CallRow, request.auth, pk=payload.call_row_id)
     stay = services.stay_admit(
@@ -377,7 +397,8 @@ def quarantine_release(request, stay_id: int, payload: ReleaseIn):
 
 @router.post("/stays/{stay_id}/transfer", response={200: StayOut, **WRITE_ERRORS})
 def quarantine_transfer(request, stay_id: int, payload: TransferIn):
-    """Transfer out (an abnormal check, a positive test): to where, vehicle, escort."""
+    """Transfer out to a hospital (an abnormal check, a positive test): incidents' transfer
+    is planned from the site and departs now when the plate is given."""
     stay = _stay_for_change(request, stay_id)
     return _stay(services.stay_transfer(actor=request.auth, stay=stay, **payload.dict()))
 

@@ -63,7 +63,7 @@ def bench_build(seed: int = 7) -> dict:
             place = sites[i % SITES]
             room_index = i // SITES
             admitted = now - dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 12))
-            ended = i % 10 == 0 or admitted < now - dt.timedelta(days=14)
+            ended = i % 10 == 3 or admitted < now - dt.timedelta(days=14)
             home = grids[rng.randrange(len(grids))]
             birth = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
             stay = Stay(

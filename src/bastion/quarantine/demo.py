@@ -169,7 +169,7 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
     counts["checks"] = len(checks)
     for stay, at in transfers:
         services.stay_transfer(
-            actor=actor, stay=stay, to="市第一人民医院（定点医院）", vehicle="京A·12120",
+            actor=actor, stay=stay, to="市第一人民医院（定点医院）", vehicle="京A12120",
             escort="驻点医生", at=at,
         )  # fmt: skip
         counts["transferred"] += 1

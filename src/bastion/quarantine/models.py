@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bastion.core import scope
 from bastion.core.models import Located
@@ -156,7 +157,7 @@ class Source(models.TextChoices):
 class StayState(models.TextChoices):
     IN = "in", _("In quarantine")
     RELEASED = "released", _("Released")
-    TRANSFERRED = "transferred", _("Transferred")
+    TRANSFERRED = "transferred", pgettext_lazy("stay state", "Transferred")
 
 
 class Stay(SiteScoped, Located):
@@ -199,6 +200,14 @@ class Stay(SiteScoped, Located):
     )
     call_row = models.ForeignKey(
         "screening.CallRow", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A positive response's transfer that brought the person here (incidents' Transfer to
+    # this site), and the transfer that took them out (to a hospital).
+    transfer_in = models.OneToOneField(
+        "incidents.Transfer", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    transfer_out = models.OneToOneField(
+        "incidents.Transfer", models.PROTECT, null=True, blank=True, related_name="+"
     )
     travel_no = models.CharField(_("flight or train"), max_length=12, blank=True, default="")
     arrival_at = models.DateTimeField(_("arrived in the city"), null=True, blank=True)

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from bastion.checkpoints.queries import handovers_waiting
 from bastion.core import scope
+from bastion.incidents.transfers.models import Destination, Transfer
+from bastion.incidents.transfers.models import State as TransferState
 from bastion.people.mobilization.models import Place, PlaceKind
 from bastion.quarantine.models import (
     SITE_LEVELS,
@@ -190,6 +192,21 @@ def waiting_handovers(place: Place):
     """People handed to quarantine at the checkpoints of the site's district, not received
     yet (a district's checkpoints hand over to its quarantine sites), oldest first."""
     return handovers_waiting().filter(district_id=place.district_id)
+
+
+def transfers_arriving(place: Place) -> QuerySet[Transfer]:
+    """Transfers (incidents') to this site on the way or arrived, nobody admitted from them
+    yet: the positive response's people to take in, oldest first."""
+    taken = Stay.objects.filter(transfer_in=OuterRef("pk"))
+    return (
+        Transfer.objects.filter(
+            destination=Destination.QUARANTINE,
+            to_place=place,
+            state__in=[TransferState.ON_THE_WAY, TransferState.ARRIVED],
+        )
+        .exclude(Exists(taken))
+        .order_by("departed_at", "pk")
+    )
 
 
 # ------------------------------------------------------------------------- daily report

@@ -30,6 +30,9 @@ from bastion.core.idempotency import created_once
 from bastion.core.sheets.columns import Column, header_index, header_key
 from bastion.core.sheets.reading import cell_text, sheet_read
 from bastion.geo.models import Node, Resident
+from bastion.incidents.transfers.models import Destination, Transfer
+from bastion.incidents.transfers.models import State as TransferState
+from bastion.incidents.transfers.services import transfer_arrive, transfer_depart, transfer_plan
 from bastion.people.mobilization.models import Place, PlaceKind
 from bastion.quarantine.models import (
     SYMPTOMS,
@@ -306,6 +309,7 @@ def stay_admit(
     person: PersonInput | None = None,
     occupant: Occupant | None = None,
     call_row: CallRow | None = None,
+    transfer: Transfer | None = None,
     resident: Resident | None = None,
     home_node: Node | None = None,
     travel_no: str = "",
@@ -316,8 +320,9 @@ def stay_admit(
     """Admit one person to a room of a quarantine site. From a checkpoint's hand-over the
     person is the `occupant` (and the checkpoint learns they were received); from a call list
     the `call_row` (its matched resident); a returnee brings the flight or train and the
-    arrival; a positive response names the person. The person's home (a resident's, or
-    `home_node`) sees the stay. The planned end is the site's days from today."""
+    arrival; a positive response names the person, or is the `transfer` (incidents') that
+    brings them here, marked arrived if it was on the way. The person's home (a resident's,
+    or `home_node`) sees the stay. The planned end is the site's days from today."""
     _site_place(place)
     site = site_terms(place)
     at = at or timezone.now()
@@ -339,6 +344,23 @@ def stay_admit(
             call_row.id_number or (person.doc_number if person else ""),
             call_row.phone or (person.phone if person else ""),
         )
+    elif transfer is not None:
+        if source != Source.POSITIVE:
+            raise DomainError(_("A transfer brings a positive response."), field="source")
+        transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if (
+            transfer.destination != Destination.QUARANTINE
+            or transfer.to_place_id != place.pk
+            or transfer.state not in (TransferState.ON_THE_WAY, TransferState.ARRIVED)
+            or Stay.objects.filter(transfer_in=transfer).exists()
+        ):
+            raise DomainError(
+                _("This transfer is not on its way to this site."), field="transfer_id"
+            )
+        resident = resident or transfer.resident
+        if transfer.resident_id is None:
+            person = PersonInput(transfer.name, transfer.doc_kind, transfer.doc_number,
+                                 transfer.phone)  # fmt: skip
     if resident is not None and person is None:
         person = PersonInput(resident.name, resident.doc_kind or "id_card",
                              resident.id_number or resident.doc_number, resident.phone)  # fmt: skip
@@ -366,6 +388,7 @@ def stay_admit(
     stay = Stay(
         place=place, room=room, name=name, doc_kind=doc_kind, doc_number=doc_number,
         phone=phone, resident=resident, source=source, occupant=occupant, call_row=call_row,
+        transfer_in=transfer,
         travel_no=travel_no, arrival_at=arrival_at, admitted_at=at,
         planned_end=timezone.localdate(at) + dt.timedelta(days=site.stay_days),
         admitted_by=actor if getattr(actor, "pk", None) else None, client_id=client_id,
@@ -379,6 +402,8 @@ def stay_admit(
         raise Conflict(_("This person is in quarantine already."), field="doc_number") from None
     if occupant is not None:
         occupant_receive(occupant=occupant, at=at)
+    if transfer is not None and transfer.state == TransferState.ON_THE_WAY:
+        transfer_arrive(actor=actor, transfer=transfer, at=max(at, transfer.departed_at))
     record_created(actor, stay, STAY_FIELDS)
     return stay
 
@@ -556,10 +581,13 @@ def stay_transfer(
     to: str,
     vehicle: str = "",
     escort: str = "",
+    reason: str = "abnormal_check",
     at: dt.datetime | None = None,
 ) -> Stay:
-    """Transfer a person out (转运: an abnormal check, a positive test): to where, by which
-    vehicle, with which escort, when. The bed is freed."""
+    """Transfer a person out (转运: an abnormal check, a positive test) to a hospital: to
+    where, by which vehicle (its plate), with which escort, when. The transfer is planned in
+    incidents' transfers (from this site, `source` "quarantine") and departs now; the bed is
+    freed."""
     at = at or timezone.now()
     to, vehicle, escort = (to or "").strip(), (vehicle or "").strip(), (escort or "").strip()
     problems = []
@@ -574,6 +602,28 @@ def stay_transfer(
     stay = _locked_in(stay)
     fields = ["state", "ended_at", "transfer_to", "transfer_vehicle", "transfer_escort"]
     before = snapshot(stay, fields)
+    # Planned without the actor: incidents asks a role on the site's place, and the site's
+    # staff hold theirs through this stay (checked by the caller); the stay's change record
+    # names the actor.
+    who = {"resident": stay.resident} if stay.resident_id else {
+        "name": stay.name, "doc_kind": stay.doc_kind, "doc_number": stay.doc_number,
+        "phone": stay.phone,
+    }  # fmt: skip
+    try:
+        out = transfer_plan(
+            actor=None, destination=Destination.HOSPITAL, reason=reason, from_place=stay.place,
+            to_hospital=to, source="quarantine", source_id=stay.pk, plate=vehicle,
+            escort=escort, planned_at=at, **who,
+        )  # fmt: skip
+        if vehicle:
+            transfer_depart(actor=None, transfer=out, at=at)
+    except DomainError as error:  # the plate is this form's vehicle
+        named = {"plate": "vehicle", "to_hospital": "to"}
+        raise DomainError(
+            [Problem(named.get(p.field, p.field), p.message, p.row) for p in error.problems]
+        ) from None
+    stay.transfer_out = out
+    fields.append("transfer_out")
     stay.state, stay.ended_at = StayState.TRANSFERRED, at
     stay.transfer_to, stay.transfer_vehicle, stay.transfer_escort = to, vehicle, escort
     stay.save(update_fields=fields)

@@ -203,6 +203,14 @@ def intake(request, quarantine_id: int):
                         _("This person is not waiting to be received."), field="occupant_id"
                     )
                 kw["occupant"] = occupant
+            elif source == "transfer":
+                transfer_id = int(post.get("transfer_id") or 0)
+                transfer = queries.transfers_arriving(place).filter(pk=transfer_id).first()
+                if transfer is None:
+                    raise DomainError(
+                        _("This transfer is not on its way to this site."), field="transfer_id"
+                    )
+                kw["transfer"], source = transfer, Source.POSITIVE
             home = post.get("home_node_id", "")
             if home.isdigit():
                 kw["home_node"] = scope.get_scoped_or_404(Node, request.user, pk=int(home))
@@ -241,12 +249,23 @@ def intake(request, quarantine_id: int):
         }
         for o in queries.waiting_handovers(place)[:100]
     ]
+    arriving = [
+        {
+            "id": t.pk,
+            "name": mask_name(t.name),
+            "state": t.get_state_display(),
+            "at": t.departed_at,
+            "plate": t.plate,
+        }
+        for t in queries.transfers_arriving(place)[:100]
+    ]
     return render(
         request,
         "quarantine/intake.html",
         {
             "place": place,
             "waiting": waiting,
+            "arriving": arriving,
             "rooms": list(queries.free_rooms(place)[:500]),
             "sources": [c for c in Source.choices if c[0] != Source.CHECKPOINT],
             "doc_kinds": [c for c in DocKind.choices if c[0] != "none"],

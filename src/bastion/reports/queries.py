@@ -205,6 +205,63 @@ def building_board(user, node: Node) -> dict | None:
     }
 
 
+CONTROL_BOARD_LEVELS = ("street", "community", "grid")
+
+
+def control_board(user, node: Node) -> dict | None:
+    """The buildings of the login's part of `node` (a street, community or grid) by grid,
+    each with its control level from the registered building-levels hook (strictest first;
+    None: no level), and how many buildings stand at each level, in all and per grid."""
+    hook = registry.building_levels()
+    if hook is None or node.level not in CONTROL_BOARD_LEVELS:
+        return None
+    where = {_column(node.level): node.pk}
+    grids = list(
+        Node.objects.restrict(user)
+        .filter(level="grid", **where)
+        .order_by("path")
+        .values("id", "name", "community__name")
+    )
+    buildings = list(
+        Node.objects.restrict(user)
+        .filter(level="building", **where)
+        .order_by("path")
+        .values("id", "name", "grid_id")
+    )
+    found = hook.compute([b["id"] for b in buildings]) if buildings else {}
+    keys = [key for key, _label in hook.levels]
+    rank = {key: i for i, key in enumerate(keys)}
+    by_grid: dict[int, list[dict]] = {g["id"]: [] for g in grids}
+    for b in buildings:
+        level = found.get(b["id"])
+        by_grid.setdefault(b["grid_id"], []).append(
+            {"id": b["id"], "name": b["name"], "level": level, "rank": rank.get(level)}
+        )
+
+    def tally(tiles: list[dict]) -> list[int]:
+        return [sum(1 for t in tiles if t["level"] == key) for key in keys]
+
+    every = [t for tiles in by_grid.values() for t in tiles]
+    return {
+        "label": str(hook.label) if hook.label else None,
+        "levels": [
+            {"key": key, "label": str(label), "rank": i, "buildings": n}
+            for i, ((key, label), n) in enumerate(zip(hook.levels, tally(every), strict=True))
+        ],
+        "buildings": len(every),
+        "plain": sum(1 for t in every if t["level"] is None),
+        "grids": [
+            dict(
+                g,
+                community=g.pop("community__name") if node.level == "street" else None,
+                buildings=by_grid[g["id"]],
+                counts=tally(by_grid[g["id"]]),
+            )
+            for g in grids
+        ],
+    }
+
+
 def module_labels() -> list[dict]:
     return [{"name": m.name, "label": m.title} for m in registry.modules()]
 
@@ -277,6 +334,7 @@ def dashboard_data(user, node: Node, day: dt.date, now: dt.datetime) -> dict:
         "flags": table["flags"],
         "laggards": laggards(user, node, day),
         "board": building_board(user, node),
+        "control_board": control_board(user, node),
     }
 
 

@@ -19,6 +19,11 @@ higher level is a sum by construction.
 A second hook colours the building board of the dashboard:
 
     register_building_status(compute)  # (building_ids) -> {building_id: 0.0 .. 1.0}
+
+and a third the board of control levels (each building coloured by its strictest level):
+
+    register_building_levels(compute, levels=[(key, label), ...])  # strictest first
+    # compute: (building_ids) -> {building_id: level key}, buildings without a level left out
 """
 
 import re
@@ -32,6 +37,7 @@ from django.utils.functional import Promise
 
 FigureCompute = Callable[[date, list[int]], dict[int, dict[str, int]]]
 BuildingStatusCompute = Callable[[list[int]], dict[int, float]]
+BuildingLevelsCompute = Callable[[list[int]], dict[int, str]]
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -66,8 +72,16 @@ class BuildingStatus:
     label: str | Promise | None
 
 
+@dataclass(frozen=True)
+class BuildingLevels:
+    compute: BuildingLevelsCompute
+    levels: tuple[tuple[str, str | Promise], ...]  # (key, label), strictest first
+    label: str | Promise | None
+
+
 _modules: dict[str, Module] = {}
 _building_status: BuildingStatus | None = None
+_building_levels: BuildingLevels | None = None
 
 
 def register(
@@ -127,3 +141,24 @@ def unregister_building_status() -> None:
 
 def building_status() -> BuildingStatus | None:
     return _building_status
+
+
+def register_building_levels(
+    compute: BuildingLevelsCompute,
+    *,
+    levels: list[tuple[str, str | Promise]],
+    label: str | Promise | None = None,
+) -> None:
+    """Set the function that gives each building its level (a key of `levels`, strictest
+    first) for the dashboard's board of control levels. The last registration wins."""
+    global _building_levels
+    _building_levels = BuildingLevels(compute, tuple(levels), label)
+
+
+def unregister_building_levels() -> None:
+    global _building_levels
+    _building_levels = None
+
+
+def building_levels() -> BuildingLevels | None:
+    return _building_levels

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bastion.checkpoints.checks import document_check, phone_check, temperature_check
-from bastion.checkpoints.plates import NEW_ENERGY, ORDINARY, TRAILER, plate_parse
+from bastion.core.plates import NEW_ENERGY, ORDINARY, TRAILER, plate_parse
 
 ACCEPTED = [
     ("京A12345", "京A12345", ORDINARY),

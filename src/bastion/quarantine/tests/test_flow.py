@@ -154,3 +154,23 @@ def test_the_api_admits_idempotently_and_refuses_a_full_room(tree, site, rooms, 
     )
     assert check.status_code == 422 and check.json()["errors"][0]["field"] == "temperature"
     assert not HealthCheck.objects.exists()
+
+
+def test_the_api_refuses_an_id_of_another_source(tree, site, rooms):
+    client = api_client(tree.users["street"])
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "room_id": rooms[0].pk,
+        "source": "returnee",
+        "name": "王建国",
+        "doc_number": ID_1,
+        "travel_no": "G123",
+        "arrival_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        "transfer_id": 1,
+    }
+    answer = client.post(
+        f"/api/v1/quarantine/sites/{site.pk}/stays", body, content_type="application/json"
+    )
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["transfer_id"]
+    assert not Stay.objects.exists()

@@ -211,3 +211,54 @@ def test_the_daily_figures(tree, site, rooms, staff):
     }
     yesterday = queries.daily_figures(NOW.date() - dt.timedelta(days=1), [tree.grids[0].pk])
     assert yesterday[tree.grids[0].pk]["quarantine_now"] == 1
+
+
+def test_a_transfer_out_is_planned_in_incidents_and_departs(site, rooms, staff):
+    from bastion.incidents.transfers.models import Transfer
+
+    stay = admit(staff, site, rooms[0])
+    with pytest.raises(DomainError) as refused:
+        services.stay_transfer(actor=staff, stay=stay, to="市传染病医院", vehicle="京12345")
+    assert _field(refused.value) == {"vehicle"}
+    assert not Transfer.objects.exists()
+    services.stay_transfer(actor=staff, stay=stay, to="市传染病医院", vehicle="京A12345")
+    stay.refresh_from_db()
+    out = Transfer.objects.get()
+    assert stay.transfer_out == out
+    assert (out.source, out.source_id, out.from_place_id, out.to_hospital, out.state) == (
+        "quarantine",
+        stay.pk,
+        site.pk,
+        "市传染病医院",
+        "on_the_way",
+    )
+    assert (out.name, out.doc_number) == ("王建国", stay.doc_number)
+
+
+def test_intake_from_a_transfer_on_its_way(tree, site, rooms, staff):
+    from bastion.geo.models import Resident
+    from bastion.incidents.transfers.services import transfer_depart, transfer_plan
+
+    resident = Resident.objects.filter(grid=tree.grids[2]).order_by("pk").first()
+    transfer = transfer_plan(
+        actor=tree.users["street"], resident=resident, destination="quarantine",
+        to_place=site, reason="close_contact",
+    )  # fmt: skip
+    with pytest.raises(DomainError) as planned:  # not on its way yet
+        services.stay_admit(
+            actor=staff, place=site, room_id=rooms[0].pk, source="positive", transfer=transfer
+        )
+    assert _field(planned.value) == {"transfer_id"}
+    transfer_depart(actor=tree.users["street"], transfer=transfer, plate="京A12345")
+    assert list(queries.transfers_arriving(site)) == [transfer]
+    stay = services.stay_admit(
+        actor=staff, place=site, room_id=rooms[0].pk, source="positive", transfer=transfer
+    )
+    transfer.refresh_from_db()
+    assert (stay.name, stay.resident, stay.home_grid_id) == (
+        resident.name,
+        resident,
+        tree.grids[2].pk,
+    )
+    assert transfer.state == "arrived"
+    assert list(queries.transfers_arriving(site)) == []

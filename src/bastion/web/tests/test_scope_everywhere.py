@@ -549,9 +549,7 @@ class OtherGrid:
     # made by the street, which commands the site
     @cached_property
     def q_site(self):
-        return mobilization.place_create(
-            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
-        )
+        return self.hotel  # the transfers' quarantine hotel of the other grid
 
     @cached_property
     def q_room(self):
@@ -607,6 +605,24 @@ class OtherGrid:
             half="am",
         )  # fmt: skip
         return measure
+
+    # transfers: someone taken from the other grid's guard point to a hospital; a quarantine
+    # hotel of the other grid
+    @cached_property
+    def transfer(self):
+        from bastion.incidents.transfers.services import transfer_plan
+
+        return transfer_plan(
+            actor=self.chief, name="其他转运人", doc_kind="id_card",
+            doc_number="11010519491231002X", from_place=self.place,
+            destination="hospital", to_hospital="其他医院", reason="fever", plate="晋A54321",
+        )  # fmt: skip
+
+    @cached_property
+    def hotel(self):
+        return mobilization.place_create(
+            node=self.grid, name="其他隔离酒店", kind="quarantine_site"
+        )
 
 
 # How to fill each URL parameter (path, query or body field): its name → the value, taken from
@@ -695,6 +711,10 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "home_node_id": lambda o: o.grid.pk,
     "call_row_id": lambda o: o.call_list.rows.order_by("row").first().pk,
     "measure_id": lambda o: o.home_measure.pk,
+    # transfers
+    "transfer_id": lambda o: o.transfer.pk,
+    "from_place_id": lambda o: o.checkpoint.pk,
+    "to_place_id": lambda o: o.hotel.pk,
     # values that are not objects
     "field": lambda o: "phone",
     "whose": lambda o: "household",
@@ -746,6 +766,7 @@ PAGE_QUERIES: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "mode": lambda o: "planned",
     },
     "testing:tube_find": {"barcode": lambda o: o.tube.barcode},
+    "transfers:plan": {"resident": lambda o: o.resident.pk},
     "testing:custody_find": {"barcode": lambda o: o.bag.barcode},
 }
 
@@ -773,6 +794,12 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         "measure_id": lambda o: o.home_measure.pk,
         "temperature": lambda o: "36.6",
         "half": lambda o: "pm",
+    },
+    "transfers:plan": {
+        "resident": lambda o: o.resident.pk,
+        "destination": lambda o: "hospital",
+        "to_hospital": lambda o: "某医院",
+        "reason": lambda o: "fever",
     },
     "testing:custody_bag_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BAG-NEW-1"},
     "testing:custody_box_open": {"site": lambda o: o.site.pk, "barcode": lambda o: "BOX-NEW-1"},

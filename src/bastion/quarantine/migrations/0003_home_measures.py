@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('geo', '0002_resident_documents_guardian_no_phone'),
         ('people', '0005_report_in_attempts'),
-        ('quarantine', '0001_quarantine'),
+        ('quarantine', '0002_stay_transfers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
