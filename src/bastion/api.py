@@ -184,6 +184,7 @@ def _mount() -> None:
     from bastion.people.api import router as people_router
     from bastion.people.mobilization.api import router as mobilization_router
     from bastion.quarantine.api import router as quarantine_router
+    from bastion.quarantine.home.api import router as home_measures_router
     from bastion.reports.api import router as reports_router
     from bastion.requests.api import router as requests_router
     from bastion.screening.api import router as screening_router
@@ -217,6 +218,7 @@ def _mount() -> None:
     api.add_router("/supervision", supervision_router)
     api.add_router("/checkpoints", checkpoints_router)
     api.add_router("/quarantine", quarantine_router)
+    api.add_router("/quarantine/home", home_measures_router)
 
 
 _mount()

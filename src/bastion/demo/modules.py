@@ -27,6 +27,7 @@ MODULE_DEMOS: tuple[tuple[str, bool], ...] = (
     ("bastion.quarantine.demo", False),
     ("bastion.incidents.response.demo", False),
     ("bastion.incidents.transfers.demo", False),
+    ("bastion.quarantine.home.demo", False),
     ("bastion.reports.demo", True),
 )
 

@@ -595,6 +595,10 @@ def stay_release(*, actor, stay: Stay, reason: str = "", at: dt.datetime | None 
     return stay
 
 
+# Called in the hand-over's transaction as `hook(actor=, stay=, at=)`; a DomainError refuses it.
+HANDED_OVER: list = []
+
+
 @transaction.atomic
 def stay_hand_over(
     *, actor, stay: Stay, home_node: Node | None = None, at: dt.datetime | None = None
@@ -618,6 +622,8 @@ def stay_hand_over(
     stay.handed_over_at = at or timezone.now()
     stay.save(update_fields=["home_node", "home_community", "home_grid", "handed_over_at"])
     record_update(actor, stay, before, ["home_node", "handed_over_at"])
+    for hook in HANDED_OVER:  # home monitoring (`quarantine.home`) starts here
+        hook(actor=actor, stay=stay, at=stay.handed_over_at)
     return stay
 
 

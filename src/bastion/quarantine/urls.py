@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from bastion.quarantine import views
 
 app_name = "quarantine"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("home/", include("bastion.quarantine.home.urls")),
     path("<int:quarantine_id>/", views.board, name="board"),
     path("<int:quarantine_id>/rooms/", views.rooms, name="rooms"),
     path("<int:quarantine_id>/intake/", views.intake, name="intake"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from bastion.accounts.models import RoleAssignment
 from bastion.geo import queries
+from bastion.quarantine.home import queries as home_measures
 
 
 @login_required
@@ -28,6 +29,7 @@ def home(request):
             "roots": [(node, counts, roles.get(node.pk, [])) for node, counts in roots],
             "single": single,
             "children": queries.children_with_counts(request.user, single) if single else [],
+            "home_due": home_measures.due_today(request.user),  # the grid chief's today
         },
     )
 

@@ -40,6 +40,7 @@ NAV = (
     NavItem("supervision:index", _("Supervision")),
     NavItem("checkpoints:index", _("Checkpoints")),
     NavItem("quarantine:index", _("Quarantine")),
+    NavItem("quarantine:home_index", _("Home measures")),
     NavItem("transfers:index", _("Transfers")),
     NavItem("people:posts", _("Posts"), group=PEOPLE),
     NavItem("people:vacancies", _("Vacancies"), group=PEOPLE),

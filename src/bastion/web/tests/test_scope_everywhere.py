@@ -633,6 +633,24 @@ class OtherGrid:
         )  # fmt: skip
         return quarantine.stay_release(actor=street, stay=stay, reason="其他提前解除")
 
+    # home measures: the other grid's resident at home, with a morning report
+    @cached_property
+    def home_measure(self):
+        from bastion.quarantine.home import services as home
+
+        street = self.tree.users["street"]
+        today = timezone.localdate()
+        measure = home.measure_place(
+            actor=street, kind="isolation", starts_on=today - dt.timedelta(days=1),
+            ends_on=today + dt.timedelta(days=6), reason="其他密接", source="close_contact",
+            resident=self.resident,
+        )  # fmt: skip
+        home.report_record(
+            actor=street, measure=measure, temperature="36.5", day=today - dt.timedelta(days=1),
+            half="am",
+        )  # fmt: skip
+        return measure
+
     # transfers: someone taken from the other grid's guard point to a hospital; a quarantine
     # hotel of the other grid
     @cached_property
@@ -745,6 +763,7 @@ PARAMETERS: dict[str, Callable[[OtherGrid], object]] = {
     "stay_id": lambda o: o.q_stay.pk,
     "home_node_id": lambda o: o.grid.pk,
     "call_row_id": lambda o: o.call_list.rows.order_by("row").first().pk,
+    "measure_id": lambda o: o.home_measure.pk,
     # transfers
     "transfer_id": lambda o: o.transfer.pk,
     "from_place_id": lambda o: o.checkpoint.pk,
@@ -825,6 +844,11 @@ PAGE_FORMS: dict[str, dict[str, Callable[[OtherGrid], object]]] = {
         ),
     },
     "quarantine:checks": {"stay_id": lambda o: o.q_stay.pk, "temperature": lambda o: "36.6"},
+    "quarantine:home_due": {
+        "measure_id": lambda o: o.home_measure.pk,
+        "temperature": lambda o: "36.6",
+        "half": lambda o: "pm",
+    },
     "transfers:plan": {
         "resident": lambda o: o.resident.pk,
         "destination": lambda o: "hospital",
@@ -877,6 +901,11 @@ EXEMPT: dict[str, str] = {
     "api:home_errand_confirm": _MINE,
     "api:home_errand_cancel": _MINE,
     "people:report_in": _REPORT_IN,
+    "quarantine:home_household": (
+        "the household's secret link (requests' token, no login); that a token reaches its own "
+        "household's home measures only: quarantine/home/tests/test_pages.py::"
+        "test_the_household_reports_from_its_own_link"
+    ),
     "api:report_in_submit": _REPORT_IN,
 }
 
