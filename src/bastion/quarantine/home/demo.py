@@ -61,7 +61,7 @@ def build_demo(street: Node, rng: random.Random, now: dt.datetime) -> dict:
             continue
         counts["measures"] += 1
         day = starts_on
-        while day <= today:
+        while day <= min(today, measure.ends_on):  # no report once the measure has ended
             for half in Half.values:
                 if not slot_passed(day, half, now):
                     continue
