@@ -24,6 +24,7 @@ from bastion.geo.models import Node, Resident
 from bastion.screening import queries, services
 from bastion.screening.models import (
     Callback,
+    CallList,
     CallRow,
     Campaign,
     CampaignHousehold,
@@ -586,6 +587,18 @@ def call_list_import(
         source="api",
     )
     return Status(200 if replay else 201, _call_lists(user, [call_list])[0])
+
+
+@router.post("/call-lists/{list_id}/rows", response={200: CallListOut, **WRITE_ERRORS})
+def call_rows_add(request, list_id: int, file: File[UploadedFile]):
+    """More rows for an open list (a case's contacts as tracing finds them), all or nothing
+    like an import; matched rows become callbacks."""
+    user = request.user
+    call_list = get_for_change(CallList, user, pk=list_id)
+    services.call_rows_add(
+        actor=user, call_list=call_list, filename=file.name or "", content=file.read(), source="api"
+    )
+    return _call_lists(user, [call_list])[0]
 
 
 @router.get("/call-lists/{list_id}", response={200: CallListOut, **READ_ERRORS})

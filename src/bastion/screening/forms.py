@@ -122,6 +122,10 @@ def node_label(node: Node) -> str:
     return f"{node.get_level_display()} · {node.name}"
 
 
+class RowsAddForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+
 class CallListForm(ProblemsMixin, forms.Form):
     node = forms.ModelChoiceField(queryset=Node.objects.none(), label=_("Area"), empty_label=None)
     kind = forms.ChoiceField(

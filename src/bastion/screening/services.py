@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -820,8 +821,40 @@ def call_list_import(
     )
     call_list.locate(node)
     call_list.save()
+    counts = _rows_add(call_list, rows, today)
+    history.record(
+        actor,
+        call_list,
+        "create",
+        {"kind": [None, kind], **{key: [None, n] for key, n in counts.items()}},
+        source=source,
+    )
+    return call_list
+
+
+@transaction.atomic
+def call_rows_add(
+    *, actor, call_list: CallList, filename: str, content: bytes, source: str = "web"
+) -> dict[str, int]:
+    """More rows for a list already open (the contacts a case's tracing finds, sent in as
+    they are found), all or nothing like an import: their row numbers follow the list's."""
+    rows = read_call_list(kind=call_list.kind, filename=filename, content=content)
+    call_list = CallList.objects.select_for_update().get(pk=call_list.pk)
+    first = (call_list.rows.aggregate(last=Max("row"))["last"] or 0) + 1
+    for i, data in enumerate(rows):
+        data.row = first + i
+    counts = _rows_add(call_list, rows, timezone.localdate())
+    history.record(
+        actor, call_list, "update", {key: [None, n] for key, n in counts.items()}, source=source
+    )
+    return counts
+
+
+def _rows_add(call_list: CallList, rows: Sequence[CallRowData], today: dt.date) -> dict[str, int]:
+    """Match `rows` to residents in the list's area, store them and open a callback on the
+    resident's grid for each matched row: the rows' count and the count of each status."""
     made = []
-    for data, match in zip(rows, match_rows(node, rows), strict=True):
+    for data, match in zip(rows, match_rows(call_list.node, rows), strict=True):
         row = CallRow(
             call_list=call_list,
             status=match.status,
@@ -830,7 +863,7 @@ def call_list_import(
             candidates=list(match.candidates),
             **{f.name: getattr(data, f.name) for f in fields(CallRowData)},
         )
-        row.locate(match.resident or node)
+        row.locate(match.resident or call_list.node)
         made.append(row)
     CallRow.objects.bulk_create(made, batch_size=CHUNK)
     Callback.objects.bulk_create(
@@ -840,18 +873,7 @@ def call_list_import(
     counts = defaultdict(int)
     for row in made:
         counts[row.status] += 1
-    history.record(
-        actor,
-        call_list,
-        "create",
-        {
-            "kind": [None, kind],
-            "rows": [None, len(made)],
-            **{status: [None, n] for status, n in counts.items()},
-        },
-        source=source,
-    )
-    return call_list
+    return {"rows": len(made), **counts}
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("lists/import/", views.call_list_import, name="call_list_import"),
     path("lists/<int:list_id>/", views.call_list_detail, name="call_list"),
+    path("lists/<int:list_id>/rows/", views.call_rows_add, name="call_rows_add"),
     path("rows/<int:row_id>/resolve/", views.call_row_resolve, name="call_row_resolve"),
     path("callbacks/", views.callbacks, name="callbacks"),
     path("callbacks/<int:callback_id>/", views.callback_detail, name="callback"),

@@ -31,6 +31,7 @@ from bastion.screening.forms import (
     FollowUpCloseForm,
     MarkForm,
     ResolveForm,
+    RowsAddForm,
 )
 from bastion.screening.models import (
     CallbackStatus,
@@ -352,6 +353,31 @@ def call_list_detail(request, list_id: int):
             "can_change": scope.can(user, scope.CHANGE, call_list),
         },
     )
+
+
+@login_required
+@require_POST
+def call_rows_add(request, list_id: int):
+    """More rows for an open list from a file (a case's contacts as tracing finds them)."""
+    user = request.user
+    call_list = queries.call_list_for(user, list_id, scope.CHANGE)
+    form = RowsAddForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Choose a file (.xlsx or .csv)."), field="file")
+        upload = form.cleaned_data["file"]
+        counts = services.call_rows_add(
+            actor=user, call_list=call_list, filename=upload.name, content=upload.read()
+        )
+    except DomainError as error:  # nothing was added
+        messages.error(request, " ".join(p.message for p in error.problems))
+    else:
+        messages.success(
+            request,
+            _("Rows added: %(rows)d, matched to residents: %(matched)d.")
+            % {"rows": counts["rows"], "matched": counts.get(RowStatus.MATCHED, 0)},
+        )
+    return redirect("screening:call_list", list_id=call_list.pk)
 
 
 @login_required

@@ -309,3 +309,30 @@ def test_a_callback_with_fever_opens_a_follow_up_once(tree, today):
     assert (closed.closed_on, closed.closed_by, closed.outcome) == (today, chief, "核酸阴性")
     with pytest.raises(Conflict):
         services.follow_up_close(actor=chief, follow_up=follow_up, outcome="again")
+
+
+def test_a_tracing_list_opened_empty_takes_its_contacts_as_they_are_found(tree):
+    a, b = residents(1, 2)
+    street = tree.users["street"]
+    listed = services.call_list_open(actor=street, node=tree.street, kind="tracing", name="密接")
+    header = ("姓名", "身份证号", "手机号", "地址")
+
+    first = csv_file([(a.name, a.id_number, "", "")], header)
+    counts = services.call_rows_add(actor=street, call_list=listed, filename="a.csv", content=first)
+    assert counts == {"rows": 1, "matched": 1}
+
+    # A bad row refuses the whole file, named by the file's row; nothing is added.
+    bad = csv_file([(b.name, b.id_number, "", ""), ("张三", "123", "", "")], header)
+    with pytest.raises(DomainError) as refused:
+        services.call_rows_add(actor=street, call_list=listed, filename="b.csv", content=bad)
+    assert [(p.row, p.field) for p in refused.value.problems] == [(3, "id_number")]
+    assert CallRow.objects.filter(call_list=listed).count() == 1
+
+    fixed = csv_file([(b.name, b.id_number, "", "")], header)
+    services.call_rows_add(actor=street, call_list=listed, filename="b.csv", content=fixed)
+    rows = CallRow.objects.filter(call_list=listed).order_by("row")
+    assert [(r.row, r.resident_id, r.status) for r in rows] == [
+        (1, a.pk, "matched"),  # numbered in the list, one after another
+        (2, b.pk, "matched"),
+    ]
+    assert sorted(Callback.objects.values_list("resident_id", flat=True)) == sorted([a.pk, b.pk])

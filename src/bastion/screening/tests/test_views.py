@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from bastion.geo.models import Resident
+from bastion.screening import services
 from bastion.screening.models import (
     Callback,
     CallList,
@@ -214,3 +215,22 @@ def test_importing_settling_and_calling_back(client, tree):
     assert response.status_code == 302
     follow_up.refresh_from_db()
     assert follow_up.outcome == "核酸阴性" and follow_up.closed_on is not None
+
+
+def test_a_list_takes_more_rows_from_its_page(client, tree):
+    a = Resident.objects.get(name="居民1")
+    listed = services.call_list_open(
+        actor=tree.users["street"], node=tree.street, kind="tracing", name="密接"
+    )
+    url = reverse("screening:call_rows_add", args=[listed.pk])
+    contacts = csv_file([(a.name, a.id_number, "", "")], ("姓名", "身份证号", "手机号", "地址"))
+    client.force_login(tree.users["volunteer"])  # may look, not add
+    response = client.post(url, {"file": SimpleUploadedFile("c.csv", contacts)})
+    assert response.status_code in (403, 404) and not listed.rows.exists()
+    client.force_login(tree.users["street"])
+    page = client.get(reverse("screening:call_list", args=[listed.pk])).content.decode()
+    assert url in page
+    response = client.post(url, {"file": SimpleUploadedFile("c.csv", contacts)}, follow=True)
+    assert list(listed.rows.values_list("resident_id", flat=True)) == [a.pk]
+    said = [str(m) for m in response.context["messages"]]
+    assert said == ["Rows added: 1, matched to residents: 1."]
