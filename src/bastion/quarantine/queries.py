@@ -26,6 +26,7 @@ from bastion.quarantine.models import (
     StayState,
     staffed_places_q,
 )
+from bastion.screening.models import CallRow, RowStatus
 
 FIGURES = {
     "quarantine_now": _("In quarantine now"),
@@ -98,6 +99,26 @@ def tests_due(place: Place, day: dt.date) -> list[Stay]:
     for start in starts:
         bounds |= Q(admitted_at__gte=_day_start(start), admitted_at__lt=_day_end(start))
     return list(stays_in(place).filter(bounds).order_by("room__number"))
+
+
+def call_rows_to_take(user, search: str = "") -> QuerySet[CallRow]:
+    """The call-list rows `user` may take into quarantine: rows of the call lists in their
+    scope (a call list has no closed state: every list counts) that are in the area and
+    from which nobody was admitted yet, newest list first. `search` narrows by name or the
+    last digits of the ID number or mobile."""
+    rows = (
+        CallRow.objects.restrict(user)
+        .exclude(status=RowStatus.OUTSIDE)
+        .exclude(Exists(Stay.objects.filter(call_row=OuterRef("pk"))))
+        .select_related("call_list")
+        .order_by("-call_list__created_at", "-call_list_id", "row")
+    )
+    search = search.strip()[:30]
+    if search.isdigit():
+        rows = rows.filter(Q(id_number__endswith=search) | Q(phone__endswith=search))
+    elif search:
+        rows = rows.filter(name__contains=search)
+    return rows
 
 
 def to_transfer(place: Place) -> QuerySet[Stay]:

@@ -1,10 +1,10 @@
 """The quarantine pages: the sites (and the login's residents in quarantine), a site's board
 (rooms by state, beds taken, checks due, releases and tests due today), its rooms (a pattern
-or a spreadsheet), the intake (a checkpoint's hand-overs waiting, a call list's row, a
-returnee, a positive response), the phone's list of checks still due, a stay (checks,
-incidents, release, transfer, hand-over home) and its printable release notice. Names are
-shown masked in lists, numbers masked everywhere until revealed (logged). Thin: reads in
-`queries`, writes in `services`."""
+or a spreadsheet), the intake (a checkpoint's hand-overs waiting, a row picked from the call
+lists in the login's scope, a returnee, a positive response), the phone's list of checks
+still due, a stay (checks, incidents, release, transfer, hand-over home) and its printable
+release notice. Names are shown masked in lists, numbers masked everywhere until revealed
+(logged). Thin: reads in `queries`, writes in `services`."""
 
 import datetime as dt
 import uuid
@@ -27,6 +27,7 @@ from bastion.quarantine import queries, services
 from bastion.quarantine.models import SYMPTOMS, Half, IncidentKind, Room, Source, StayState
 
 BOARD_LIST = 200  # people listed on the board
+CALL_ROWS = 200  # call-list rows offered on the intake page
 
 
 def _said(request, error: DomainError) -> None:
@@ -212,6 +213,19 @@ def intake(request, quarantine_id: int):
                         _("This transfer is not on its way to this site."), field="transfer_id"
                     )
                 kw["transfer"], source = transfer, Source.POSITIVE
+            elif source == Source.CALL_LIST:
+                row_id = post.get("call_row_id", "")
+                call_row = (
+                    queries.call_rows_to_take(request.user).filter(pk=int(row_id)).first()
+                    if row_id.isdigit()
+                    else None
+                )
+                if call_row is None:
+                    raise DomainError(
+                        _("This row is not on a call list you may take in from."),
+                        field="call_row_id",
+                    )
+                kw["call_row"] = call_row
             home = post.get("home_node_id", "")
             if home.isdigit():
                 kw["home_node"] = scope.get_scoped_or_404(Node, request.user, pk=int(home))
@@ -260,6 +274,17 @@ def intake(request, quarantine_id: int):
         }
         for t in queries.transfers_arriving(place)[:100]
     ]
+    search = request.GET.get("q", "")[:30]
+    call_rows = [
+        {
+            "id": r.pk,
+            "name": mask_name(r.name),
+            "doc": mask_id_number(r.id_number),
+            "list": r.call_list.name,
+            "row": r.row,
+        }
+        for r in queries.call_rows_to_take(request.user, search)[:CALL_ROWS]
+    ]
     return render(
         request,
         "quarantine/intake.html",
@@ -267,10 +292,15 @@ def intake(request, quarantine_id: int):
             "place": place,
             "waiting": waiting,
             "arriving": arriving,
+            "call_rows": call_rows,
+            "search": search,
             "rooms": list(queries.free_rooms(place)[:500]),
-            "sources": [c for c in Source.choices if c[0] != Source.CHECKPOINT],
+            "sources": [
+                c for c in Source.choices if c[0] not in (Source.CHECKPOINT, Source.CALL_LIST)
+            ],
             "doc_kinds": [c for c in DocKind.choices if c[0] != "none"],
             "client_id": uuid.uuid4(),
+            "call_client_id": uuid.uuid4(),
         },
     )
 

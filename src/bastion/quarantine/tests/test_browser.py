@@ -5,6 +5,7 @@ release notice, on the phone and the desktop, for a person to look at."""
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -90,4 +91,37 @@ def test_a_phone_enters_the_due_checks(tree, site, rooms, staff, phone_page, bro
     wide.screenshot(path=str(SHOTS / "quarantine-notice-desktop.png"), full_page=True)
     wide.emulate_media(media="print")
     wide.pdf(path=str(SHOTS / "quarantine-notice.pdf"), format="A4")
+    desktop.close()
+
+
+def test_a_phone_admits_from_a_call_list(tree, site, rooms, phone_page, browser, live_server):
+    from playwright.sync_api import expect
+
+    from bastion.geo.models import Resident
+    from bastion.quarantine.models import Stay
+    from bastion.quarantine.tests.test_call_list_intake import _row
+
+    resident = Resident.objects.filter(grid=tree.grids[0]).order_by("pk").first()
+    row = _row(tree, tree.communities[0], resident, 1)
+    page = phone_page
+    browser_login(page, "street", PASSWORD)
+    page.goto(reverse("quarantine:intake", args=[site.pk]))
+    page.locator("#call-q").fill(resident.id_number[-4:])
+    page.get_by_role("button", name="搜索").click()
+    form = page.locator("#call-row-form")
+    expect(form.locator("select[name=call_row_id] option")).to_have_count(1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "quarantine-intake-call-390.png"), full_page=True)
+    _fits_a_phone(page)
+    form.get_by_role("button", name="入住").click()
+    expect(page).to_have_url(re.compile(r"/quarantine/\d+/(#.*)?$"))
+    assert Stay.objects.get().call_row_id == row.pk
+    desktop = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", base_url=live_server.url
+    )
+    wide = desktop.new_page()
+    browser_login(wide, "street", PASSWORD)
+    _row(tree, tree.communities[1], Resident.objects.filter(grid=tree.grids[2]).first(), 2)
+    wide.goto(reverse("quarantine:intake", args=[site.pk]))
+    wide.screenshot(path=str(SHOTS / "quarantine-intake-call-desktop.png"), full_page=True)
     desktop.close()
