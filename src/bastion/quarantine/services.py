@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -448,6 +449,29 @@ def half_of(at: dt.datetime) -> str:
     return Half.MORNING if timezone.localtime(at).hour < 12 else Half.AFTERNOON
 
 
+def reading_check(
+    *, temperature, symptoms: Sequence[str], half: str, problems: Sequence[Problem] = ()
+) -> tuple[Decimal, str, bool]:
+    """A twice-daily reading (at a site or at home): the temperature (34–43 °C), the symptoms
+    coded and whether it is abnormal (from 37.3 °C or any symptom); every problem, the
+    caller's own among them, refused at once."""
+    problems = list(problems)
+    reading = None
+    try:
+        reading = temperature_check(temperature)
+    except ValidationError as error:
+        problems.extend(Problem("temperature", m) for m in error.messages)
+    if half not in Half.values:
+        problems.append(Problem("half", _("Choose the morning or the afternoon check.")))
+    try:
+        coded = symptoms_check(symptoms)
+    except DomainError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise DomainError(problems)
+    return reading, coded, reading >= FEVER_FROM or bool(coded)
+
+
 @created_once(HealthCheck, caller=lambda kw: kw["actor"])
 @transaction.atomic
 def check_record(
@@ -467,20 +491,7 @@ def check_record(
     at = at or timezone.now()
     day = day or timezone.localdate(at)
     half = half or half_of(at)
-    problems = []
-    reading = None
-    try:
-        reading = temperature_check(temperature)
-    except ValidationError as error:
-        problems.extend(Problem("temperature", m) for m in error.messages)
-    if half not in Half.values:
-        problems.append(Problem("half", _("Choose the morning or the afternoon check.")))
-    try:
-        coded = symptoms_check(symptoms)
-    except DomainError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise DomainError(problems)
+    reading, coded, abnormal = reading_check(temperature=temperature, symptoms=symptoms, half=half)
     stay = _locked_in(stay)
     if day < timezone.localdate(stay.admitted_at) or day > timezone.localdate(at):
         raise DomainError(_("The day is outside this stay."), field="day")
@@ -488,7 +499,7 @@ def check_record(
         raise Conflict(_("This check was entered already."), field="half")
     check = HealthCheck.objects.create(
         stay=stay, day=day, half=half, temperature=reading, symptoms=coded,
-        abnormal=reading >= FEVER_FROM or bool(coded), checked_at=at,
+        abnormal=abnormal, checked_at=at,
         checked_by=actor if getattr(actor, "pk", None) else None, client_id=client_id,
     )  # fmt: skip
     if check.abnormal:

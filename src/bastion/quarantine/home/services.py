@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bastion.checkpoints.checks import FEVER_FROM, document_check, phone_check, temperature_check
+from bastion.checkpoints.checks import document_check, phone_check
 from bastion.core.errors import Conflict, DomainError, Problem
 from bastion.core.history import record_created, record_update, snapshot
 from bastion.core.idempotency import created_once
@@ -25,8 +25,8 @@ from bastion.quarantine.home.models import (
     MeasureSource,
     Reporter,
 )
-from bastion.quarantine.models import Half, Site
-from bastion.quarantine.services import symptoms_check
+from bastion.quarantine.models import Site
+from bastion.quarantine.services import half_of, reading_check
 
 HOME_LEVELS = ("community", "grid", "building", "unit")
 MAX_DAYS = 60
@@ -207,10 +207,6 @@ def measure_end(
     return measure
 
 
-def half_of(at: dt.datetime) -> str:
-    return Half.MORNING if timezone.localtime(at).hour < 12 else Half.AFTERNOON
-
-
 @created_once(HomeReport)
 @transaction.atomic
 def report_record(
@@ -232,22 +228,10 @@ def report_record(
     at = at or timezone.now()
     day = day or timezone.localdate(at)
     half = half or half_of(at)
-    problems = []
-    reading = None
-    try:
-        reading = temperature_check(temperature)
-    except ValidationError as error:
-        problems.extend(Problem("temperature", m) for m in error.messages)
-    if half not in Half.values:
-        problems.append(Problem("half", _("Choose the morning or the afternoon check.")))
-    if reporter not in Reporter.values:
-        problems.append(Problem("reporter", _("Choose who reports.")))
-    try:
-        coded = symptoms_check(symptoms)
-    except DomainError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise DomainError(problems)
+    who = [] if reporter in Reporter.values else [Problem("reporter", _("Choose who reports."))]
+    reading, coded, abnormal = reading_check(
+        temperature=temperature, symptoms=symptoms, half=half, problems=who
+    )
     measure = HomeMeasure.objects.select_for_update().get(pk=measure.pk)
     if measure.ended_at is not None or timezone.localdate(at) > measure.ends_on:
         raise Conflict(
@@ -260,6 +244,6 @@ def report_record(
     user = actor if getattr(actor, "pk", None) and hasattr(actor, "is_authenticated") else None
     return HomeReport.objects.create(
         measure=measure, day=day, half=half, temperature=reading, symptoms=coded,
-        abnormal=reading >= FEVER_FROM or bool(coded), reporter=reporter, reported_at=at,
+        abnormal=abnormal, reporter=reporter, reported_at=at,
         reported_by=user, client_id=client_id,
     )  # fmt: skip
